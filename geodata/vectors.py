@@ -1,0 +1,167 @@
+"""Read and validate vector zones: GeoPackage, GeoJSON, or a zipped shapefile from memory.
+
+Every layer leaves here with a CRS, valid polygonal geometries (repaired with ``make_valid``
+and reported), unique zone ids, and lon/lat in true WGS84 when the source system was GCJ-02 or
+BD-09.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from pyogrio.errors import DataSourceError, DataLayerError
+
+from geodata.crs import CoordSystem, DISPLAY_CRS, check_lonlat_bounds, require_crs, to_wgs84_geometries
+from geodata.errors import DataError, GeometryError, SchemaError, UnsafeInputError
+
+# Limits for uploads read from memory (hostile input).
+MAX_ZIP_MEMBERS = 64
+MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+
+
+@dataclass(frozen=True)
+class ZoneLayer:
+    """Zones ready for analysis, with what was done to them on the way in."""
+
+    gdf: gpd.GeoDataFrame
+    id_field: str
+    source: str
+    repaired_ids: tuple[str, ...] = field(default_factory=tuple)
+    converted_from: str | None = None
+
+    @property
+    def zone_ids(self) -> list[str]:
+        return [str(v) for v in self.gdf[self.id_field]]
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise DataError(name, "it is not a readable zip archive", "upload the .zip again, or the .gpkg/.geojson") from exc
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise UnsafeInputError(name, f"the archive has {len(infos)} members (limit {MAX_ZIP_MEMBERS})", "zip only the shapefile parts (.shp .shx .dbf .prj .cpg)")
+    total = 0
+    for info in infos:
+        p = PurePosixPath(info.filename.replace("\\", "/"))
+        if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+            raise UnsafeInputError(name, f"member '{info.filename}' has an absolute or parent-directory path", "zip the files without folders above them")
+        total += info.file_size
+        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+            raise UnsafeInputError(name, f"member '{info.filename}' expands {info.file_size / info.compress_size:.0f}x (limit {MAX_COMPRESSION_RATIO}x): a zip bomb", "upload the original shapefile parts")
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise UnsafeInputError(name, f"the archive expands to {total / 2**20:.0f} MiB (limit {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MiB)", "clip the layer to the area of interest first")
+    if not any(i.filename.lower().endswith(".shp") for i in infos):
+        raise DataError(name, "the archive holds no .shp file", "zip the .shp with its .shx, .dbf and .prj")
+
+
+def read_vector(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer from a path or from bytes (uploads are never written to disk)."""
+    label = name or (str(source) if not isinstance(source, bytes) else "<upload>")
+    try:
+        if isinstance(source, bytes):
+            if label.lower().endswith(".zip"):
+                _check_zip(source, label)
+            return gpd.read_file(io.BytesIO(source), layer=layer, engine="pyogrio")
+        path = Path(source)
+        if not path.exists():
+            raise DataError(path, "the file does not exist", "check the path in the configuration")
+        if layer is not None and layer not in [row[0] for row in pyogrio.list_layers(path)]:
+            raise SchemaError(path, f"it has no layer '{layer}' (layers: {', '.join(r[0] for r in pyogrio.list_layers(path))})", "name one of those layers")
+        return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
+    except (DataSourceError, DataLayerError) as exc:
+        raise DataError(label, f"GDAL cannot read it as a vector layer ({exc})", "supply a GeoPackage, GeoJSON or zipped shapefile") from exc
+
+
+def prepare_zones(
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str,
+    id_field: str,
+    coord_system: CoordSystem | str = CoordSystem.WGS84,
+) -> ZoneLayer:
+    """Validate and clean a zone layer.
+
+    Checks: a CRS, an id column with unique non-empty values, polygonal geometries, lon/lat
+    bounds that are degrees. Repairs invalid geometries with ``make_valid`` (keeping polygon
+    parts) and reports which. Converts GCJ-02 / BD-09 lon/lat to WGS84 when told so.
+    """
+    if gdf.crs is None:
+        require_crs(None, source)
+    if id_field not in gdf.columns:
+        raise SchemaError(source, f"it has no column '{id_field}' (columns: {', '.join(map(str, gdf.columns))})", "name the column that identifies each zone")
+    ids = gdf[id_field].astype("str")
+    if ids.isna().any() or (ids.str.strip() == "").any():
+        raise SchemaError(source, f"column '{id_field}' has empty values", "give every zone an identifier")
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        raise SchemaError(source, f"column '{id_field}' repeats the values {dup}", "make the zone identifiers unique, or dissolve the zones first")
+    if len(gdf) == 0:
+        raise DataError(source, "the layer has no features", "choose a layer with zones")
+    gdf = gdf.copy()
+    gdf[id_field] = ids
+    geoms = gdf.geometry.values
+    if geoms.isna().any() or shapely.is_empty(np.asarray(geoms)).any():
+        missing = list(ids[gdf.geometry.isna() | gdf.geometry.is_empty])
+        raise GeometryError(source, f"zones {missing} have no geometry", "draw or remove them")
+    kinds = set(gdf.geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        raise GeometryError(source, f"zones must be polygons, found {sorted(kinds)}", "buffer points/lines into polygons or choose a polygon layer")
+
+    crs = require_crs(gdf.crs, source)
+    converted = None
+    if crs.is_geographic:
+        check_lonlat_bounds(tuple(gdf.total_bounds), source)
+    system = CoordSystem(coord_system)
+    if system is not CoordSystem.WGS84:
+        if not crs.is_geographic:
+            raise DataError(source, f"it is in projected {crs.to_string()}, but GCJ-02/BD-09 are lon/lat systems", "choose 'WGS84/CGCS2000' as the source system for projected data")
+        gdf = gdf.set_geometry(to_wgs84_geometries(np.asarray(gdf.geometry.values), system)).set_crs(DISPLAY_CRS, allow_override=True)
+        converted = system.value
+
+    invalid = ~gdf.geometry.is_valid
+    repaired: tuple[str, ...] = ()
+    if invalid.any():
+        repaired = tuple(gdf.loc[invalid, id_field])
+        fixed = shapely.make_valid(np.asarray(gdf.geometry.values[invalid.values]))
+        fixed = [_polygonal_part(g) for g in fixed]
+        gdf.loc[invalid, gdf.geometry.name] = fixed
+        empty = [i for i, g in zip(repaired, fixed) if g.is_empty]
+        if empty:
+            raise GeometryError(source, f"zones {empty} have no area left after repair", "redraw them")
+    return ZoneLayer(gdf=gdf, id_field=id_field, source=source, repaired_ids=repaired, converted_from=converted)
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep the polygons of a repaired geometry (make_valid may add lines at a bow-tie's knot)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def load_zones(
+    source: str | Path | bytes,
+    *,
+    id_field: str,
+    layer: str | None = None,
+    name: str | None = None,
+    coord_system: CoordSystem | str = CoordSystem.WGS84,
+) -> ZoneLayer:
+    """Read and prepare a zone layer in one call (paths or uploaded bytes)."""
+    label = name or (str(source) if not isinstance(source, bytes) else "<upload>")
+    gdf = read_vector(source, name=label, layer=layer)
+    return prepare_zones(gdf, source=label, id_field=id_field, coord_system=coord_system)

@@ -1,0 +1,142 @@
+"""Run configuration (TOML): which zones, land-cover dates, coefficients and inventory.
+
+Paths are relative to the configuration file. :func:`validate_config` returns every problem
+(InVEST style) so the CLI and the UI can list them all; :func:`load_config` raises on the first
+structural problem it cannot get past.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geodata.crs import CoordSystem
+from geodata.errors import DataError, SchemaError
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one assessment needs. Paths are absolute."""
+
+    landcover: dict[int, Path]
+    coefficients: Path
+    zones: Path | None = None
+    zones_layer: str | None = None
+    zone_id_field: str = "zone_id"
+    zone_name_fields: tuple[str, str] = ("name_zh", "name_en")
+    zones_coord_system: str = CoordSystem.WGS84.value
+    inventory: Path | None = None
+    name_zh: str = "评估区"
+    name_en: str = "Assessment area"
+    illustrative: bool = False
+    block_size: int = 512
+    scheduler: str = "blockwise"  # "blockwise" (rasterio windows) or "dask"
+    source: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(self.landcover)
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def load_config(path: str | Path) -> Config:
+    """Parse a TOML run configuration."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, "the configuration file does not exist", "pass the path of a .toml run configuration (see configs/jiangbei_demo.toml)")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"it is not valid TOML ({exc})", "fix the syntax; see configs/jiangbei_demo.toml") from exc
+    base = path.parent
+    area = doc.get("area", {})
+    zones = doc.get("zones", {})
+    lc = doc.get("landcover", {}).get("years", {})
+    if not lc:
+        raise SchemaError(path, "no [landcover.years] table (year = \"raster.tif\")", "add at least one land-cover date")
+    try:
+        years = {int(y): _resolve(base, p) for y, p in lc.items()}
+    except ValueError as exc:
+        raise SchemaError(path, f"[landcover.years] keys must be years ({exc})", "write e.g. 2020 = \"lc_2020.tif\"") from exc
+    coef = doc.get("coefficients", {}).get("path")
+    if not coef:
+        raise SchemaError(path, "no [coefficients] path", "point it at a coefficient table (CSV)")
+    engine = doc.get("engine", {})
+    inv = doc.get("inventory", {}).get("path")
+    return Config(
+        landcover=years,
+        coefficients=_resolve(base, coef),
+        zones=_resolve(base, zones["path"]) if zones.get("path") else None,
+        zones_layer=zones.get("layer"),
+        zone_id_field=zones.get("id_field", "zone_id"),
+        zone_name_fields=(zones.get("name_field_zh", "name_zh"), zones.get("name_field_en", "name_en")),
+        zones_coord_system=zones.get("coord_system", "wgs84"),
+        inventory=_resolve(base, inv) if inv else None,
+        name_zh=area.get("name_zh", "评估区"),
+        name_en=area.get("name_en", "Assessment area"),
+        illustrative=bool(area.get("illustrative", False)),
+        block_size=int(engine.get("block_size", 512)),
+        scheduler=engine.get("scheduler", "blockwise"),
+        source=path.resolve(),
+    )
+
+
+def validate_config(path: str | Path) -> list[str]:
+    """Every problem with a configuration and its inputs; an empty list means it will run.
+
+    Opens each input and applies the same checks the pipeline applies, without computing.
+    """
+    from geodata.rasters import check_categorical, check_same_grid, read_info
+    from geodata.vectors import load_zones
+    from sinks.coefficients import validate_table
+    from geodata.tables import read_csv
+    from sinks.inventory import load_inventory
+
+    try:
+        cfg = load_config(path)
+    except DataError as exc:
+        return [str(exc)]
+    problems: list[str] = []
+    if cfg.scheduler not in ("blockwise", "dask"):
+        problems.append(f"{path}: [engine] scheduler '{cfg.scheduler}' must be 'blockwise' or 'dask'")
+    if cfg.block_size < 16:
+        problems.append(f"{path}: [engine] block_size {cfg.block_size} is too small (use 256-2048)")
+    try:
+        CoordSystem(cfg.zones_coord_system)
+    except ValueError:
+        problems.append(f"{path}: [zones] coord_system '{cfg.zones_coord_system}' must be one of {[c.value for c in CoordSystem]}")
+    infos = []
+    for year, p in sorted(cfg.landcover.items()):
+        try:
+            infos.append(check_categorical(read_info(p)))
+        except DataError as exc:
+            problems.append(f"land cover {year}: {exc}")
+    for info in infos[1:]:
+        try:
+            check_same_grid(info, infos[0])
+        except DataError as exc:
+            problems.append(str(exc))
+    try:
+        problems += validate_table(read_csv(cfg.coefficients), name=str(cfg.coefficients))
+    except DataError as exc:
+        problems.append(str(exc))
+    zone_ids = None
+    if cfg.zones is not None:
+        try:
+            zl = load_zones(cfg.zones, id_field=cfg.zone_id_field, layer=cfg.zones_layer, coord_system=cfg.zones_coord_system)
+            zone_ids = zl.zone_ids
+        except (DataError, ValueError) as exc:
+            problems.append(str(exc))
+    if cfg.inventory is not None:
+        try:
+            inv = load_inventory(cfg.inventory, zone_ids=zone_ids)
+            for _, r in inv.rejected.iterrows():
+                problems.append(f"{cfg.inventory} row {r['row']}: {r['reason']}")
+        except DataError as exc:
+            problems.append(str(exc))
+    return problems
