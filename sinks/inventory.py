@@ -65,7 +65,10 @@ def load_inventory(source: str | Path | bytes, *, name: str | None = None, zone_
         flag(~df["zone_id"].str.strip().isin(zone_ids), f"zone_id is not one of {', '.join(zone_ids)}")
     flag(df["source"].str.strip() == "", "no source given")
     key = pd.DataFrame({"y": year, "z": df["zone_id"].str.strip(), "s": df["sector"].str.strip().str.lower()})
-    flag(key.duplicated(keep=False) & (reason == ""), "the same year, zone and sector appear more than once")
+    usable = reason == ""
+    dup = pd.Series(False, index=df.index)
+    dup[usable] = key[usable].duplicated(keep=False)
+    flag(dup, "the same year, zone and sector appear more than once")
     ok = reason == ""
     rows = pd.DataFrame({
         "year": year[ok].astype(int),

@@ -26,6 +26,7 @@ from geodata.rasters import RasterInfo, check_categorical, read_info
 from geodata.vectors import ZoneLayer, load_zones
 from geodata.zonal import ZonalHistogram, zonal_histogram, zonal_histogram_dask
 from sinks import carbon
+from wetlands.extent import wetland_change, wetland_extent
 from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
 from sinks.inventory import Inventory, load_inventory
@@ -66,6 +67,8 @@ class Assessment:
     neutrality: pd.DataFrame | None  # zone_id, year, emissions_tco2, removals_tco2e_yr, net, offset_ratio
     coefficients: CoefficientTable
     inventory_rejected: pd.DataFrame | None
+    wetlands: pd.DataFrame  # zone_id, year, wetland_ha, water_ha, valid_ha, wetland_share
+    wetland_change: pd.DataFrame  # zone_id, period, wetland_lost_ha, wetland_gained_ha, wetland_net_change_ha
     repaired_zones: tuple[str, ...]
     provenance: dict = field(default_factory=dict)
 
@@ -263,4 +266,5 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
     say("done", 1.0)
     return Assessment(config=cfg, zones=zones_display, areas=areas, nodata=nodata, stocks=stocks, stock_totals=totals,
                       change=change, flows=flows, emissions=emissions, neutrality=neutrality, coefficients=table,
-                      inventory_rejected=rejected, repaired_zones=zl.repaired_ids, provenance=provenance)
+                      inventory_rejected=rejected, wetlands=wetland_extent(areas), wetland_change=wetland_change(change),
+                      repaired_zones=zl.repaired_ids, provenance=provenance)

@@ -93,6 +93,8 @@ def write_report(a: Assessment, out: str | Path) -> list[Path]:
         a.stock_totals.to_csv(tmp / "stock_totals.csv", index=False)
         a.flows.to_csv(tmp / "flows.csv", index=False)
         a.change.to_csv(tmp / "change.csv", index=False)
+        a.wetlands.to_csv(tmp / "wetlands.csv", index=False)
+        a.wetland_change.to_csv(tmp / "wetland_change.csv", index=False)
         a.coefficients.to_invest_frame().to_csv(tmp / "carbon_pools_invest.csv", index=False)
         if a.neutrality is not None:
             a.neutrality.to_csv(tmp / "neutrality.csv", index=False)

@@ -115,3 +115,16 @@ def test_bad_coefficient_table_lists_every_problem(tmp_path):
         load_coefficients(p)
     msg = str(e.value)
     assert "c_below -1 is negative" in msg and "c_soil 'abc' is not a finite number" in msg and "repeat" in msg
+
+
+def test_wetland_extent_and_change_by_hand(a):
+    w = a.wetlands.set_index(["zone_id", "year"])
+    # east: 2 wetland px (0.18 ha) in 2020, 1 px (0.09 ha) in 2025; water 0 in east, 0.27 ha in west
+    assert w.loc[("east", 2020), "wetland_ha"] == pytest.approx(0.18)
+    assert w.loc[("east", 2025), "wetland_ha"] == pytest.approx(0.09)
+    assert w.loc[("west", 2020), "water_ha"] == pytest.approx(0.27)
+    # east valid area 8 px = 0.72 ha -> share 0.18 / 0.72 = 25 %
+    assert w.loc[("east", 2020), "wetland_share"] == pytest.approx(0.25)
+    c = a.wetland_change.set_index("zone_id")
+    assert c.loc["east", "wetland_lost_ha"] == pytest.approx(0.09)
+    assert c.loc["east", "wetland_net_change_ha"] == pytest.approx(-0.09)
