@@ -172,3 +172,15 @@ def test_config_errors_name_the_file(tiny):
     bad.write_text("[landcover.years\n")
     with pytest.raises(DataError, match="bad.toml: it is not valid TOML"):
         run_assessment(bad)
+
+
+def test_repeated_inventory_rows_are_all_rejected_but_bad_rows_do_not_count(tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("year,zone_id,sector,emissions_tco2,source\n"
+                 "2020,a,industry,1,s\n2020,a,industry,2,s\n"   # a real repeat: both rejected
+                 "2021,a,energy,3,s\n2021,a,energy,-1,s\n")     # the negative row is not a repeat
+    inv = load_inventory(p)
+    assert inv.rows[["year", "sector", "emissions_tco2"]].values.tolist() == [[2021, "energy", 3.0]]
+    reasons = dict(zip(inv.rejected["row"], inv.rejected["reason"]))
+    assert reasons[2].startswith("the same year") and reasons[3].startswith("the same year")
+    assert "negative" in reasons[5]
