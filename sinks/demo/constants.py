@@ -131,15 +131,19 @@ LVSHUIWAN_SITE_HA: Final = 1_723.0  # strip polygon: the pre-2017 extent, 17.23 
 LVSHUIWAN_WETLAND_HA: Final = 1_679.0  # wetland inside it: the 2017 revised extent [PA]
 
 # Baguazhou riverside shoal wetland ring: "a 200-500 m ring inside its shoreline" (project
-# guidance in protected_areas/PROVENANCE.md); 800 ha is a demo choice (~240 m on average).
-BAGUAZHOU_RING_HA: Final = 800.0
+# guidance in protected_areas/PROVENANCE.md). Demo choice: the 20 % of the island land nearest
+# the river (about 660 ha, ~200-250 m wide, on the 33 km² GSHHG island clipped to Qixia).
+BAGUAZHOU_RING_SHARE: Final = 0.20
 BAGUAZHOU_RING_WETLAND_SHARE: Final = 0.82
 
 # Built-up seeds: (site_id, name_zh, name_en, lon, lat, semi-major m, semi-minor m, bearing deg,
 # weight). Centres from the brief; sizes are demo choices.
 BUILT_SEEDS: Final = (
     ("pukou_seat", "江浦街道（浦口区政府驻地）", "Jiangpu street (Pukou seat)", 118.62, 32.06, 3_000.0, 2_000.0, 40.0, 1.0),
-    ("taishan_dingshan", "泰山—顶山街道（江北核心区）", "Taishan / Dingshan (Jiangbei core, near the bridges)", 118.70, 32.12, 4_200.0, 2_300.0, 35.0, 1.0),
+    (
+        "taishan_dingshan", "泰山—顶山街道（江北核心区）", "Taishan / Dingshan (Jiangbei core, near the bridges)",
+        118.70, 32.12, 4_200.0, 2_300.0, 35.0, 1.0,
+    ),
     ("liuhe_seat", "雄州街道（六合区政府驻地）", "Xiongzhou street (Liuhe seat)", 118.83, 32.34, 2_600.0, 2_000.0, 20.0, 1.0),
 )
 # Riverside industrial strip (Dachang / Changlu, Liuhe): land within a few km of the Yangtze
@@ -150,7 +154,7 @@ INDUSTRIAL_STRIP_HA: Final = 3_000.0
 # Synthetic secondary towns placed at random (seeded) on zone land, at least this far from seats.
 N_TOWNS: Final[dict[str, int]] = {"pukou": 4, "liuhe": 6, "baguazhou": 0}
 TOWN_MIN_SPACING_M: Final = 7_000.0
-VILLAGES_PER_KM2: Final = 1.1  # scattered villages (demo choice)
+VILLAGES_PER_KM2: Final = 0.6  # scattered villages (demo choice)
 
 # Jinniu Lake (Liuhe) [PA: area not published in the sources consulted]: illustrative 7 km².
 JINNIU_LAKE_CENTRE: Final = (118.93, 32.48)

@@ -38,12 +38,73 @@ def rng_for(seed: int, *stream: str | int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), *words]))
 
 
+def upsample_linear(coarse: FloatArray, factor: int, shape: tuple[int, int], margin: int = 0) -> FloatArray:
+    """Bilinear upsampling of a coarse grid by an integer ``factor``.
+
+    Coarse cell ``i`` (after ``margin`` leading cells) covers fine pixels
+    ``i * factor .. (i + 1) * factor - 1``; values are interpolated between coarse cell centres.
+    Works phase by phase (strided slices), which is much faster than fancy indexing.
+
+    Parameters
+    ----------
+    coarse
+        Coarse grid; must extend at least one cell beyond the fine extent on every side when
+        ``margin = 1`` (otherwise it is edge-padded here).
+    factor
+        Integer upsampling factor.
+    shape
+        ``(rows, cols)`` of the output.
+    margin
+        Number of leading coarse cells (rows and columns) before the one aligned with pixel 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of ``shape``.
+    """
+    if margin == 0:
+        coarse = np.pad(coarse, 1, mode="edge")
+        margin = 1
+    rows, cols = shape
+    coarse = coarse.astype(np.float32, copy=False)
+
+    # Phase j of each coarse cell sits at offset pos_j = (j + 0.5) / factor - 0.5 cells from the
+    # cell centre: phases with pos_j < 0 interpolate towards the previous cell, others towards
+    # the next one. Each half is one broadcast expression over a (.., cells, phases) view.
+    pos = (np.arange(factor, dtype=np.float32) + 0.5) / factor - 0.5
+    lo_half, hi_half = pos < 0, pos >= 0
+    w_lo = (1.0 + pos[lo_half]).astype(np.float32)  # weight of the cell itself (previous: 1 - w)
+    w_hi = pos[hi_half].astype(np.float32)  # weight of the next cell
+
+    def along_rows(a: FloatArray, n: int) -> FloatArray:
+        cells = -(-n // factor)
+        cur = a[margin : margin + cells, None, :]
+        prev = a[margin - 1 : margin - 1 + cells, None, :]
+        nxt = a[margin + 1 : margin + 1 + cells, None, :]
+        out = np.empty((cells, factor, a.shape[1]), dtype=np.float32)
+        out[:, lo_half, :] = prev * (1.0 - w_lo)[None, :, None] + cur * w_lo[None, :, None]
+        out[:, hi_half, :] = cur * (1.0 - w_hi)[None, :, None] + nxt * w_hi[None, :, None]
+        return out.reshape(cells * factor, a.shape[1])[:n]
+
+    def along_cols(a: FloatArray, n: int) -> FloatArray:
+        cells = -(-n // factor)
+        cur = a[:, margin : margin + cells, None]
+        prev = a[:, margin - 1 : margin - 1 + cells, None]
+        nxt = a[:, margin + 1 : margin + 1 + cells, None]
+        out = np.empty((a.shape[0], cells, factor), dtype=np.float32)
+        out[:, :, lo_half] = prev * (1.0 - w_lo)[None, None, :] + cur * w_lo[None, None, :]
+        out[:, :, hi_half] = cur * (1.0 - w_hi)[None, None, :] + nxt * w_hi[None, None, :]
+        return np.ascontiguousarray(out.reshape(a.shape[0], cells * factor)[:, :n])
+
+    return along_cols(along_rows(coarse, rows), cols)
+
+
 def smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> FloatArray:
     """Gaussian-correlated random field with zero mean and unit standard deviation.
 
-    Large correlation lengths are generated on a coarser grid (a quarter of ``sigma_px`` per
-    coarse cell) and bilinearly upsampled, which is what keeps the build fast: a field with
-    ``sigma_px = 60`` costs about as much as one with ``sigma_px = 4``.
+    Fields with ``sigma_px >= 3`` are generated on a coarser grid (cells of half to two thirds
+    of the correlation length) and bilinearly upsampled, which keeps the build fast: a field with
+    ``sigma_px = 60`` costs less than one with ``sigma_px = 3``.
 
     Parameters
     ----------
@@ -60,18 +121,17 @@ def smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: flo
         float32 array of ``shape``.
     """
     rows, cols = shape
-    factor = max(1, int(sigma_px // 4))
-    crows, ccols = rows // factor + 3, cols // factor + 3
+    factor = max(1, int(sigma_px // 2), int(sigma_px // 1.5) if sigma_px < 4 else 1) if sigma_px >= 3 else 1
+    crows, ccols = -(-rows // factor) + 3, -(-cols // factor) + 3
     coarse = rng.standard_normal((crows, ccols), dtype=np.float32)
-    coarse = ndimage.gaussian_filter(coarse, sigma_px / factor, mode="wrap")
-    if factor > 1:
-        coarse = ndimage.zoom(coarse, factor, order=1, grid_mode=False)
-    out = np.ascontiguousarray(coarse[:rows, :cols], dtype=np.float32)
-    out -= out.mean(dtype=np.float64)
-    std = float(out.std(dtype=np.float64))
+    coarse = ndimage.gaussian_filter(coarse, sigma_px / factor, mode="wrap", truncate=3.0)
+    coarse -= coarse.mean(dtype=np.float64)
+    std = float(coarse.std(dtype=np.float64))
     if std > 0:
-        out /= std
-    return out
+        coarse /= std
+    if factor == 1:
+        return np.ascontiguousarray(coarse[1 : rows + 1, 1 : cols + 1])
+    return upsample_linear(coarse, factor, shape, margin=1)
 
 
 def point_blobs(
@@ -110,9 +170,12 @@ def point_blobs(
 
 
 def voronoi_values(
-    rng: np.random.Generator, shape: tuple[int, int], mean_cell_px: float
+    rng: np.random.Generator, shape: tuple[int, int], mean_cell_px: float, factor: int = 2
 ) -> tuple[NDArray[np.int32], int]:
-    """Label image of random Voronoi cells (field parcels, management blocks).
+    """Label image of random Voronoi cells (field parcels, pond blocks).
+
+    The tessellation is computed on a grid ``factor`` times coarser and replicated, so cell edges
+    are staircases of ``factor`` pixels (at 30 m and ``factor = 2``, 60 m steps).
 
     Parameters
     ----------
@@ -121,21 +184,27 @@ def voronoi_values(
     shape
         ``(rows, cols)`` in pixels.
     mean_cell_px
-        Mean cell size, in pixels (e.g. 220 px is about 20 ha at 30 m).
+        Mean cell size, in (full-resolution) pixels; 70 px is about 6.3 ha at 30 m.
+    factor
+        Coarsening factor of the tessellation.
 
     Returns
     -------
     labels, n
         int32 label image with values ``0 .. n-1`` and the number of cells ``n``.
     """
-    n = max(1, int(shape[0] * shape[1] / mean_cell_px))
-    flat = rng.choice(shape[0] * shape[1], size=n, replace=False)
-    seeds = np.ones(shape, dtype=bool)
-    seeds.flat[flat] = False
-    ids = np.full(shape, -1, dtype=np.int32)
+    crows, ccols = -(-shape[0] // factor), -(-shape[1] // factor)
+    n = max(1, int(crows * ccols * factor * factor / mean_cell_px))
+    flat = rng.choice(crows * ccols, size=n, replace=False)
+    background = np.ones((crows, ccols), dtype=bool)
+    background.flat[flat] = False
+    ids = np.full((crows, ccols), -1, dtype=np.int32)
     ids.flat[flat] = np.arange(n, dtype=np.int32)
-    idx = ndimage.distance_transform_edt(seeds, return_distances=False, return_indices=True)
-    return ids[idx[0], idx[1]], n
+    idx = ndimage.distance_transform_edt(background, return_distances=False, return_indices=True)
+    coarse = ids[idx[0], idx[1]]
+    del idx
+    full = np.repeat(np.repeat(coarse, factor, axis=0), factor, axis=1)
+    return np.ascontiguousarray(full[: shape[0], : shape[1]]), n
 
 
 def top_k(score: FloatArray, candidates: BoolArray, k: int) -> BoolArray:
@@ -168,42 +237,41 @@ def top_k(score: FloatArray, candidates: BoolArray, k: int) -> BoolArray:
     return out
 
 
-def mode_filter(classes: NDArray[np.uint8], size: int, keep: BoolArray) -> NDArray[np.uint8]:
-    """Replace isolated pixels by the most frequent class of their neighbourhood.
+def mode_filter(classes: NDArray[np.uint8], keep: BoolArray, min_same: int = 2) -> NDArray[np.uint8]:
+    """Replace isolated pixels by the most frequent class among their 8 neighbours.
 
-    A pixel is replaced only if fewer than two of its 8 neighbours share its class and it is not
-    in ``keep``; this removes salt-and-pepper noise without moving patch edges.
+    A pixel is replaced only if fewer than ``min_same`` of its 8 neighbours share its class and
+    it is not in ``keep``; this removes salt-and-pepper noise without moving patch edges.
 
     Parameters
     ----------
     classes
         Class codes (0 = nodata, never assigned to a valid pixel).
-    size
-        Neighbourhood width in pixels (odd).
     keep
         Pixels that must not change (nodata, fixed features).
+    min_same
+        Minimum number of same-class neighbours for a pixel to stay.
 
     Returns
     -------
     numpy.ndarray
         Filtered copy.
     """
-    codes = [int(c) for c in np.unique(classes) if c != 0]
+    padded = np.pad(classes, 1, mode="constant")
+    rows, cols = classes.shape
+    shifts = [(dr, dc) for dr in (0, 1, 2) for dc in (0, 1, 2) if (dr, dc) != (1, 1)]
     same = np.zeros(classes.shape, dtype=np.uint8)
-    best = np.zeros(classes.shape, dtype=np.uint8)
-    best_count = np.zeros(classes.shape, dtype=np.float32)
-    kernel = np.ones((3, 3), dtype=np.float32)
-    kernel[1, 1] = 0
-    for c in codes:
-        m = (classes == c).astype(np.float32)
-        nb = ndimage.correlate(m, kernel, mode="constant")
-        same[classes == c] = nb[classes == c].astype(np.uint8)
-        if size != 3:
-            nb = ndimage.uniform_filter(m, size, mode="constant")
-        better = nb > best_count
-        best[better] = c
-        best_count[better] = nb[better]
-    lonely = (same < 2) & (classes != 0) & ~keep & (best != 0)
+    for dr, dc in shifts:
+        same += padded[dr : dr + rows, dc : dc + cols] == classes
+    lonely = (same < min_same) & (classes != 0) & ~keep
+    rr, cc = np.nonzero(lonely)
+    if rr.size == 0:
+        return classes.copy()
+    nb = np.stack([padded[rr + dr, cc + dc] for dr, dc in shifts], axis=1)  # (n, 8)
+    counts = (nb[:, :, None] == nb[:, None, :]).sum(axis=2)
+    counts[nb == 0] = -1
+    best = nb[np.arange(nb.shape[0]), np.argmax(counts, axis=1)]
     out = classes.copy()
-    out[lonely] = best[lonely]
+    ok = best != 0
+    out[rr[ok], cc[ok]] = best[ok]
     return out

@@ -26,11 +26,6 @@ def lonlat_to_utm(lon: float, lat: float) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def geom_to_utm(geom: BaseGeometry) -> BaseGeometry:
-    """Project a WGS84 geometry to UTM 50N (m)."""
-    return shapely.transform(geom, lambda xy: np.column_stack(_TO_UTM.transform(xy[:, 0], xy[:, 1])))
-
-
 def geom_to_lonlat(geom: BaseGeometry) -> BaseGeometry:
     """Project a UTM 50N geometry (m) to WGS84 (degrees)."""
     return shapely.transform(

@@ -31,6 +31,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
 
 from sinks.demo import constants as K
 from sinks.demo.fields import (
@@ -41,9 +42,10 @@ from sinks.demo.fields import (
     rng_for,
     smooth_field,
     top_k,
+    upsample_linear,
     voronoi_values,
 )
-from sinks.demo.grid import Grid, geom_to_utm, lonlat_to_utm
+from sinks.demo.grid import Grid, lonlat_to_utm
 
 Progress = Callable[[str, float], None]
 
@@ -191,19 +193,34 @@ class _Frame:
         return u, v
 
 
-def _edt_m(background: BoolArray, res: float) -> FloatArray:
-    """Distance (m) from every pixel to the nearest ``background == False`` pixel."""
-    return (ndimage.distance_transform_edt(background) * res).astype(np.float32)
+def _edt_m(background: BoolArray, res: float, factor: int = 2) -> FloatArray:
+    """Distance (m) from every pixel to the nearest ``background == False`` pixel.
+
+    Computed on a grid ``factor`` times coarser (a coarse cell is a target if any of its pixels
+    is) and bilinearly upsampled: errors are below about one coarse cell, which is plenty for
+    potentials and rank-selected bands, and the cost drops by ~``factor**2``.
+    """
+    rows, cols = background.shape
+    pr, pc = -rows % factor, -cols % factor
+    padded = np.pad(background, ((0, pr), (0, pc)), mode="edge")
+    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+    coarse_bg = blocks.all(axis=(1, 3))
+    dist = ndimage.distance_transform_edt(coarse_bg).astype(np.float32) * np.float32(res * factor)
+    return upsample_linear(dist, factor, background.shape)
 
 
 def _largest_component(mask: BoolArray) -> BoolArray:
     """Largest 4-connected component of ``mask`` with interior holes filled."""
     labels, n = ndimage.label(mask)
-    if n <= 1:
-        return ndimage.binary_fill_holes(mask)
+    if n == 0:
+        return mask.copy()
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
-    return ndimage.binary_fill_holes(labels == int(np.argmax(sizes)))
+    keep = int(np.argmax(sizes))
+    box = ndimage.find_objects(labels)[keep - 1]
+    out = np.zeros_like(mask)
+    out[box] = ndimage.binary_fill_holes(labels[box] == keep)
+    return out
 
 
 def _lowest(score: FloatArray, candidates: BoolArray, n: int) -> BoolArray:
@@ -224,7 +241,7 @@ def _chu_river(grid: Grid, boundaries: Boundaries, seed: int) -> BoolArray:
     """
     rng = rng_for(seed, "chu_river")
     pts = np.array([lonlat_to_utm(lon, lat) for lon, lat in K.CHU_RIVER_POINTS])
-    mouth = shapely.ops.nearest_points(boundaries.yangtze, shapely.Point(pts[-1]))[0]
+    mouth = nearest_points(boundaries.yangtze, shapely.Point(pts[-1]))[0]
     pts = np.vstack([pts, [mouth.x + 0.0, mouth.y + 0.0]])
     seg = np.hypot(*np.diff(pts, axis=0).T)
     s_knots = np.concatenate([[0.0], np.cumsum(seg)])
@@ -292,7 +309,7 @@ def generate_landscape(boundaries: Boundaries, seed: int, progress: Progress | N
     seed
         Build seed.
     progress
-        Optional callback ``(message, fraction)``.
+        Optional callback ``(message, fraction)``; fractions run from 0 to about 0.5.
 
     Returns
     -------
@@ -308,239 +325,340 @@ def generate_landscape(boundaries: Boundaries, seed: int, progress: Progress | N
     zone = grid.rasterize([(boundaries.zones[z], i) for i, z in enumerate(K.ZONE_IDS, start=1)])
     river = grid.rasterize([(boundaries.yangtze, 1)]) == 1
     inside = zone > 0
-    land0 = inside & ~river  # zone land (denominator of the share targets)
+    land0 = inside & ~river  # zone land: the denominator of the share targets
     d_river = _edt_m(~river, res)  # distance to the Yangtze (m)
-    d_bank = _edt_m(river, res)  # distance of river pixels to the nearest non-river pixel (m)
 
     lc = np.zeros(shape, dtype=np.uint8)
     lc[inside & river] = K.WATER
-    fixed = ~inside | river  # pixels never touched by the allocation or the mode filter
+    fixed = ~inside | river  # never touched by the allocation or the mode filter
 
     # ------------------------------------------------------------------ water features
-    say("drawing the synthetic Chu River and Jinniu Lake", 0.06)
+    say("drawing the synthetic Chu River and Jinniu Lake", 0.05)
     chu = _chu_river(grid, boundaries, seed) & land0
     dxj, dyj = frame.rel(*K.JINNIU_LAKE_CENTRE)
     r_j = np.sqrt(dxj * dxj + dyj * dyj)
-    lake_noise = smooth_field(rng_for(seed, "jinniu"), shape, 9.0)
+    lake_score = r_j / np.float32(1_500.0) + 0.45 * smooth_field(rng_for(seed, "jinniu"), shape, 9.0)
     jinniu = _largest_component(
-        _lowest(r_j / 1_500.0 + 0.45 * lake_noise, land0 & (zone == 2) & (r_j < 5_000), _ha_to_px(K.JINNIU_LAKE_HA, grid))
+        _lowest(lake_score, land0 & (zone == 2) & (r_j < 5_000), _ha_to_px(K.JINNIU_LAKE_HA, grid))
     ) & land0
+    jinniu_near = np.exp(-r_j / np.float32(4_000.0))
+    del lake_score, r_j, dxj, dyj
     lc[chu | jinniu] = K.WATER
     fixed |= chu | jinniu
 
     # ------------------------------------------------------------------ Laoshan forest park
-    say("shaping the Laoshan ridge forest", 0.10)
-    u, v = frame.along_across(*K.LAOSHAN_CENTRE, K.LAOSHAN_BEARING_DEG)
-    rng = rng_for(seed, "laoshan")
-    half_len = K.LAOSHAN_LENGTH_M / 2.0
-    wobble = 1.0 + 0.28 * np.sin(2 * np.pi * u / 9_000.0 + rng.uniform(0, 6.3)) + 0.12 * np.sin(
-        2 * np.pi * u / 3_700.0 + rng.uniform(0, 6.3)
-    )
-    half_w = np.float32(K.LAOSHAN_MEAN_HALF_WIDTH_M) * wobble.astype(np.float32)
-    q = np.sqrt((np.abs(u) / np.float32(half_len)) ** 6 + (v / half_w) ** 2)  # ~1 at the park edge
-    q += 0.16 * smooth_field(rng, shape, 14.0)
-    pukou_land = land0 & (zone == 1) & ~fixed
-    park = _largest_component(_lowest(q, pukou_land & (q < 3), _ha_to_px(K.LAOSHAN_PARK_HA, grid))) & pukou_land
-    ridge = np.exp(-np.clip(q - 0.6, 0.0, None) * 1.6).astype(np.float32)  # 1 on the ridge, decays outside
-    tree_core = smooth_field(rng, shape, 3.0)
-    laoshan_tree = _lowest(-(2.0 - q + 0.35 * tree_core), park, _ha_to_px(K.LAOSHAN_TREE_HA, grid))
+    say("shaping the Laoshan ridge forest", 0.08)
+    park, laoshan_tree, ridge = _laoshan(grid, frame, seed, land0 & (zone == 1) & ~fixed)
     lc[laoshan_tree] = K.TREE
-    del u, v, half_w, wobble
 
     # ------------------------------------------------------------------ Lvshuiwan wetland strip
-    say("laying the Lvshuiwan wetland strip", 0.14)
-    ax, ay = lonlat_to_utm(*K.LVSHUIWAN_UPSTREAM)
-    bx, by = lonlat_to_utm(*K.LVSHUIWAN_DOWNSTREAM)
-    chord = math.hypot(bx - ax, by - ay)
-    bearing = math.degrees(math.atan2(bx - ax, by - ay))
-    t, _n = frame.along_across(*K.LVSHUIWAN_UPSTREAM, bearing)
-    rng = rng_for(seed, "lvshuiwan")
-    along = np.clip(t / np.float32(chord), 0.0, 1.0)
-    taper = np.clip(np.sin(np.pi * along), 0.05, 1.0) ** 0.35
-    vary = 1.0 + 0.22 * np.sin(2 * np.pi * t / 3_100.0 + rng.uniform(0, 6.3))
-    pukou_any = (zone == 1) & ~fixed | ((zone == 1) & river)
-    in_reach = (t >= 0) & (t <= chord)
-    score = np.where(
-        river,
-        d_bank / np.float32(K.LVSHUIWAN_SHOAL_WIDTH_M) / taper,
-        d_river / (np.float32(K.LVSHUIWAN_LAND_WIDTH_M) * vary * taper),
-    ).astype(np.float32)
-    score += 0.08 * smooth_field(rng, shape, 6.0)
-    cand = pukou_any & in_reach & (score < 3) & ~laoshan_tree & ~park
-    lvshuiwan = _largest_component(_lowest(score, cand, _ha_to_px(K.LVSHUIWAN_SITE_HA, grid))) & cand
-    lvs_wet = _lowest(score + 0.6 * smooth_field(rng, shape, 2.0), lvshuiwan, _ha_to_px(K.LVSHUIWAN_WETLAND_HA, grid))
+    say("laying the Lvshuiwan wetland strip", 0.11)
+    lvshuiwan, lvs_wet = _lvshuiwan(grid, frame, seed, zone, river, d_river, fixed | park)
     lc[lvs_wet] = K.WETLAND
     lc[lvshuiwan & river & ~lvs_wet] = K.WATER
-    fixed |= lvshuiwan & river
-    del t, _n, score, along, taper, vary
 
     # ------------------------------------------------------------------ Baguazhou ring
-    say("drawing the Baguazhou shoal-wetland ring", 0.18)
+    say("drawing the Baguazhou shoal-wetland ring", 0.14)
     rng = rng_for(seed, "baguazhou")
-    bagua_land = land0 & (zone == 3) & ~fixed
-    ring_score = d_river / (1.0 + 0.35 * smooth_field(rng, shape, 20.0))
-    ring = _lowest(ring_score, bagua_land, _ha_to_px(K.BAGUAZHOU_RING_HA, grid))
-    ring_wet = _lowest(ring_score + 120.0 * smooth_field(rng, shape, 3.0), ring, _ha_to_px(K.BAGUAZHOU_RING_HA * K.BAGUAZHOU_RING_WETLAND_SHARE, grid))
+    ring_score = d_river * (1.0 + 0.35 * smooth_field(rng, shape, 20.0))
+    # The island is every land component touching the Baguazhou zone (the Tianditu Qixia edge
+    # may hand its west tip to Pukou/Liuhe); the mainland is the largest land component.
+    labels, _n = ndimage.label(land0)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    mainland = labels == int(np.argmax(sizes))
+    island_ids = np.unique(labels[(zone == 3) & land0])
+    island = np.isin(labels, island_ids[island_ids > 0]) & ~fixed
+    del labels
+    ring = _lowest(ring_score, island, int(round(K.BAGUAZHOU_RING_SHARE * np.count_nonzero(island))))
+    n_ring_wet = int(round(K.BAGUAZHOU_RING_WETLAND_SHARE * np.count_nonzero(ring)))
+    ring_wet = _lowest(ring_score + 90.0 * smooth_field(rng, shape, 4.0), ring, n_ring_wet)
     lc[ring_wet] = K.WETLAND
     del ring_score
 
     # ------------------------------------------------------------------ built-up potential
-    say("building urban, village and industrial potentials", 0.24)
+    say("building urban, town, village and industrial potentials", 0.18)
+    # Seats, strip and towns grow on the mainland only (not across the river onto the island).
+    core, seed_masks = _seed_cores(frame, shape, mainland)
+    core *= mainland
+    strip_pot, strip_seed = _industrial_strip(grid, frame, zone, land0 & ~fixed & mainland, d_river)
+    strip_pot *= mainland
+    np.maximum(core, strip_pot, out=core)
+    del strip_pot
     rng = rng_for(seed, "built")
-    core = np.zeros(shape, dtype=np.float32)
-    seed_masks: dict[str, BoolArray] = {}
-    for site_id, *_names, lon, lat, a, b, brg, weight in K.BUILT_SEEDS:
-        uu, vv = frame.along_across(lon, lat, brg)
-        rho2 = (uu / np.float32(a)) ** 2 + (vv / np.float32(b)) ** 2
-        np.maximum(core, np.float32(weight) * np.exp(-0.5 * rho2 * 0.6), out=core)
-        seed_masks[site_id] = (rho2 <= 1.0) & inside & ~river
-    xs = [lonlat_to_utm(lon, 32.22)[0] for lon in K.INDUSTRIAL_STRIP_LON]
-    xgrid = np.broadcast_to(frame.rel(K.INDUSTRIAL_STRIP_LON[0], 32.22)[0] + np.float32(xs[0]), shape)
-    window = np.clip(np.minimum(xgrid - xs[0], xs[1] - xgrid) / 1_500.0 + 1.0, 0.0, 1.0)
-    strip_pot = (np.exp(-0.5 * (d_river / np.float32(K.INDUSTRIAL_STRIP_DEPTH_M)) ** 2) * window).astype(np.float32)
-    strip_pot *= zone == 2
-    strip_seed = _lowest(-strip_pot, land0 & (zone == 2) & ~fixed & (strip_pot > 0.05), _ha_to_px(K.INDUSTRIAL_STRIP_HA, grid))
-    np.maximum(core, 0.95 * strip_pot, out=core)
-    del xgrid, window
-
-    towns = np.zeros(shape, dtype=np.float32)
-    for r0, c0, _z in _town_points(grid, zone, land0 & ~fixed & ~park, seed):
-        sig = rng.uniform(14.0, 24.0)
-        rr = (np.arange(shape[0], dtype=np.float32)[:, None] - r0) / sig
-        cc = (np.arange(shape[1], dtype=np.float32)[None, :] - c0) / sig
-        np.maximum(towns, np.exp(-0.5 * (rr * rr + cc * cc)), out=towns)
-    villages = point_blobs(rng, shape, K.VILLAGES_PER_KM2 * (res * res) / 1e6, 2.3)
-    urban_holes = smooth_field(rng, shape, 2.5)
-    built_pot = (
-        1.5 * core * (1.0 + 0.45 * urban_holes)
-        + 0.9 * towns * (1.0 + 0.4 * urban_holes)
-        + 0.85 * np.minimum(villages, 1.3)
-        + 0.12 * smooth_field(rng, shape, 10.0)
-    ).astype(np.float32)
+    towns = _towns(grid, zone, mainland & ~fixed & ~park, seed)
+    villages = np.minimum(point_blobs(rng, shape, K.VILLAGES_PER_KM2 * res * res / 1e6, 3.5), np.float32(1.3))
+    # Urban green and water inside the cities: fine (~100 m) and park-sized (~300 m) holes.
+    holes = 0.6 * smooth_field(rng, shape, 3.0) + 0.8 * smooth_field(rng, shape, 10.0)
+    towns *= 1.0 + 0.35 * smooth_field(rng, shape, 12.0)
+    built_pot = 1.6 * core * (1.0 + 0.6 * holes)
+    built_pot += 1.0 * towns * (1.0 + 0.4 * holes)
+    built_pot += 0.8 * villages
+    built_pot += 0.15 * smooth_field(rng, shape, 10.0)
     urban = np.clip(core + towns, 0.0, 1.0)
-
-    # ------------------------------------------------------------------ other potentials
-    say("building vegetation and water potentials", 0.32)
-    rng = rng_for(seed, "vegetation")
-    hills = smooth_field(rng, shape, 55.0)
-    y_lo = lonlat_to_utm(118.9, 32.40)[1]
-    y_hi = lonlat_to_utm(118.9, 32.58)[1]
-    north = np.clip((grid.y_centres() - y_lo) / (y_hi - y_lo), 0.0, 1.0).astype(np.float32)
-    north = np.broadcast_to(north, shape) * (zone == 2)
-    jinniu_near = np.exp(-r_j / 4_000.0).astype(np.float32)
-    village_halo = ndimage.gaussian_filter(np.minimum(villages, 1.0), 3.0)
-    tree_pot = (
-        1.6 * ridge
-        + 0.45 * hills
-        + 0.9 * north * (1.0 + 0.5 * hills)
-        + 0.6 * jinniu_near
-        + 0.35 * smooth_field(rng, shape, 3.0)
-        + 0.35 * urban
-        + 0.4 * village_halo
-    ).astype(np.float32)
-    shrub_pot = (0.8 * ridge + 0.4 * hills + 0.6 * smooth_field(rng, shape, 4.0) + 0.5 * north).astype(np.float32)
-    grass_pot = (
-        0.7 * urban
-        + 0.6 * np.exp(-d_river / 700.0)
-        + 0.6 * smooth_field(rng, shape, 5.0)
-        + 0.3 * ridge
-    ).astype(np.float32)
-    bare_pot = (0.9 * urban + 0.6 * smooth_field(rng, shape, 3.0) + 0.4 * np.exp(-d_river / 400.0)).astype(np.float32)
-
-    parcels, n_parcels = voronoi_values(rng_for(seed, "parcels"), shape, 70.0)
-    parcel_val = rng_for(seed, "parcel_values").random(n_parcels, dtype=np.float32)[parcels]
-    water_now = lc == K.WATER
-    d_water = _edt_m(~water_now, res)
-    lowland = smooth_field(rng, shape, 80.0)
-    pond_pot = (
-        1.0 * parcel_val
-        + 0.25 * smooth_field(rng, shape, 1.5)
-        + 0.9 * np.exp(-d_water / 2_500.0)
-        + 0.35 * lowland
-        - 1.2 * urban
-        - 0.8 * ridge
-    ).astype(np.float32)
-    wet_pot = (np.exp(-d_water / 300.0) + 0.35 * smooth_field(rng, shape, 4.0) - 0.6 * urban).astype(np.float32)
+    del holes, towns
 
     # ------------------------------------------------------------------ allocation 2020
-    say("allocating land cover 2020 to the zone targets", 0.40)
-    order = (
+    say("allocating land cover 2020 to the zone targets", 0.26)
+    y_lo, y_hi = lonlat_to_utm(118.9, 32.40)[1], lonlat_to_utm(118.9, 32.58)[1]
+    north = np.clip((grid.y_centres() - y_lo) / (y_hi - y_lo), 0.0, 1.0).astype(np.float32) * (zone == 2)
+    hills = smooth_field(rng_for(seed, "hills"), shape, 55.0)
+    water_now = lc == K.WATER
+    d_water = _edt_m(~water_now, res)
+    del water_now
+    parcels, n_parcels = voronoi_values(rng_for(seed, "parcels"), shape, 70.0)
+
+    def pond_pot() -> FloatArray:
+        # Whole parcels become ponds (aquaculture blocks), clustered near water and in lowland.
+        r = rng_for(seed, "pot", "water")
+        bias = 0.9 * np.exp(-d_water / np.float32(2_500.0)) + 0.6 * smooth_field(r, shape, 25.0)
+        bias += 0.35 * smooth_field(r, shape, 80.0) - 1.2 * urban - 0.8 * ridge
+        per_parcel = np.bincount(parcels.ravel(), weights=bias.ravel(), minlength=n_parcels)
+        per_parcel /= np.maximum(np.bincount(parcels.ravel(), minlength=n_parcels), 1)
+        per_parcel += 0.5 * r.random(n_parcels)
+        return per_parcel.astype(np.float32)[parcels]
+
+    def wetland_pot() -> FloatArray:
+        r = rng_for(seed, "pot", "wetland")
+        return np.exp(-d_water / np.float32(300.0)) + 0.35 * smooth_field(r, shape, 5.0) - 0.6 * urban
+
+    def tree_pot() -> FloatArray:
+        r = rng_for(seed, "pot", "tree")
+        halo = ndimage.gaussian_filter(np.minimum(villages, 1.0), 3.0, truncate=3.0)
+        pot = 1.6 * ridge + 0.45 * hills + 0.9 * north * (1.0 + 0.5 * hills) + 0.6 * jinniu_near
+        pot += 0.35 * smooth_field(r, shape, 4.0) + 0.35 * urban + 0.4 * halo
+        return pot
+
+    def shrub_pot() -> FloatArray:
+        r = rng_for(seed, "pot", "shrub")
+        return 0.8 * ridge + 0.4 * hills + 0.6 * smooth_field(r, shape, 5.0) + 0.5 * north
+
+    def bare_pot() -> FloatArray:
+        r = rng_for(seed, "pot", "bare")
+        return 0.9 * urban + 0.6 * smooth_field(r, shape, 4.0) + 0.4 * np.exp(-d_river / np.float32(400.0))
+
+    def grass_pot() -> FloatArray:
+        r = rng_for(seed, "pot", "grass")
+        pot = 0.7 * urban + 0.6 * np.exp(-d_river / np.float32(700.0)) + 0.3 * ridge
+        pot += 0.6 * smooth_field(r, shape, 5.0)
+        return pot
+
+    order: tuple[tuple[int, Callable[[], FloatArray]], ...] = (
         (K.WATER, pond_pot),
-        (K.WETLAND, wet_pot),
-        (K.BUILT, built_pot),
+        (K.WETLAND, wetland_pot),
+        (K.BUILT, lambda: built_pot),
         (K.TREE, tree_pot),
         (K.SHRUB, shrub_pot),
         (K.BARE, bare_pot),
         (K.GRASS, grass_pot),
     )
-    for code, zone_id in enumerate(K.ZONE_IDS, start=1):
-        zland = land0 & (zone == code)
-        n_land = int(zland.sum())
-        targets = K.LAND_SHARE_TARGETS[zone_id]
-        for cls, pot in order:
-            want = int(round(targets[cls] * n_land)) - int((lc[zland] == cls).sum())
+    # Park clearings stay non-tree; the dry pixels of the wetland sites stay non-wetland.
+    reserved = {K.TREE: park, K.WETLAND: lvshuiwan | ring}
+    zone_land = [land0 & (zone == code) for code in range(1, len(K.ZONE_IDS) + 1)]
+    for cls, make_pot in order:
+        pot = make_pot()
+        for zland, zone_id in zip(zone_land, K.ZONE_IDS, strict=True):
+            want = int(round(K.LAND_SHARE_TARGETS[zone_id][cls] * int(zland.sum())))
+            want -= int(np.count_nonzero(lc[zland] == cls))
             free = zland & (lc == 0)
+            if cls in reserved:
+                free &= ~reserved[cls]
             lc[top_k(pot, free, want)] = cls
-        lc[zland & (lc == 0)] = K.CROP
-    lc = mode_filter(lc, 3, fixed | laoshan_tree | lvs_wet)
-    lc2020 = lc
+        del pot
+    lc[land0 & (lc == 0)] = K.CROP
+    lc2020 = mode_filter(lc, fixed | laoshan_tree | lvs_wet | ring)
+    del lc
 
     # ------------------------------------------------------------------ change to 2025
-    say("applying the 2020 -> 2025 changes", 0.52)
+    say("applying the 2020 -> 2025 changes", 0.40)
     lc2025 = _change(
         lc2020,
         grid=grid,
         seed=seed,
         zone=zone,
         land0=land0,
-        built_pot=built_pot,
         core=core,
+        urban=urban,
         ridge=ridge,
         north=north,
         d_water=d_water,
         protected=lvshuiwan | laoshan_tree,
     )
 
-    # ------------------------------------------------------------------ sites
-    sites = [
-        Site(
-            "laoshan_nfp", "老山国家森林公园（示意范围）", "Laoshan National Forest Park (illustrative extent)",
-            "forest_park", park, K.LAOSHAN_PARK_HA,
-            "Illustrative ridge polygon (SW-NE, ~30 km) in central Pukou; area = the published 80 km² "
-            "figure, tree cover inside = the published 76.5 km² (7650 ha); not a surveyed boundary.",
-        ),
-        Site(
-            "lvshuiwan_wetland", "绿水湾湿地（西江口湿地公园，示意范围）", "Lvshuiwan / Xijiangkou wetland strip (illustrative)",
-            "wetland_park", lvshuiwan, K.LVSHUIWAN_SITE_HA,
-            "Illustrative strip on the north (Pukou) bank, ~11 km from the Third Yangtze Bridge corridor "
-            "toward opposite the Youth Olympic Park, land up to ~1.2 km inland plus ~250 m of shoal; "
-            "area = the pre-2017 17.23 km², wetland inside = the revised 1679 ha.",
-        ),
-        Site(
-            "baguazhou_ring", "八卦洲沿江滩涂湿地环（示意）", "Baguazhou riverside shoal wetland ring (illustrative)",
-            "wetland_ring", ring, K.BAGUAZHOU_RING_HA,
-            "Ring inside the GSHHG island shoreline, ~240 m wide on average; 82 % herbaceous wetland.",
-        ),
-    ]
-    for site_id, name_zh, name_en, *_rest in K.BUILT_SEEDS:
-        sites.append(
-            Site(site_id, name_zh, name_en, "built_up_seed", seed_masks[site_id],
-                 round(float(seed_masks[site_id].sum()) * grid.pixel_ha, 1),
-                 "Centre of a built-up potential (ellipse shown); built-up extent itself comes from rank allocation."))
-    sites.append(
-        Site("riverside_industrial_strip", "大厂—长芦沿江工业带（示意）", "Riverside industrial strip, Dachang / Changlu (illustrative)",
-             "built_up_seed", strip_seed, float(K.INDUSTRIAL_STRIP_HA),
-             "Liuhe land within ~2 km of the Yangtze between 118.745 E and 118.875 E; centre of an industrial built-up potential.")
-    )
+    sites = _sites(grid, park, lvshuiwan, ring, seed_masks, strip_seed)
     return Landscape(
         grid=grid,
         zone=zone,
         river=river,
         landcover={2020: lc2020, 2025: lc2025},
-        sites=tuple(sites),
+        sites=sites,
         parcels=parcels,
         n_parcels=n_parcels,
     )
+
+
+def _laoshan(grid: Grid, frame: _Frame, seed: int, candidates: BoolArray) -> tuple[BoolArray, BoolArray, FloatArray]:
+    """Laoshan park polygon, its tree pixels and a ``ridge`` proximity field (1 on the axis).
+
+    The park is the :data:`constants.LAOSHAN_PARK_HA` candidate pixels closest (in a
+    super-elliptic metric with a wavy half-width and smooth noise) to a 30 km SW-NE axis; the tree
+    cover inside is the :data:`constants.LAOSHAN_TREE_HA` pixels nearest the axis.
+    """
+    shape = grid.shape
+    rng = rng_for(seed, "laoshan")
+    u, v = frame.along_across(*K.LAOSHAN_CENTRE, K.LAOSHAN_BEARING_DEG)
+    wobble = 1.0 + 0.28 * np.sin(2 * np.pi * u / 9_000.0 + rng.uniform(0, 6.3))
+    wobble += 0.12 * np.sin(2 * np.pi * u / 3_700.0 + rng.uniform(0, 6.3))
+    half_w = np.float32(K.LAOSHAN_MEAN_HALF_WIDTH_M) * wobble
+    q = np.sqrt((np.abs(u) / np.float32(K.LAOSHAN_LENGTH_M / 2.0)) ** 6 + (v / half_w) ** 2)
+    q = q + 0.16 * smooth_field(rng, shape, 14.0)  # ~1 at the park edge
+    park = _largest_component(_lowest(q, candidates & (q < 3), _ha_to_px(K.LAOSHAN_PARK_HA, grid)))
+    park &= candidates
+    tree_score = q - 0.35 * smooth_field(rng, shape, 4.0)
+    tree = _lowest(tree_score, park, _ha_to_px(K.LAOSHAN_TREE_HA, grid))
+    ridge = np.exp(-np.clip(q - 0.6, 0.0, None) * 1.6)
+    return park, tree, ridge
+
+
+def _lvshuiwan(
+    grid: Grid,
+    frame: _Frame,
+    seed: int,
+    zone: NDArray[np.uint8],
+    river: BoolArray,
+    d_river: FloatArray,
+    blocked: BoolArray,
+) -> tuple[BoolArray, BoolArray]:
+    """Lvshuiwan strip (land + shoal) along the Pukou bank and its wetland pixels.
+
+    Pixels within the reach between the two end points and on the Pukou side of the river are
+    ranked by ``distance to the bank / local width`` (land width ~1.15 km with a slow wave and
+    tapered ends; shoal width 250 m into the GSHHG water), and the lowest
+    :data:`constants.LVSHUIWAN_SITE_HA` are taken.
+    """
+    shape = grid.shape
+    rng = rng_for(seed, "lvshuiwan")
+    ax, ay = lonlat_to_utm(*K.LVSHUIWAN_UPSTREAM)
+    bx, by = lonlat_to_utm(*K.LVSHUIWAN_DOWNSTREAM)
+    chord = math.hypot(bx - ax, by - ay)
+    bearing = math.degrees(math.atan2(bx - ax, by - ay))
+    t, across = frame.along_across(*K.LVSHUIWAN_UPSTREAM, bearing)
+    along = np.clip(t / np.float32(chord), 0.0, 1.0)
+    taper = np.clip(np.sin(np.pi * along), 0.05, 1.0) ** 0.35
+    vary = 1.0 + 0.22 * np.sin(2 * np.pi * t / 3_100.0 + rng.uniform(0, 6.3))
+    pukou_land = (zone == 1) & ~river
+    d_bank = _edt_m(~pukou_land, grid.res)  # river pixels: distance to the Pukou bank (m)
+    score = np.where(
+        river,
+        d_bank / (np.float32(K.LVSHUIWAN_SHOAL_WIDTH_M) * taper),
+        d_river / (np.float32(K.LVSHUIWAN_LAND_WIDTH_M) * vary * taper),
+    )
+    score += 0.08 * smooth_field(rng, shape, 6.0)
+    # North (Pukou) bank only: the chord runs along that bank; the river lies on its right side.
+    side = across < np.float32(1_000.0)
+    reach = (t >= 0) & (t <= np.float32(chord)) & side
+    cand = (zone == 1) & reach & (score < 3) & ~(blocked & ~river)
+    strip = _largest_component(_lowest(score, cand, _ha_to_px(K.LVSHUIWAN_SITE_HA, grid))) & cand
+    wet_score = score + 0.5 * smooth_field(rng, shape, 3.0)
+    wet = _lowest(wet_score, strip, _ha_to_px(K.LVSHUIWAN_WETLAND_HA, grid))
+    return strip, wet
+
+
+def _seed_cores(frame: _Frame, shape: tuple[int, int], valid: BoolArray) -> tuple[FloatArray, dict[str, BoolArray]]:
+    """Urban-core potential of the named seats (1 inside each ellipse, Gaussian fall-off ~1 km)."""
+    core = np.zeros(shape, dtype=np.float32)
+    masks: dict[str, BoolArray] = {}
+    for site_id, _zh, _en, lon, lat, a, b, brg, weight in K.BUILT_SEEDS:
+        uu, vv = frame.along_across(lon, lat, brg)
+        rho = np.sqrt((uu / np.float32(a)) ** 2 + (vv / np.float32(b)) ** 2)
+        pot = np.float32(weight) * np.exp(-((np.maximum(rho - 1.0, 0.0) / np.float32(0.45)) ** 2))
+        np.maximum(core, pot, out=core)
+        masks[site_id] = (rho <= 1.0) & valid
+    return core, masks
+
+
+def _industrial_strip(
+    grid: Grid, frame: _Frame, zone: NDArray[np.uint8], candidates: BoolArray, d_river: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """Industrial built-up potential along the Liuhe bank and its seed polygon mask."""
+    x0 = lonlat_to_utm(K.INDUSTRIAL_STRIP_LON[0], 32.22)[0]
+    x1 = lonlat_to_utm(K.INDUSTRIAL_STRIP_LON[1], 32.22)[0]
+    x = np.broadcast_to(grid.x_centres().astype(np.float32), grid.shape)
+    window = np.clip(np.minimum(x - x0, x1 - x) / np.float32(1_500.0) + 1.0, 0.0, 1.0)
+    depth = np.maximum(d_river - np.float32(300.0), 0.0) / np.float32(K.INDUSTRIAL_STRIP_DEPTH_M)
+    pot = np.exp(-0.5 * depth * depth) * window * (zone == 2)
+    seed_mask = _lowest(-pot, candidates & (zone == 2) & (pot > 0.05), _ha_to_px(K.INDUSTRIAL_STRIP_HA, grid))
+    return (0.95 * pot).astype(np.float32), seed_mask
+
+
+def _towns(grid: Grid, zone: NDArray[np.uint8], land: BoolArray, seed: int) -> FloatArray:
+    """Potential of synthetic secondary towns (Gaussian, radius 0.5-0.9 km) at seeded places."""
+    rng = rng_for(seed, "town_sizes")
+    towns = np.zeros(grid.shape, dtype=np.float32)
+    rows = np.arange(grid.shape[0], dtype=np.float32)[:, None]
+    cols = np.arange(grid.shape[1], dtype=np.float32)[None, :]
+    for r0, c0, _zone_id in _town_points(grid, zone, land, seed):
+        sig = np.float32(rng.uniform(16.0, 30.0))
+        # Evaluate only within 4 sigma of the centre.
+        r_lo, r_hi = max(0, int(r0 - 4 * sig)), min(grid.shape[0], int(r0 + 4 * sig) + 1)
+        c_lo, c_hi = max(0, int(c0 - 4 * sig)), min(grid.shape[1], int(c0 + 4 * sig) + 1)
+        rr = (rows[r_lo:r_hi] - r0) / sig
+        cc = (cols[:, c_lo:c_hi] - c0) / sig
+        block = towns[r_lo:r_hi, c_lo:c_hi]
+        np.maximum(block, np.exp(-0.5 * (rr * rr + cc * cc)), out=block)
+    return towns
+
+
+def _sites(
+    grid: Grid,
+    park: BoolArray,
+    lvshuiwan: BoolArray,
+    ring: BoolArray,
+    seed_masks: dict[str, BoolArray],
+    strip_seed: BoolArray,
+) -> tuple[Site, ...]:
+    """The illustrative sites written to the ``sites`` layer."""
+    sites = [
+        Site(
+            "laoshan_nfp", "老山国家森林公园（示意范围）", "Laoshan National Forest Park (illustrative extent)",
+            "forest_park", park, K.LAOSHAN_PARK_HA,
+            "Illustrative SW-NE ridge polygon (~30 km) in central Pukou. Area = the published 80 km² "
+            "figure; tree cover inside = the published 76.5 km² (7650 ha). Not a surveyed boundary.",
+        ),
+        Site(
+            "lvshuiwan_wetland", "绿水湾湿地（西江口湿地公园，示意范围）", "Lvshuiwan / Xijiangkou wetland strip (illustrative)",
+            "wetland_park", lvshuiwan, K.LVSHUIWAN_SITE_HA,
+            "Illustrative strip on the north (Pukou) bank, ~11 km from the Third Yangtze Bridge corridor "
+            "toward opposite the Youth Olympic Park: land up to ~1.2 km inland plus ~250 m of shoal. "
+            "Area = the pre-2017 17.23 km²; wetland inside = the revised 1679 ha.",
+        ),
+        Site(
+            "baguazhou_ring", "八卦洲沿江滩涂湿地环（示意）", "Baguazhou riverside shoal wetland ring (illustrative)",
+            "wetland_ring", ring, round(float(ring.sum()) * grid.pixel_ha, 1),
+            "The 20 % of the island's land nearest the river (a ring ~200-250 m wide inside the GSHHG "
+            "shoreline, whole island including any tip in the Pukou/Liuhe polygons); 82 % of it "
+            "herbaceous wetland.",
+        ),
+    ]
+    for site_id, name_zh, name_en, *_rest in K.BUILT_SEEDS:
+        mask = seed_masks[site_id]
+        sites.append(
+            Site(
+                site_id, name_zh, name_en, "built_up_seed", mask, round(float(mask.sum()) * grid.pixel_ha, 1),
+                "Ellipse at the centre of a built-up potential; the built-up extent itself comes from "
+                "rank allocation to the zone target.",
+            )
+        )
+    sites.append(
+        Site(
+            "riverside_industrial_strip", "大厂—长芦沿江工业带（示意）",
+            "Riverside industrial strip, Dachang / Changlu (illustrative)",
+            "built_up_seed", strip_seed, float(K.INDUSTRIAL_STRIP_HA),
+            "Liuhe land within ~2 km of the Yangtze between 118.745 E and 118.875 E; centre of an "
+            "industrial built-up potential.",
+        )
+    )
+    return tuple(sites)
 
 
 def _change(
@@ -550,8 +668,8 @@ def _change(
     seed: int,
     zone: NDArray[np.uint8],
     land0: BoolArray,
-    built_pot: FloatArray,
     core: FloatArray,
+    urban: FloatArray,
     ridge: FloatArray,
     north: FloatArray,
     d_water: FloatArray,
@@ -567,10 +685,14 @@ def _change(
     rng = rng_for(seed, "change")
     shape = lc2020.shape
     lc = lc2020.copy()
-    built = lc2020 == K.BUILT
-    near_built = ndimage.binary_dilation(built, iterations=2)
-    growth_pot = (built_pot + 1.2 * core + 0.5 * near_built + 0.1 * smooth_field(rng, shape, 4.0)).astype(np.float32)
-    forest_noise = smooth_field(rng, shape, 5.0)
+    # Growth fronts around the seats and the industrial strip (the ``core`` field), lobed by
+    # smooth noise; villages do not grow.
+    cities = (lc2020 == K.BUILT) & ((core > 0.5) | (urban > 0.6))
+    d_city = _edt_m(~cities, grid.res)
+    growth_pot = np.exp(-d_city / np.float32(1_200.0)) * (1.0 + 0.5 * core) + 0.15 * smooth_field(rng, shape, 8.0)
+    del d_city, cities
+    forest_noise = smooth_field(rng, shape, 6.0)
+    near_forest = np.exp(-_edt_m(lc2020 != K.TREE, grid.res) / np.float32(600.0))
     for code, zone_id in enumerate(K.ZONE_IDS, start=1):
         zland = land0 & (zone == code)
         crop = zland & (lc2020 == K.CROP)
@@ -579,8 +701,9 @@ def _change(
         n_aff = _ha_to_px(K.AFFORESTATION_HA[zone_id], grid)
         if n_aff:
             open_land = zland & np.isin(lc, (K.CROP, K.GRASS)) & ~protected
-            aff_pot = (ridge if zone_id == "pukou" else north) + 0.15 * forest_noise
-            lc[top_k(aff_pot.astype(np.float32), open_land, n_aff)] = K.TREE
+            # New planting next to existing forest: the Laoshan margins (Pukou), the northern hills (Liuhe).
+            aff_pot = near_forest * ((ridge if zone_id == "pukou" else north) + 0.2) * (1.0 + 0.6 * forest_noise)
+            lc[top_k(aff_pot, open_land, n_aff)] = K.TREE
 
     wet = lc2020 == K.WETLAND
     n_wet = int(wet.sum())
