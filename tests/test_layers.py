@@ -1,4 +1,4 @@
-"""The import rule: geodata <- wetlands <- sinks <- ui <- app.py, pages/; only ui and the screens import streamlit."""
+"""The import rule: geodata <- wetlands <- sinks <- ui <- app.py, app_pages/; only ui and the screens import streamlit."""
 from __future__ import annotations
 
 import ast
@@ -36,3 +36,11 @@ def test_rule_detects_a_violation(tmp_path):
     f = tmp_path / "x.py"
     f.write_text("from sinks.pipeline import run_assessment\nimport streamlit as st\n")
     assert _imports(f) == {"sinks", "streamlit"}
+
+
+def test_screens_only_draw():
+    """Screens call ui helpers and draw: no arithmetic or file parsing libraries in app_pages/."""
+    heavy = {"numpy", "pandas", "geopandas", "rasterio", "pyogrio", "shapely", "geodata", "wetlands"}
+    bad = [f"{f.name} imports {n}" for f in (ROOT / "app_pages").glob("*.py") for n in _imports(f) & heavy]
+    assert not bad, bad
+    assert not (ROOT / "pages").exists(), "a pages/ folder turns on Streamlit's legacy multipage mode"

@@ -1,0 +1,286 @@
+"""A real browser (Debian Chromium driven by Playwright) against a real ``streamlit run app.py``.
+
+Checks what AppTest cannot: the map canvas draws from the local style, the KPI numbers a reader
+sees equal the command line's numbers, no request leaves 127.0.0.1 (the app works offline), the
+console stays clean, and the Carbon accounts tables render. Writes docs/screenshot_overview.png.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+DEMO = ROOT / "configs" / "jiangbei_demo.toml"
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOT = ROOT / "docs" / "screenshot_overview.png"
+CHROME_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+KPI_KEYS = ("total_stock_tc", "removals_tco2e_yr", "emissions_tco2", "offset_ratio")
+
+pytestmark = pytest.mark.browser
+
+
+def _skip(reason: str) -> None:
+    print(f"SKIP browser test: {reason}", file=sys.stderr)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    if not CHROMIUM.exists():
+        _skip(f"{CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip("the playwright Python package is not installed (pip install playwright; never 'playwright install')")
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_ready() -> Path:
+    from ui.cache import missing_demo_files
+
+    if missing_demo_files(str(DEMO)):
+        from sinks.demo import build_demo
+
+        build_demo(ROOT / "data")
+    return DEMO
+
+
+@pytest.fixture(scope="module")
+def server(demo_ready, tmp_path_factory):
+    """``streamlit run app.py`` on a free port of 127.0.0.1; yields the base URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {k: v for k, v in os.environ.items() if k != "SINKS_CONFIG_DIR"}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health within 120 s:\n{log.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        print(f"streamlit log: {log}")
+
+
+@pytest.fixture(scope="module")
+def cli_kpis(demo_ready, tmp_path_factory) -> dict:
+    """The KPIs of the latest date as the command line writes them (assessment.json)."""
+    out = tmp_path_factory.mktemp("cli") / "report"
+    r = subprocess.run([sys.executable, "-m", "sinks", "run", str(DEMO), "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
+    return doc["kpis"][str(doc["years"][-1])]
+
+
+@pytest.fixture(scope="module")
+def browser(sync_playwright):
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Recorder:
+    """Every request and console message of one page."""
+
+    def __init__(self, page, base: str) -> None:
+        self.base = base
+        self.requests: list[str] = []
+        self.console: list[tuple[str, str, str]] = []
+        self.failed: list[tuple[str, str]] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("console", lambda m: self.console.append((m.type, m.text, (m.location or {}).get("url", ""))))
+        page.on("requestfailed", lambda r: self.failed.append((r.url, r.failure or "")))
+
+    def external(self) -> list[str]:
+        out = []
+        for url in self.requests:
+            u = urlparse(url)
+            if u.scheme in ("data", "blob", "about"):
+                continue
+            if u.hostname != "127.0.0.1":
+                out.append(url)
+        return out
+
+    def unexpected_errors(self) -> list[tuple[str, str, str]]:
+        """Console errors other than the harmless ones listed in RECIPES.md."""
+        bad = []
+        for kind, text, url in self.console:
+            if kind != "error":
+                continue
+            if "404" in text and (url.endswith("/_stcore/health") or url.endswith("/_stcore/host-config")):
+                continue  # a page URL opened directly probes <page>/_stcore/... first
+            if "net::ERR_ABORTED" in text:
+                continue  # lazy chunks cancelled when navigating away early
+            bad.append((kind, text[:500], url))
+        return bad
+
+
+def _settle(page, selector: str, timeout_ms: int = 120_000) -> None:
+    page.wait_for_selector(selector, state="visible", timeout=timeout_ms)
+
+
+def _wait_overview(page) -> None:
+    _settle(page, "[data-testid='stDeckGlJsonChart'] canvas")
+    _settle(page, "[data-testid='stMetricValue']")
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMetricValue']\").length === 4")
+    _settle(page, "[data-testid='map-legend']")
+    page.wait_for_timeout(2500)  # let deck.gl draw the style and the layers
+
+
+def _full_page_screenshot(page, path: Path) -> None:
+    """Streamlit scrolls inside its main block: grow the viewport to the content, then shoot."""
+    height = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stMainBlockContainer]')]"
+        ".map(e => e.scrollHeight), 900)")
+    page.set_viewport_size({"width": 1440, "height": int(height) + 40})
+    page.wait_for_timeout(2000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+def _metric_cards(page) -> list[tuple[str, str]]:
+    labels = [e.inner_text().strip() for e in page.query_selector_all("[data-testid='stMetricLabel']")]
+    values = [e.inner_text().strip() for e in page.query_selector_all("[data-testid='stMetricValue']")]
+    return list(zip(labels, values))
+
+
+def _map_pixels(page) -> dict:
+    """Share of basemap-background and of green pixels in the map element."""
+    from PIL import Image
+
+    from ui.basemap import BACKGROUND
+
+    png = page.locator("[data-testid='stDeckGlJsonChart']").screenshot()
+    px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int).reshape(-1, 3)
+    bg = np.array([int(BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
+    near_bg = float((np.abs(px - bg) <= 4).all(axis=1).mean())
+    r, g, b = px.T
+    green = float(((g > r + 25) & (g > b + 10)).mean())
+    return {"background": near_bg, "green": green}
+
+
+def test_first_visit_after_start_goes_straight_to_a_page(server, browser):
+    """Runs first in this module, on a fresh server: a direct link to a page works at once
+    (with a folder named pages/ Streamlit's legacy mode showed "Page not found" here)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{server}/carbon-accounts?lang=en")
+        _settle(page, "[data-testid=stDataFrame]")
+        assert page.locator("text=Page not found").count() == 0
+        assert page.locator("[data-testid=stDataFrame]").count() >= 1
+    finally:
+        page.close()
+
+
+def test_overview_in_a_real_browser(server, browser, cli_kpis):
+    from tests.test_app_pages import parse_metric
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="en-US")
+    rec = Recorder(page, server)
+    t0 = time.monotonic()
+    page.goto(f"{server}/overview?lang=en")
+    _wait_overview(page)
+    first_paint_s = time.monotonic() - t0
+
+    # the numbers a reader sees equal the command line's, within display rounding (<= 0.05 %)
+    cards = _metric_cards(page)
+    assert len(cards) == 4, cards
+    assert "carbon stock" in cards[0][0].lower(), cards
+    for (label, value), key in zip(cards, KPI_KEYS):
+        got, tol = parse_metric(label, value)
+        want = cli_kpis[key]
+        assert math.isclose(got, want, abs_tol=tol * 1.0001), f"{label} = {value}: {got} vs CLI {want}"
+        assert abs(got - want) <= 0.005 * abs(want), f"{label}: {got} vs CLI {want} differs by more than 0.5 %"
+
+    # the map drew the local basemap and coloured zones
+    pixels = _map_pixels(page)
+    assert pixels["background"] > 0.05, f"the local style's background is not drawn: {pixels}"
+    assert pixels["green"] > 0.05, f"no coloured zone on the map: {pixels}"
+    assert any(u.endswith("/app/static/map_style.json") for u in rec.requests), "the local map style was not loaded"
+    _full_page_screenshot(page, ARTIFACTS / "screenshot_overview_en.png")
+
+    # Chinese (the default) in a fresh session: the screenshot for the docs
+    zh = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    rec_zh = Recorder(zh, server)
+    zh.goto(f"{server}/overview")
+    _wait_overview(zh)
+    zh_cards = _metric_cards(zh)
+    assert "碳储量" in zh_cards[0][0], zh_cards
+    for (label, value), key in zip(zh_cards, KPI_KEYS):
+        got, tol = parse_metric(label, value)
+        assert math.isclose(got, cli_kpis[key], abs_tol=tol * 1.0001), f"{label} = {value} vs CLI {cli_kpis[key]}"
+    _full_page_screenshot(zh, ARTIFACTS / "screenshot_overview.png")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ARTIFACTS / "screenshot_overview.png", SCREENSHOT)
+
+    for r in (rec, rec_zh):
+        assert r.external() == [], f"requests left the machine: {r.external()}"
+        assert r.unexpected_errors() == [], r.unexpected_errors()
+    print(f"overview first paint {first_paint_s:.1f} s; {len(rec.requests)} requests, all to 127.0.0.1")
+
+
+def test_carbon_accounts_in_a_real_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    rec = Recorder(page, server)
+    page.goto(f"{server}/carbon-accounts")
+    _settle(page, "[data-testid=stDataFrame]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=stDataFrame]').length === 4", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('[data-testid=stVegaLiteChart]').length === 3", timeout=60_000)
+    assert page.locator("h1").first.inner_text().strip() == "碳账户"
+    assert page.locator("[data-testid=stDownloadButton]").count() == 4
+    page.wait_for_timeout(1500)
+    _full_page_screenshot(page, ARTIFACTS / "screenshot_carbon_accounts.png")
+    # navigate with the sidebar, as a reader would, and back
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.get_by_role("link", name="总览").click()
+    _wait_overview(page)
+    assert rec.external() == [], f"requests left the machine: {rec.external()}"
+    assert rec.unexpected_errors() == [], rec.unexpected_errors()
