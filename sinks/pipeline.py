@@ -7,7 +7,6 @@ a frozen :class:`Assessment` with provenance.
 """
 from __future__ import annotations
 
-import hashlib
 import platform
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ import shapely
 
 from geodata.crs import DISPLAY_CRS
 from geodata.errors import EmptyResultError
+from geodata.files import sha256_file
 from geodata.rasters import RasterInfo, check_categorical, read_info
 from geodata.vectors import ZoneLayer, load_zones
 from geodata.zonal import ZonalHistogram, zonal_histogram, zonal_histogram_dask
@@ -113,14 +113,6 @@ class Assessment:
             return ending
         starting = self.flows[self.flows["year_t0"] == year]
         return starting if len(starting) else None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -237,10 +229,10 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
         "name_en": zones_display[en] if en in zones_display else zones_display[zid],
     }, geometry=zones_display.geometry.values, crs=DISPLAY_CRS)
 
-    inputs = {f"landcover_{y}": {"path": str(cfg.landcover[y]), "sha256": _sha256(cfg.landcover[y])} for y in years}
+    inputs = {f"landcover_{y}": {"path": str(cfg.landcover[y]), "sha256": sha256_file(cfg.landcover[y])} for y in years}
     inputs["coefficients"] = {"path": table.path, "sha256": table.sha256}
     if cfg.zones is not None:
-        inputs["zones"] = {"path": str(cfg.zones), "layer": cfg.zones_layer, "sha256": _sha256(cfg.zones)}
+        inputs["zones"] = {"path": str(cfg.zones), "layer": cfg.zones_layer, "sha256": sha256_file(cfg.zones)}
     if inv is not None:
         inputs["inventory"] = {"path": inv.path, "sha256": inv.sha256}
     provenance = {

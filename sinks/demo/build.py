@@ -26,6 +26,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
+from geodata.files import sha256_file
 from sinks.demo import constants as K
 from sinks.demo.bands import BAND_NAMES, SCALE, synthesize_bands
 from sinks.demo.grid import geom_to_lonlat
@@ -78,15 +79,6 @@ class DemoPaths:
     def raster_outputs(self) -> tuple[Path, ...]:
         """Outputs covered by the manifest hashes."""
         return (self.landcover_2020, self.landcover_2025, self.bands_2020, self.bands_2025, self.sites)
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_fingerprint() -> str:
