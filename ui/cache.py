@@ -42,9 +42,13 @@ def config_dir() -> Path:
 
 
 def list_configs() -> list[ConfigChoice]:
-    """The run configurations under ``configs/*.toml``, the demo first."""
+    """The run configurations under ``configs/*.toml``, the demo first, then the datasets saved
+    in the workspace (``workspace/configs/*.toml``, e.g. a classified map)."""
+    from sinks.landcover.datasets import workspace_dir
+
     out = []
-    for p in sorted(config_dir().glob("*.toml"), key=lambda p: (p != DEMO_CONFIG, p.name)):
+    shipped = sorted(config_dir().glob("*.toml"), key=lambda p: (p != DEMO_CONFIG, p.name))
+    for p in shipped + sorted((workspace_dir() / "configs").glob("*.toml")):
         try:
             cfg = load_config(p)
             out.append(ConfigChoice(str(p), cfg.name_zh, cfg.name_en))
