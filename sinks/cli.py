@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--zone-id-field", default="zone_id")
     c.add_argument("--out", type=Path, required=True)
     c.set_defaults(func=_cmd_carbon)
-    from sinks.landcover import cli_stac
+    from sinks.landcover import cli_accuracy, cli_stac
 
+    cli_accuracy.add_parsers(sub)
     cli_stac.add_parsers(sub)
     return p
 

@@ -184,3 +184,11 @@ def test_repeated_inventory_rows_are_all_rejected_but_bad_rows_do_not_count(tmp_
     reasons = dict(zip(inv.rejected["row"], inv.rejected["reason"]))
     assert reasons[2].startswith("the same year") and reasons[3].startswith("the same year")
     assert "negative" in reasons[5]
+
+
+def test_nearly_square_pixels_accepted_with_determinant_area(tmp_path):
+    # 9.9948 x 9.9974 m (the real eo-learn grid) is 0.03 % off square: accepted; area 99.922 m2
+    p = write_raster(tmp_path / "near.tif", LC_T0, transform=Affine(9.9948, 0, 600000, 0, -9.9974, 3550120))
+    from geodata.rasters import pixel_area_m2
+
+    assert pixel_area_m2(read_info(p).transform) == pytest.approx(9.9948 * 9.9974)
