@@ -15,9 +15,9 @@ from geodata.errors import DataError
 class _Progress:
     """One progress line on stderr, rewritten in place on a terminal, else a line per step."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr  # looked up now, not at import
+        self.tty = self.stream.isatty()
         self.last = ("", -1)
 
     def __call__(self, step: str, fraction: float) -> None:
@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--zone-id-field", default="zone_id")
     c.add_argument("--out", type=Path, required=True)
     c.set_defaults(func=_cmd_carbon)
-    from sinks.landcover import cli_accuracy, cli_stac
+    from sinks.landcover import cli_accuracy, cli_imagery, cli_stac
 
+    cli_imagery.add_parsers(sub)
     cli_accuracy.add_parsers(sub)
     cli_stac.add_parsers(sub)
     return p
