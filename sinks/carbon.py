@@ -15,6 +15,8 @@ Eq. 3.1): for a sum of independent terms, U = sqrt(sum((U_i x_i)^2)) / |sum x_i|
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -32,28 +34,43 @@ def _approach1_pct(values: np.ndarray, pct: np.ndarray) -> float:
     return float(np.sqrt(np.sum((np.nan_to_num(pct) * values) ** 2)) / abs(total))
 
 
-def stocks_by_pool(areas: pd.DataFrame, table: CoefficientTable) -> pd.DataFrame:
+def stocks_by_pool(areas: pd.DataFrame, table: CoefficientTable, *, area_uncertainty_pct: Mapping[int, float] | None = None) -> pd.DataFrame:
     """Carbon stock per zone and pool.
 
     Parameters
     ----------
     areas
         ``zone_id, lucode, area_ha`` for valid (non-nodata) pixels.
+    area_uncertainty_pct
+        Optional +/- % (95 %) of each class's area, from the map's accuracy assessment
+        (Olofsson et al. 2014 adjusted-area intervals). Each term area x density then carries
+        sqrt(U_area^2 + U_density^2) (IPCC 2006 Vol.1 Ch.3 Eq. 3.2, a product).
 
     Returns
     -------
     DataFrame
-        ``zone_id, pool, stock_tc, uncertainty_pct`` (one row per zone x pool, all pools).
+        ``zone_id, pool, stock_tc, uncertainty_pct, area_uncertainty_pct`` (one row per zone x
+        pool): the combined uncertainty, and the part that comes from the map's areas alone
+        (NaN when no accuracy report was given).
     """
     table.require_codes(list(areas["lucode"].unique()), raster="land-cover areas")
     dens = table.values[table.values["quantity"].isin(POOLS)]
     m = areas.merge(dens[["lucode", "quantity", "value", "uncertainty_pct"]], on="lucode")
     m["stock_tc"] = m["area_ha"] * m["value"]
+    if area_uncertainty_pct is not None:
+        ua = m["lucode"].map(dict(area_uncertainty_pct)).astype(float)
+        m["area_unc"] = ua
+        m["term_unc"] = np.sqrt(ua ** 2 + m["uncertainty_pct"] ** 2)
+    else:
+        m["area_unc"] = np.nan
+        m["term_unc"] = m["uncertainty_pct"]
     rows = []
     for (zone, pool), g in m.groupby(["zone_id", "quantity"], sort=True):
-        rows.append({"zone_id": zone, "pool": pool, "stock_tc": float(g["stock_tc"].sum()),
-                     "uncertainty_pct": _approach1_pct(g["stock_tc"].to_numpy(), g["uncertainty_pct"].to_numpy())})
-    out = pd.DataFrame(rows, columns=["zone_id", "pool", "stock_tc", "uncertainty_pct"])
+        st = g["stock_tc"].to_numpy()
+        rows.append({"zone_id": zone, "pool": pool, "stock_tc": float(st.sum()),
+                     "uncertainty_pct": _approach1_pct(st, g["term_unc"].to_numpy()),
+                     "area_uncertainty_pct": _approach1_pct(st, g["area_unc"].to_numpy()) if area_uncertainty_pct is not None else float("nan")})
+    out = pd.DataFrame(rows, columns=["zone_id", "pool", "stock_tc", "uncertainty_pct", "area_uncertainty_pct"])
     full = pd.MultiIndex.from_product([sorted(areas["zone_id"].unique()), list(POOLS)], names=["zone_id", "pool"])
     out = out.set_index(["zone_id", "pool"]).reindex(full).reset_index()
     out["stock_tc"] = out["stock_tc"].fillna(0.0)
@@ -61,12 +78,20 @@ def stocks_by_pool(areas: pd.DataFrame, table: CoefficientTable) -> pd.DataFrame
 
 
 def total_stocks(stocks: pd.DataFrame) -> pd.DataFrame:
-    """``zone_id, stock_tc, uncertainty_pct`` summed over pools."""
+    """``zone_id, stock_tc, uncertainty_pct, area_uncertainty_pct`` summed over pools.
+
+    Pools are combined as independent terms (Approach 1). The area part is the same map error in
+    every pool, so it is fully correlated across pools: its % is the stock-weighted mean.
+    """
     rows = []
     for zone, g in stocks.groupby("zone_id", sort=True):
-        rows.append({"zone_id": zone, "stock_tc": float(g["stock_tc"].sum()),
-                     "uncertainty_pct": _approach1_pct(g["stock_tc"].to_numpy(), g["uncertainty_pct"].to_numpy())})
-    return pd.DataFrame(rows, columns=["zone_id", "stock_tc", "uncertainty_pct"])
+        st = g["stock_tc"].to_numpy()
+        au = g["area_uncertainty_pct"].to_numpy() if "area_uncertainty_pct" in g else np.full(len(g), np.nan)
+        area_pct = float(np.sum(st * au) / st.sum()) if st.sum() > 0 and not np.isnan(au[st != 0]).any() else float("nan")
+        rows.append({"zone_id": zone, "stock_tc": float(st.sum()),
+                     "uncertainty_pct": _approach1_pct(st, g["uncertainty_pct"].to_numpy()),
+                     "area_uncertainty_pct": area_pct})
+    return pd.DataFrame(rows, columns=["zone_id", "stock_tc", "uncertainty_pct", "area_uncertainty_pct"])
 
 
 def stock_difference(stock_t0: pd.DataFrame, stock_t1: pd.DataFrame, *, years: float) -> pd.DataFrame:

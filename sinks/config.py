@@ -26,6 +26,7 @@ class Config:
     zone_name_fields: tuple[str, str] = ("name_zh", "name_en")
     zones_coord_system: str = CoordSystem.WGS84.value
     inventory: Path | None = None
+    accuracy: dict[int, Path] = field(default_factory=dict)  # year -> accuracy report of that map
     name_zh: str = "评估区"
     name_en: str = "Assessment area"
     illustrative: bool = False
@@ -66,6 +67,14 @@ def load_config(path: str | Path) -> Config:
     coef = doc.get("coefficients", {}).get("path")
     if not coef:
         raise SchemaError(path, "no [coefficients] path", "point it at a coefficient table (CSV)")
+    acc = doc.get("landcover", {}).get("accuracy", {})
+    try:
+        accuracy = {int(y): _resolve(base, p) for y, p in acc.items()}
+    except ValueError as exc:
+        raise SchemaError(path, f"[landcover.accuracy] keys must be years ({exc})", "write e.g. 2025 = \"reports/accuracy_2025\"") from exc
+    unknown = sorted(set(accuracy) - set(years))
+    if unknown:
+        raise SchemaError(path, f"[landcover.accuracy] names year(s) {unknown} that have no land-cover map", f"use one of {sorted(years)}")
     engine = doc.get("engine", {})
     inv = doc.get("inventory", {}).get("path")
     return Config(
@@ -77,6 +86,7 @@ def load_config(path: str | Path) -> Config:
         zone_name_fields=(zones.get("name_field_zh", "name_zh"), zones.get("name_field_en", "name_en")),
         zones_coord_system=zones.get("coord_system", "wgs84"),
         inventory=_resolve(base, inv) if inv else None,
+        accuracy=accuracy,
         name_zh=area.get("name_zh", "评估区"),
         name_en=area.get("name_en", "Assessment area"),
         illustrative=bool(area.get("illustrative", False)),

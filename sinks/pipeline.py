@@ -30,6 +30,7 @@ from wetlands.extent import wetland_change, wetland_extent
 from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
 from sinks.inventory import Inventory, load_inventory
+from sinks.landcover.accuracy import load_area_uncertainty
 from sinks.neutrality import offset_ratio, reconcile
 
 Progress = Callable[[str, float], None]
@@ -43,12 +44,13 @@ class Kpis:
 
     year: int
     total_stock_tc: float
-    stock_uncertainty_pct: float
+    stock_uncertainty_pct: float  # coefficients and (when an accuracy report is given) map areas
     removals_tco2e_yr: float  # gain-loss net removals of the period ending at (or starting at) year
     removals_period: str
     emissions_year: int | None
     emissions_tco2: float | None
     offset_ratio: float | None
+    stock_area_uncertainty_pct: float = float("nan")  # the part from the map's area estimates alone
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Assessment:
         zs = self.zone_ids if zone_ids is None else list(zone_ids)
         st = self.stock_totals[(self.stock_totals["year"] == year) & self.stock_totals["zone_id"].isin(zs)]
         unc = carbon._approach1_pct(st["stock_tc"].to_numpy(), st["uncertainty_pct"].to_numpy())
+        au = st["area_uncertainty_pct"].to_numpy()
+        area_unc = float((st["stock_tc"] * au).sum() / st["stock_tc"].sum()) if st["stock_tc"].sum() > 0 and not np.isnan(au).any() else float("nan")
         flow = self.flows_for_year(year)
         flow = flow[flow["zone_id"].isin(zs)] if flow is not None else None
         removals = float(flow["net_removals_tco2e_yr"].sum()) if flow is not None else float("nan")
@@ -102,7 +106,7 @@ class Assessment:
                 ratio = offset_ratio(em, removals)
         return Kpis(year=year, total_stock_tc=float(st["stock_tc"].sum()), stock_uncertainty_pct=unc,
                     removals_tco2e_yr=removals, removals_period=period, emissions_year=em_year,
-                    emissions_tco2=em, offset_ratio=ratio)
+                    emissions_tco2=em, offset_ratio=ratio, stock_area_uncertainty_pct=area_unc)
 
     def flows_for_year(self, year: int) -> pd.DataFrame | None:
         """Flows of the period ending at ``year``, else of the first period starting at it."""
@@ -182,7 +186,9 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
     if areas["area_ha"].sum() == 0:
         raise EmptyResultError(cfg.landcover[years[0]], "the zones hold no valid land-cover pixel", "check that zones and raster overlap and that nodata is declared correctly")
 
-    stocks = pd.concat([carbon.stocks_by_pool(areas[areas["year"] == y], table).assign(year=y) for y in years], ignore_index=True)
+    area_unc = {y: load_area_uncertainty(cfg.accuracy[y]) for y in years if y in cfg.accuracy}
+    stocks = pd.concat([carbon.stocks_by_pool(areas[areas["year"] == y], table, area_uncertainty_pct=area_unc.get(y)).assign(year=y)
+                        for y in years], ignore_index=True)
     totals = pd.concat([carbon.total_stocks(stocks[stocks["year"] == y]).assign(year=y) for y in years], ignore_index=True)
 
     change_rows, flow_rows = [], []
@@ -235,6 +241,8 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
         inputs["zones"] = {"path": str(cfg.zones), "layer": cfg.zones_layer, "sha256": sha256_file(cfg.zones)}
     if inv is not None:
         inputs["inventory"] = {"path": inv.path, "sha256": inv.sha256}
+    for y, p in cfg.accuracy.items():
+        inputs[f"accuracy_{y}"] = {"path": str(p)}
     provenance = {
         "run_at_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": str(cfg.source) if cfg.source else None,

@@ -6,6 +6,7 @@ gain 0 | water 80: 0 | wetland 90: 3+2+60+0 = 65, gain "source required".
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -128,3 +129,38 @@ def test_wetland_extent_and_change_by_hand(a):
     c = a.wetland_change.set_index("zone_id")
     assert c.loc["east", "wetland_lost_ha"] == pytest.approx(0.09)
     assert c.loc["east", "wetland_net_change_ha"] == pytest.approx(-0.09)
+
+
+def test_map_area_uncertainty_flows_into_stock_uncertainty(tiny):
+    """An accuracy report (Olofsson adjusted areas) adds the map's area error to the stocks."""
+    import json
+
+    rep = tiny["dir"] / "acc2020"
+    rep.mkdir()
+    # relative 95 % half-widths: 1.96 x se / area -> tree 1.96 x 10/100 = 19.6 %, crop 19.6 %,
+    # built 9.8 %, water 0 %, wetland 39.2 %
+    rows = [{"class": c, "adjusted_area_ha": a, "se_ha": se} for c, a, se in
+            [(10, 100, 10), (40, 50, 5), (50, 20, 1), (80, 10, 0), (90, 5, 1)]]
+    (rep / "accuracy.json").write_text(json.dumps({"area_estimate": rows}), encoding="utf-8")
+    cfg = tiny["dir"] / "acc.toml"
+    cfg.write_text(tiny["config"].read_text() + '\n[landcover.accuracy]\n2020 = "acc2020"\n', encoding="utf-8")
+    # (TOML allows the sub-table after [engine]: it is [landcover.accuracy], a new table)
+    a = run_assessment(cfg)
+    t = a.stock_totals.set_index(["zone_id", "year"])
+    # west 2020 holds only tree carbon: the area part is tree's 19.6 %
+    assert t.loc[("west", 2020), "area_uncertainty_pct"] == pytest.approx(19.6)
+    # each pool term: sqrt(19.6^2 + 50^2) = 53.704 %; pools as before: 53.704 x 23.4 / 37.8 = 33.245 %
+    assert t.loc[("west", 2020), "uncertainty_pct"] == pytest.approx(53.704 * 23.4 / 37.8, rel=1e-3)
+    # 2025 has no report: no area part
+    assert np.isnan(t.loc[("west", 2025), "area_uncertainty_pct"])
+    k = a.kpis(2020, ["west"])
+    assert k.stock_area_uncertainty_pct == pytest.approx(19.6)
+
+
+def test_accuracy_year_without_map_is_refused(tiny):
+    cfg = tiny["dir"] / "acc.toml"
+    cfg.write_text(tiny["config"].read_text() + '\n[landcover.accuracy]\n2019 = "x"\n', encoding="utf-8")
+    from geodata.errors import SchemaError
+
+    with pytest.raises(SchemaError, match=r"year\(s\) \[2019\]"):
+        run_assessment(cfg)

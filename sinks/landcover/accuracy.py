@@ -831,3 +831,28 @@ def write_accuracy_report(result: MapAssessment, out_dir: str | Path) -> list[Pa
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return sorted(out.iterdir())
+
+
+def load_area_uncertainty(report: str | Path) -> dict[int, float]:
+    """Relative 95 % half-width of each class's adjusted area, in %, from an accuracy report.
+
+    ``report`` is a folder written by :func:`write_accuracy_report` (or its ``accuracy.json``).
+    The carbon core combines these with the coefficient uncertainties (IPCC Approach 1).
+    Classes whose adjusted area is 0 are left out (no relative figure exists).
+    """
+    path = Path(report)
+    if path.is_dir():
+        path = path / REPORT_MARKER
+    if not path.exists():
+        raise DataError(path, "no accuracy report here", "run `python -m sinks accuracy ... --out DIR` and point the configuration at DIR")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rows = doc["area_estimate"]
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise DataError(path, f"it is not an accuracy report written by this program ({exc})", "write it again with `python -m sinks accuracy`") from exc
+    out: dict[int, float] = {}
+    for r in rows:
+        area, se = r.get("adjusted_area_ha"), r.get("se_ha")
+        if area and se is not None and area > 0:
+            out[int(r["class"])] = 100.0 * 1.96 * float(se) / float(area)  # 95 % half-width, as IPCC
+    return out

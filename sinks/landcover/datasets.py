@@ -56,6 +56,8 @@ def config_toml(cfg: Config, *, name_zh: str, name_en: str, illustrative: bool) 
                   f"name_field_en = {_q(cfg.zone_name_fields[1])}", f"coord_system = {_q(cfg.zones_coord_system)}", ""]
     lines.append("[landcover.years]")
     lines += [f"{y} = {_q(p)}" for y, p in sorted(cfg.landcover.items())]
+    if cfg.accuracy:
+        lines += ["", "[landcover.accuracy]"] + [f"{y} = {_q(p)}" for y, p in sorted(cfg.accuracy.items())]
     lines += ["", "[coefficients]", f"path = {_q(cfg.coefficients)}", ""]
     if cfg.inventory is not None:
         lines += ["[inventory]", f"path = {_q(cfg.inventory)}", ""]
@@ -71,11 +73,13 @@ def save_classified_dataset(
     name: str,
     name_zh: str | None = None,
     keep_other_years: bool = True,
+    accuracy_report: str | Path | None = None,
     workspace: Path | None = None,
 ) -> SavedDataset:
     """Write a configuration that uses ``classified_map`` for ``year`` on top of ``base_config``.
 
-    Other years of the base stay only if they share the new map's grid (the engine counts change
+    ``accuracy_report`` (a folder from ``python -m sinks accuracy``) makes the map's area
+    uncertainty part of the stock uncertainty. Other years of the base stay only if they share the new map's grid (the engine counts change
     pixel by pixel); otherwise they are dropped and the result is a single-date dataset.
     The file is written atomically; an existing dataset of the same name is replaced.
     """
@@ -91,7 +95,13 @@ def save_classified_dataset(
             except (GridError, DataError):
                 continue
             years[y] = p
-    cfg = Config(landcover=years, coefficients=base.coefficients, zones=base.zones, zones_layer=base.zones_layer,
+    accuracy = {y: p for y, p in base.accuracy.items() if y in years and y != int(year)}
+    if accuracy_report is not None:
+        from sinks.landcover.accuracy import load_area_uncertainty
+
+        load_area_uncertainty(accuracy_report)  # refuse a folder that is not a report, now
+        accuracy[int(year)] = Path(accuracy_report).resolve()
+    cfg = Config(landcover=years, accuracy=accuracy, coefficients=base.coefficients, zones=base.zones, zones_layer=base.zones_layer,
                  zone_id_field=base.zone_id_field, zone_name_fields=base.zone_name_fields,
                  zones_coord_system=base.zones_coord_system, inventory=base.inventory,
                  block_size=base.block_size, scheduler=base.scheduler)
