@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
+from geodata.files import atomic_report_dir
 from sinks.pipeline import Assessment
 
 
@@ -60,33 +59,10 @@ def assessment_json(a: Assessment) -> dict:
     })
 
 
-def _check_target(out: Path) -> None:
-    """Only an empty folder or an earlier report of ours may be replaced."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "assessment.json").exists())):
-        from geodata.errors import DataError
-
-        raise DataError(out, "the output folder exists and is not an earlier report (no assessment.json)", "choose a new or empty folder for --out")
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(out.name + ".old-report")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
-
-
 def write_report(a: Assessment, out: str | Path) -> list[Path]:
     """Write areas, stocks, flows, neutrality (CSV), zones (GeoPackage) and assessment.json."""
     out = Path(out)
-    _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_report_dir(out, marker="assessment.json") as tmp:
         a.areas.merge(pd.Series(a.coefficients.names(), name="lulc_name"), left_on="lucode", right_index=True, how="left").to_csv(tmp / "areas.csv", index=False)
         a.nodata.to_csv(tmp / "nodata.csv", index=False)
         a.stocks.to_csv(tmp / "stocks.csv", index=False)
@@ -103,10 +79,6 @@ def write_report(a: Assessment, out: str | Path) -> list[Path]:
         summary.to_csv(tmp / "zone_summary.csv", index=False)
         a.zones.merge(summary, on="zone_id").to_file(tmp / "zones.gpkg", layer="zones", driver="GPKG", engine="pyogrio")
         (tmp / "assessment.json").write_text(json.dumps(assessment_json(a), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out.iterdir())
 
 
@@ -122,17 +94,10 @@ def carbon_summary(a: Assessment, labels: dict[int, str]) -> pd.DataFrame:
 def write_carbon_summary(a: Assessment, out: str | Path, labels: dict[int, str]) -> Path:
     """The ad-hoc ``carbon`` command's outputs: summary.csv, the flows (if two dates) and notes."""
     out = Path(out)
-    _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_report_dir(out, marker="assessment.json") as tmp:
         carbon_summary(a, labels).to_csv(tmp / "summary.csv", index=False)
         a.stocks.to_csv(tmp / "stocks_by_pool.csv", index=False)
         if not a.flows.empty:
             a.flows.to_csv(tmp / "flows.csv", index=False)
         (tmp / "assessment.json").write_text(json.dumps(_clean({"provenance": a.provenance}), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / "summary.csv"

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Hashable, Mapping, Sequence
@@ -44,6 +42,7 @@ from rasterio.windows import Window
 from scipy.stats import norm
 
 from geodata.crs import require_crs
+from geodata.files import atomic_report_dir
 from geodata.errors import DataError, GeometryError, NoDataError, SchemaError, UnknownClassError
 from geodata.rasters import RasterInfo, check_categorical, read_info
 from geodata.tables import read_csv
@@ -794,18 +793,6 @@ def accuracy_json(result: MapAssessment) -> dict:
     })
 
 
-def _replace_dir(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(out.name + ".old-report")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
-
-
 def write_accuracy_report(result: MapAssessment, out_dir: str | Path) -> list[Path]:
     """Write the confusion matrix, per-class accuracies, area estimates, estimated area
     proportions and the sample (CSV), and ``accuracy.json``, atomically.
@@ -815,21 +802,13 @@ def write_accuracy_report(result: MapAssessment, out_dir: str | Path) -> list[Pa
     earlier accuracy report (it holds ``accuracy.json``), which is replaced.
     """
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / REPORT_MARKER).exists())):
-        raise DataError(out, f"the output folder exists and is not an earlier accuracy report (no {REPORT_MARKER})", "choose a new or empty folder for --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_report_dir(out, marker=REPORT_MARKER) as tmp:
         result.confusion.to_frame().to_csv(tmp / "confusion_matrix.csv")
         result.confusion.per_class().to_csv(tmp / "accuracy_by_class.csv", index=False)
         result.area.to_frame().to_csv(tmp / "area_estimate.csv", index=False)
         result.area.proportions_frame().to_csv(tmp / "error_matrix_area_proportions.csv")
         result.points.to_csv(tmp / "sample_points.csv", index=False)
         (tmp / REPORT_MARKER).write_text(json.dumps(accuracy_json(result), ensure_ascii=False, indent=2), encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out.iterdir())
 
 
