@@ -348,7 +348,7 @@ def test_write_accuracy_report_atomic(tiny_map, tmp_path):
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(DataError, match="not an earlier report \(no accuracy.json\)"):
+    with pytest.raises(DataError, match=r"not an earlier report \(no accuracy.json\)"):
         write_accuracy_report(r, foreign)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "map.tif", "report"]
 
