@@ -1,0 +1,343 @@
+"""The Land cover & NDVI page: AppTest (zh and en) against the core, and one real-browser journey.
+
+The accuracy on screen must be the core's: the test classifies the same demo imagery with the same
+rules, draws the same seeded reference sample with :func:`design_sample`, labels it from the
+synthetic land cover and runs :func:`assess_map` itself, then compares with what the page shows.
+Outputs go to a temporary ``$SINKS_WORKSPACE``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from streamlit.testing.v1 import AppTest
+
+from ui import fmt
+from ui.i18n import EN, ZH
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGE = "app_pages/landcover.py"
+DEMO = ROOT / "configs" / "jiangbei_demo.toml"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def demo() -> Path:
+    from ui.cache import missing_demo_files
+
+    if missing_demo_files(str(DEMO)) or not (ROOT / "data" / "rasters" / "jiangbei_bands_2025.tif").exists():
+        from sinks.demo import build_demo
+
+        build_demo(ROOT / "data")
+    return DEMO
+
+
+@pytest.fixture(autouse=True)
+def workspace(tmp_path, monkeypatch) -> Path:
+    ws = tmp_path / "workspace"
+    monkeypatch.setenv("SINKS_WORKSPACE", str(ws))
+    return ws
+
+
+def _page(lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    if lang != "zh":
+        at.radio(key="lang").set_value(lang).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _year(at: AppTest) -> int:
+    return int(at.selectbox(key="year").value)
+
+
+def _classify_rules(at: AppTest) -> AppTest:
+    submit = [b for b in at.button if b.key and b.key.startswith("FormSubmitter:lc_rules_form")]
+    assert len(submit) == 1, [b.key for b in at.button]
+    submit[0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _core_assessment(year: int, out: Path):
+    """The same inputs through the core alone (no ui code)."""
+    from geodata.bands import open_bands
+    from sinks.landcover.accuracy import assess_map, read_classes_at
+    from sinks.landcover.classify import classify_rules, load_rules
+    from sinks.landcover.sampling import design_sample
+    from ui.landcover_flow import DEMO_MIN_PER_CLASS, DEMO_REF_N, DEMO_REF_SEED
+
+    bands = ROOT / "data" / "rasters" / f"jiangbei_bands_{year}.tif"
+    truth = ROOT / "data" / "rasters" / f"jiangbei_landcover_{year}.tif"
+    res = classify_rules(open_bands(bands, sensor="sentinel2"), load_rules(), out)
+    pts = design_sample(out, n_total=DEMO_REF_N, allocation="olofsson", min_per_class=DEMO_MIN_PER_CLASS, seed=DEMO_REF_SEED)
+    ref = read_classes_at(truth, pts).astype("int64")
+    pts = pts[ref != 0].copy()
+    pts["reference_class"] = ref[ref != 0]
+    return res, assess_map(out, pts, class_field="reference_class", legend=sorted(set(pts["reference_class"].tolist())))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_page_draws_views_rules_and_notice(lang, demo):
+    from sinks.landcover.classify import load_rules
+
+    at = _page(lang)
+    d = ZH if lang == "zh" else EN
+    assert at.title[0].value == d["landcover.title"]
+    # swipe composite + the two views, each a picture
+    assert len(at.get("image")) == 3
+    assert d["landcover.view.false_colour"] in at.get("image")[0].proto.imgs[0].caption
+    legends = [h.proto.body for h in at.get("html")]
+    assert len(legends) == 2 and all('data-testid="lc-legend"' in b for b in legends)
+    # synthetic truth is said plainly
+    assert any(d["landcover.synthetic_notice"] == w.value for w in at.warning)
+    # one editable threshold per condition of the default rules, with its rationale as help
+    rules = load_rules()
+    conditions = [c for r in rules.rules for c in r.conditions]
+    inputs = [n for n in at.number_input if n.key and n.key.startswith("lc_thr_")]
+    assert len(inputs) == len(conditions)
+    assert [n.value for n in inputs] == pytest.approx([c.value for c in conditions])
+    assert all(c.rationale in n.help for n, c in zip(inputs, conditions))
+    labels = [at.title[0].value, at.subheader[0].value]
+    assert all(bool(CJK.search(x)) == (lang == "zh") for x in labels), labels
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rules_accuracy_equals_the_core(lang, demo, tmp_path, workspace):
+    t0 = time.monotonic()
+    at = _classify_rules(_page(lang))
+    year = _year(at)
+    res, a = _core_assessment(year, tmp_path / "core_rules.tif")
+
+    # the page wrote its map under the workspace, pixel for pixel the core's map
+    written = list((workspace / "landcover").glob("*.tif"))
+    assert len(written) == 1
+    with rasterio.open(written[0]) as p, rasterio.open(res.path) as c:
+        assert np.array_equal(p.read(1), c.read(1))
+
+    metrics = {m.label: m.value for m in at.metric}
+    d = ZH if lang == "zh" else EN
+    assert metrics[d["landcover.acc.oa"]] == fmt.pct(a.area.overall_accuracy, lang)
+    assert metrics[d["landcover.acc.kappa"]] == f"{a.confusion.kappa:.3f}"
+    assert metrics[d["landcover.acc.n_samples"]] == f"{a.confusion.n_samples:,}"
+    oa = float(metrics[d["landcover.acc.oa"]].rstrip("%")) / 100
+    assert oa == pytest.approx(a.area.overall_accuracy, abs=0.0005)
+
+    frames = [df.value for df in at.dataframe]
+    cm = next(f for f in frames if f.columns[0] == d["landcover.acc.map_vs_ref"])
+    assert np.array_equal(cm.iloc[:, 1:].to_numpy(), a.confusion.counts)
+    per_class = next(f for f in frames if d["landcover.acc.ua"] in f.columns)
+    np.testing.assert_allclose(per_class[d["landcover.acc.ua"]].to_numpy(dtype=float), a.area.user_accuracy, equal_nan=True)
+    np.testing.assert_allclose(per_class[d["landcover.acc.pa"]].to_numpy(dtype=float), a.area.producer_accuracy, equal_nan=True)
+    areas = next(f for f in frames if any(c.startswith(d["landcover.acc.adjusted_area"]) for c in f.columns))
+    adj = next(c for c in areas.columns if c.startswith(d["landcover.acc.adjusted_area"]))
+    np.testing.assert_allclose(areas[adj].to_numpy(dtype=float), a.area.adjusted_area_ha)
+    # CSV downloads (class areas, confusion, per class, areas) and the error-bar chart
+    assert len(at.get("download_button")) == 4
+    assert len(at.get("vega_lite_chart")) == 1
+    # the classification now sits beside the imagery in the swipe
+    assert at.selectbox(key="lc_view_b").value == "classes"
+    print(f"rules classification + accuracy via AppTest ({lang}): {time.monotonic() - t0:.1f} s")
+
+
+def test_swipe_slider_changes_the_composed_image(demo):
+    at = _page("en")
+    before = at.get("image")[0].proto.imgs[0]
+    at.slider(key="lc_swipe").set_value(15).run()
+    after = at.get("image")[0].proto.imgs[0]
+    assert not at.exception
+    assert after.url != before.url
+    assert "15%" in after.caption and "50%" in before.caption
+    # the two side-by-side views do not change
+    assert [i.proto.imgs[0].url for i in at.get("image")[1:]] != [] and len(at.get("image")) == 3
+
+
+def test_swipe_composes_left_of_a_with_right_of_b():
+    from ui.imagery import swipe
+
+    a = np.zeros((2, 10, 3), dtype="uint8")
+    b = np.full((2, 10, 3), 200, dtype="uint8")
+    out = swipe(a, b, 30, line=False)
+    assert (out[:, :3] == 0).all() and (out[:, 3:] == 200).all()  # 30 % of 10 columns = 3 from a
+    assert (swipe(a, b, 0, line=False) == b).all() and (swipe(a, b, 100, line=False) == a).all()
+    lined = swipe(a, b, 50)
+    assert (lined[:, 4:6] == 255).all()  # the divider at the split
+    with pytest.raises(ValueError):
+        swipe(a, b[:, :5], 50)
+
+
+def test_edited_threshold_changes_the_map(demo):
+    at = _page("en")
+    tree = next(n for n in at.number_input if n.key == "lc_thr_tree cover_ndvi_>=")
+    tree.set_value(0.95)
+    at = _classify_rules(at)
+    px_col = EN["landcover.result.pixels"]
+    table = next(df.value for df in at.dataframe if px_col in df.value.columns)
+    tree_px = table.loc[table[EN["col.class"]].str.endswith("(10)"), px_col].sum()
+    at2 = _classify_rules(_page("en"))
+    table2 = next(df.value for df in at2.dataframe if px_col in df.value.columns)
+    assert tree_px < table2.loc[table2[EN["col.class"]].str.endswith("(10)"), px_col].sum()
+
+
+def test_random_forest_on_demo_samples(demo):
+    at = _page("en")
+    at.radio(key="lc_method").set_value("rf").run()
+    assert any(EN["landcover.rf.demo_notice"] == i.value for i in at.info)  # synthetic truth, said plainly
+    at.number_input(key="lc_rf_n").set_value(200)
+    at.number_input(key="lc_rf_trees").set_value(20)
+    at.button(key="lc_rf_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics[EN["landcover.acc.oa"]].rstrip("%")) > 60
+    table = next(df.value for df in at.dataframe if EN["landcover.result.training"] in df.value.columns)
+    assert table[EN["landcover.result.training"]].sum() > 0
+
+
+def test_save_as_dataset_appears_in_the_sidebar(demo, workspace):
+    at = _classify_rules(_page("en"))
+    at.text_input(key="lc_save_name").set_value("test-rules-map")
+    submit = [b for b in at.button if b.key and b.key.startswith("FormSubmitter:lc_save_form")]
+    submit[0].click().run()
+    assert not at.exception, at.exception
+    saved = workspace / "configs" / "test-rules-map.toml"
+    assert saved.exists()
+    assert any("test-rules-map" in s.value and "sidebar" in s.value for s in at.success)
+    assert str(saved) in at.selectbox(key="config").options or any(
+        "test-rules-map" in o for o in at.selectbox(key="config").options)
+
+
+def test_a_data_error_is_shown_not_raised(demo):
+    at = _page("en")
+    at.radio(key="lc_sensor").set_value("landsat89").run()  # the file declares x0.0001, not Landsat's rule
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and EN["error.fix"] in at.error[0].value
+
+
+def test_oversize_upload_is_refused_in_python():
+    from geodata.errors import UnsafeInputError
+    from ui.landcover_flow import MAX_UPLOAD_BYTES, read_upload
+
+    class Fake:
+        name = "big.gpkg"
+        size = MAX_UPLOAD_BYTES + 1
+
+        def getvalue(self):  # never read
+            raise AssertionError("an oversize upload must be refused before it is read")
+
+    with pytest.raises(UnsafeInputError):
+        read_upload(Fake())
+
+
+def test_landcover_keys_in_both_languages():
+    used = set()
+    for f in (ROOT / "app_pages" / "landcover.py", ROOT / "ui" / "landcover_flow.py"):
+        used |= set(re.findall(r"[\"'](landcover\.[a-z0-9_.]+)[\"']", f.read_text(encoding="utf-8")))
+    assert used and used <= set(ZH) and used <= set(EN), sorted(used - set(ZH) - set(EN))
+    lc = [k for k in ZH if k.startswith("landcover.")] + ["page.landcover"]
+    fields = re.compile(r"{(\w*)}")
+    for k in lc:
+        assert k in EN and sorted(fields.findall(ZH[k])) == sorted(fields.findall(EN[k])), k
+    assert CJK.search(ZH["page.landcover"]) and not CJK.search(EN["page.landcover"])
+
+
+# ------------------------------------------------------------------------------ real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = ROOT / "test-artifacts" / "screenshot_landcover.png"
+
+
+@pytest.fixture(scope="module")
+def lc_server(demo, tmp_path_factory):
+    """``streamlit run app.py`` on a free port, with a temporary workspace."""
+    from tests.test_browser import _free_port
+
+    port = _free_port()
+    tmp = tmp_path_factory.mktemp("lc_server")
+    env = {k: v for k, v in os.environ.items() if k != "SINKS_CONFIG_DIR"}
+    env["SINKS_WORKSPACE"] = str(tmp / "workspace")
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    log = tmp / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"no health answer within 120 s:\n{log.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.browser
+def test_landcover_in_a_real_browser(lc_server):
+    if not CHROMIUM.exists():
+        print(f"SKIP browser test: {CHROMIUM} not found", file=sys.stderr)
+        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("SKIP browser test: playwright is not installed", file=sys.stderr)
+        pytest.skip("the playwright Python package is not installed")
+    from tests.test_browser import CHROME_ARGS, Recorder, _full_page_screenshot
+
+    images_loaded = ("() => { const im = [...document.querySelectorAll('[data-testid=stImage] img')];"
+                     " return im.length === 3 && im.every(i => i.complete && i.naturalWidth > 0); }")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="en-US")
+            rec = Recorder(page, lc_server)
+            t0 = time.monotonic()
+            page.goto(f"{lc_server}/landcover?lang=en")
+            page.wait_for_selector("[data-testid=stImage] img", state="visible", timeout=120_000)
+            page.wait_for_function(images_loaded, timeout=60_000)
+            first_s = time.monotonic() - t0
+            assert page.locator("h1").first.inner_text().strip() == EN["landcover.title"]
+            assert page.locator("[data-testid=lc-legend]").count() == 2
+            # the NDVI view is a coloured picture, not blank
+            sizes = page.evaluate("[...document.querySelectorAll('[data-testid=stImage] img')].map(i => [i.naturalWidth, i.naturalHeight])")
+            assert all(w >= 500 and h >= 500 for w, h in sizes), sizes
+            # classify with the rules, as a reader would
+            page.get_by_role("button", name=EN["landcover.rules.run"]).click()
+            page.wait_for_selector("[data-testid=stMetricValue]", timeout=120_000)
+            page.wait_for_function(images_loaded, timeout=60_000)
+            page.wait_for_selector("[data-testid=stVegaLiteChart]", timeout=60_000)
+            page.wait_for_timeout(1500)
+            oa = page.locator("[data-testid=stMetricValue]").first.inner_text().strip()
+            assert re.fullmatch(r"\d+\.\d%", oa), oa
+            _full_page_screenshot(page, SCREENSHOT)
+            assert rec.external() == [], f"requests left the machine: {rec.external()}"
+            assert rec.unexpected_errors() == [], rec.unexpected_errors()
+            print(f"landcover first paint {first_s:.1f} s; OA shown {oa}; {len(rec.requests)} requests, all to 127.0.0.1")
+        finally:
+            browser.close()
