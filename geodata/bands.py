@@ -659,7 +659,15 @@ def _decimated(bs: BandSet) -> tuple[BandBlock, np.ndarray]:
     """A nearest-neighbour sample of at most 512 x 512 pixels of the whole grid, and where it
     holds data (before the cloud mask)."""
     h, w = bs.shape
-    oh, ow = min(h, _SAMPLE_PX), min(w, _SAMPLE_PX)
+    return read_decimated(bs, out_shape=(min(h, _SAMPLE_PX), min(w, _SAMPLE_PX)))
+
+
+def read_decimated(bs: BandSet, *, out_shape: tuple[int, int]) -> tuple[BandBlock, np.ndarray]:
+    """The whole grid read at ``out_shape`` (nearest neighbour, GDAL overviews when present),
+    scaled like :meth:`BandSet.read_window` (DN x scale + offset). Returns the block (its
+    ``valid`` excludes nodata and clouds; arrays are not NaN-masked) and where it holds data
+    before the cloud mask. For previews and plausibility checks, never for statistics."""
+    oh, ow = out_shape
     valid = np.ones((oh, ow), dtype=bool)
     arrays = {}
     by_path: dict[Path, list[BandSource]] = {}

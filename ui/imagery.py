@@ -19,8 +19,7 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 
-from geodata.bands import BandSet
-from geodata.rasters import nodata_mask
+from geodata.bands import BandSet, read_decimated
 from sinks.landcover.classify import NODATA, WORLDCOVER_RGB
 from sinks.landcover.indices import ndvi as ndvi_index
 
@@ -62,20 +61,9 @@ def read_bands_decimated(bandset: BandSet, *, max_width: int = MAX_WIDTH) -> Ban
     neighbour), scaled like :meth:`BandSet.read_window` (DN x scale + offset; nodata and the
     cloud mask give NaN)."""
     h, w = bandset.shape
-    oh, ow = out_shape(h, w, max_width)
-    valid = np.ones((oh, ow), dtype=bool)
-    bands: dict[str, np.ndarray] = {}
-    for s in bandset.sources:
-        with rasterio.open(s.path) as ds:
-            raw = ds.read(s.index, out_shape=(oh, ow), resampling=Resampling.nearest)
-        valid &= ~nodata_mask(raw, s.nodata)
-        bands[s.name] = raw.astype("float32") * np.float32(s.scale) + np.float32(s.offset)
-    if bandset.cloud is not None:
-        with rasterio.open(bandset.cloud.path) as ds:
-            m = ds.read(bandset.cloud.index, out_shape=(oh, ow), resampling=Resampling.nearest)
-        valid &= ~np.isin(m, np.asarray(bandset.cloud.values))
-    for b in bands.values():
-        b[~valid] = np.nan
+    block, _ = read_decimated(bandset, out_shape=out_shape(h, w, max_width))
+    valid = block.valid
+    bands = {name: np.where(valid, arr, np.float32(np.nan)).astype("float32") for name, arr in block.arrays.items()}
     nd = ndvi_index(bands["nir"], bands["red"]) if {"nir", "red"} <= set(bands) else None
     return BandPreview(bands=bands, valid=valid, ndvi=nd, full_shape=(h, w))
 
