@@ -154,26 +154,86 @@ if result is not None:
     tables.show(flow.result_table(res, lang, training=result["training"]), key="lc_result", lang=lang)
 
 # ------------------------------------------------------------------ 4. accuracy
+KEY_SAMPLE = "lc_ref_sample"
+KEY_REF = "lc_ref_result"
+
+
+def accuracy_report(a, caption: str, key: str) -> None:
+    """OA, kappa, confusion matrix, per-class UA/PA/F1 and Olofsson adjusted areas of one assessment."""
+    st.caption(caption)
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("landcover.acc.oa"), fmt.pct(a.area.overall_accuracy, lang), f"± {fmt.pct(a.area.overall_accuracy_ci, lang)}",
+              delta_color="off", delta_arrow="off", help=t("landcover.acc.oa_help"))
+    m2.metric(t("landcover.acc.kappa"), f"{a.confusion.kappa:.3f}", help=t("landcover.acc.kappa_help"))
+    m3.metric(t("landcover.acc.n_samples"), f"{a.confusion.n_samples:,}")
+    st.markdown(f"**{t('landcover.acc.confusion')}**")
+    tables.show(flow.confusion_table(a, lang), key=f"{key}_confusion", lang=lang)
+    st.markdown(f"**{t('landcover.acc.per_class')}**")
+    tables.show(flow.per_class_table(a, lang), key=f"{key}_per_class", lang=lang)
+    st.markdown(f"**{t('landcover.acc.areas')}**")
+    st.caption(t("landcover.acc.areas_caption"))
+    tables.show(flow.area_table(a, lang), key=f"{key}_areas", lang=lang)
+    st.altair_chart(flow.area_chart(a, lang), key=f"{key}_area_chart")
+
+
 if result is not None:
     st.subheader(t("landcover.acc.title"))
     a = result["assessment"]
     if a is None:
         st.info(t("landcover.acc.no_reference"))
     else:
-        st.caption(t("landcover.acc.caption", n=a.confusion.n_samples, seed=flow.DEMO_REF_SEED))
-        m1, m2, m3 = st.columns(3)
-        m1.metric(t("landcover.acc.oa"), fmt.pct(a.area.overall_accuracy, lang), f"± {fmt.pct(a.area.overall_accuracy_ci, lang)}",
-                  delta_color="off", delta_arrow="off", help=t("landcover.acc.oa_help"))
-        m2.metric(t("landcover.acc.kappa"), f"{a.confusion.kappa:.3f}", help=t("landcover.acc.kappa_help"))
-        m3.metric(t("landcover.acc.n_samples"), f"{a.confusion.n_samples:,}")
-        st.markdown(f"**{t('landcover.acc.confusion')}**")
-        tables.show(flow.confusion_table(a, lang), key="lc_confusion", lang=lang)
-        st.markdown(f"**{t('landcover.acc.per_class')}**")
-        tables.show(flow.per_class_table(a, lang), key="lc_per_class", lang=lang)
-        st.markdown(f"**{t('landcover.acc.areas')}**")
-        st.caption(t("landcover.acc.areas_caption"))
-        tables.show(flow.area_table(a, lang), key="lc_areas", lang=lang)
-        st.altair_chart(flow.area_chart(a, lang))
+        accuracy_report(a, t("landcover.acc.caption", n=a.confusion.n_samples, seed=flow.DEMO_REF_SEED), "lc")
+
+    # your own reference points, for any classified map: sample design, then labelled upload
+    map_path = result["result"].path
+    st.markdown(f"#### {t('landcover.ref.title')}")
+    st.caption(t("landcover.ref.caption"))
+    with st.container(border=True):
+        st.markdown(f"**{t('landcover.ref.design_title')}**")
+        n_col, min_col = st.columns(2)
+        n_ref = n_col.number_input(t("landcover.ref.n"), 20, 5000, flow.REF_SAMPLE_N, step=50, key="lc_ref_n", help=t("landcover.ref.n_help"))
+        min_ref = min_col.number_input(t("landcover.ref.min_per_class"), 1, 500, flow.REF_MIN_PER_CLASS, step=5, key="lc_ref_min",
+                                       help=t("landcover.ref.min_per_class_help"))
+        sample_key = (str(map_path), int(n_ref), int(min_ref), flow.REF_SAMPLE_SEED)
+        if st.button(t("landcover.ref.design"), key="lc_ref_design", icon=":material/scatter_plot:"):
+            try:
+                st.session_state[KEY_SAMPLE] = {"key": sample_key, "sample": flow.proposed_sample(
+                    map_path, n_total=int(n_ref), min_per_class=int(min_ref), seed=flow.REF_SAMPLE_SEED)}
+            except flow.DataError as exc:
+                show_data_error(exc, lang)
+        proposed = st.session_state.get(KEY_SAMPLE)
+        if proposed is not None and proposed["key"] == sample_key:
+            sample = proposed["sample"]
+            st.caption(t("landcover.ref.sample_ready", n=sample.n_points, seed=sample.seed, alloc=flow.allocation_text(sample, lang)))
+            st.download_button(t("landcover.ref.download"), data=sample.data, file_name=sample.file_name, mime=flow.GPKG_MIME,
+                               key="lc_ref_sample_dl", on_click="ignore", icon=":material/download:")
+    with st.container(border=True):
+        st.markdown(f"**{t('landcover.ref.upload_title')}**")
+        up = st.file_uploader(t("landcover.ref.upload"), type=list(flow.REF_UPLOAD_TYPES), key="lc_ref_upload",
+                              help=t("landcover.ref.upload_help", mb=flow.MAX_UPLOAD_BYTES // 2**20))
+        ref_key = None
+        if up is not None:
+            try:
+                points = flow.read_upload(up)
+            except flow.DataError as exc:
+                show_data_error(exc, lang)
+            else:
+                fields = flow.candidate_class_fields(points)
+                ref_field = st.selectbox(t("landcover.ref.class_field"), fields, index=flow.default_class_field(fields) if fields else None,
+                                         key="lc_ref_field", help=t("landcover.ref.class_field_help"))
+                st.caption(t("landcover.rf.upload_rows", n=len(points)))
+                ref_key = (str(map_path), up.file_id, ref_field)
+                if st.button(t("landcover.ref.run"), type="primary", disabled=ref_field is None, key="lc_ref_run", icon=":material/play_arrow:"):
+                    try:
+                        st.session_state[KEY_REF] = {"key": ref_key, "name": up.name, "assessment": flow.reference_assessment(
+                            map_path, points, class_field=ref_field, name=up.name)}
+                    except flow.DataError as exc:
+                        st.session_state.pop(KEY_REF, None)
+                        show_data_error(exc, lang)
+    stored = st.session_state.get(KEY_REF)
+    if stored is not None and ref_key is not None and stored["key"] == ref_key:
+        ra = stored["assessment"]
+        accuracy_report(ra, t("landcover.ref.report_caption", n=ra.confusion.n_samples, name=stored["name"], field=ra.class_field), "lc_ref")
 
 # ------------------------------------------------------------------ 5. save
 if result is not None:

@@ -341,3 +341,135 @@ def test_landcover_in_a_real_browser(lc_server):
             print(f"landcover first paint {first_s:.1f} s; OA shown {oa}; {len(rec.requests)} requests, all to 127.0.0.1")
         finally:
             browser.close()
+
+
+# ------------------------------------------------------------------------------ own reference points
+
+
+@pytest.fixture
+def media(monkeypatch) -> list:
+    """The in-memory media stores of AppTest runs, so a test can read what a download button serves."""
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stores: list = []
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+    return stores
+
+
+def _downloaded(stores: list, button) -> bytes:
+    return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content
+
+
+def _gpkg_bytes(gdf) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    gdf.to_file(buf, driver="GPKG", layer="reference_sample", engine="pyogrio")
+    return buf.getvalue()
+
+
+def _propose_sample(at: AppTest, n: int) -> AppTest:
+    at.number_input(key="lc_ref_n").set_value(n)
+    at.button(key="lc_ref_design").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_own_reference_points_sample_upload_and_report(demo, media, workspace):
+    """Sample design helper -> label the points (here from the synthetic land cover) -> upload ->
+    the report on screen is the core's ``assess_map`` of the same points."""
+    import warnings
+
+    from geodata.vectors import read_vector
+    from sinks.landcover.accuracy import assess_map
+
+    t0 = time.monotonic()
+    at = _classify_rules(_page("en"))
+    year = _year(at)
+    n = 240
+    at = _propose_sample(at, n)
+    button = at.get("download_button")
+    dl = next(b for b in button if b.key == "lc_ref_sample_dl")
+    assert dl.proto.label == EN["landcover.ref.download"] and len(button) == 5  # 4 CSVs of the demo report + the sample
+    data = _downloaded(media, dl)
+    assert data.startswith(b"SQLite format 3\x00")  # a GeoPackage (SQLite container)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pts = read_vector(data, name="sample.gpkg", layer="reference_sample")
+    assert len(pts) == n and pts.crs is not None
+    assert {"point_id", "map_class", "reference_class"} <= set(pts.columns) and pts["reference_class"].isna().all()
+    map_path = next((workspace / "landcover").glob("*.tif"))
+    with rasterio.open(map_path) as m:  # the sample is stratified on the page's map
+        assert [int(v[0]) for v in m.sample(zip(pts.geometry.x, pts.geometry.y))] == pts["map_class"].tolist()
+
+    # the "interpreter": label each point from the synthetic land cover at its coordinates
+    truth = ROOT / "data" / "rasters" / f"jiangbei_landcover_{year}.tif"
+    with rasterio.open(truth) as tr:
+        assert tr.crs == pts.crs
+        labels = np.array([int(v[0]) for v in tr.sample(zip(pts.geometry.x, pts.geometry.y))])
+        nodata = int(tr.nodata)
+    pts = pts[labels != nodata].copy()
+    pts["reference_class"] = labels[labels != nodata]
+    expected = assess_map(map_path, pts, class_field="reference_class", legend=sorted(set(pts["reference_class"].tolist())))
+
+    at.file_uploader(key="lc_ref_upload").upload("labelled.gpkg", _gpkg_bytes(pts)).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="lc_ref_field").value == "reference_class"
+    at.button(key="lc_ref_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+    oa = [m.value for m in at.metric if m.label == EN["landcover.acc.oa"]]
+    assert len(oa) == 2  # the demo report (synthetic truth) and the report of the uploaded points
+    assert oa[-1] == fmt.pct(expected.area.overall_accuracy, "en")
+    assert float(oa[-1].rstrip("%")) / 100 == pytest.approx(expected.area.overall_accuracy, abs=0.0005)
+    assert [m.value for m in at.metric if m.label == EN["landcover.acc.kappa"]][-1] == f"{expected.confusion.kappa:.3f}"
+    assert [m.value for m in at.metric if m.label == EN["landcover.acc.n_samples"]][-1] == f"{len(pts):,}"
+    cm = [df.value for df in at.dataframe if df.value.columns[0] == EN["landcover.acc.map_vs_ref"]]
+    assert len(cm) == 2 and np.array_equal(cm[-1].iloc[:, 1:].to_numpy(), expected.confusion.counts)
+    areas = [df.value for df in at.dataframe if any(c.startswith(EN["landcover.acc.adjusted_area"]) for c in df.value.columns)][-1]
+    adj = next(c for c in areas.columns if c.startswith(EN["landcover.acc.adjusted_area"]))
+    np.testing.assert_allclose(areas[adj].to_numpy(dtype=float), expected.area.adjusted_area_ha)
+    assert any("labelled.gpkg" in c.value for c in at.caption)
+    assert len(at.get("vega_lite_chart")) == 2
+    print(f"sample design + labelled upload + accuracy via AppTest: {time.monotonic() - t0:.1f} s")
+
+
+@pytest.mark.parametrize("bad", ["no_crs", "outside"])
+def test_bad_reference_upload_shows_an_error_box(bad, demo):
+    import geopandas as gpd
+    import shapely
+
+    at = _classify_rules(_page("zh"))
+    with rasterio.open(ROOT / "data" / "rasters" / f"jiangbei_landcover_{_year(at)}.tif") as tr:
+        b, crs = tr.bounds, tr.crs
+    x, y = (b.left + b.right) / 2, (b.bottom + b.top) / 2
+    if bad == "outside":
+        x += 10 * (b.right - b.left)
+    gdf = gpd.GeoDataFrame({"reference_class": [40, 10]}, geometry=[shapely.Point(x, y), shapely.Point(x + 30, y)],
+                           crs=None if bad == "no_crs" else crs)
+    at.file_uploader(key="lc_ref_upload").upload(f"{bad}.gpkg", _gpkg_bytes(gdf)).run()
+    at.button(key="lc_ref_run").click().run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1, [e.value for e in at.error]
+    msg = at.error[0].value
+    assert ZH["error.fix"] in msg and f"{bad}.gpkg" in msg
+    assert ZH["error.kind.missing_crs"] in msg if bad == "no_crs" else "outside" in msg
+    assert len([m for m in at.metric if m.label == ZH["landcover.acc.oa"]]) == 1  # only the demo report
+
+
+def test_sample_design_asks_for_too_few_points_shows_an_error(demo):
+    at = _classify_rules(_page("en"))
+    at.number_input(key="lc_ref_min").set_value(200)
+    at.button(key="lc_ref_design").click().run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and EN["error.fix"] in at.error[0].value
+    assert not [b for b in at.get("download_button") if b.key == "lc_ref_sample_dl"]

@@ -21,7 +21,7 @@ from geodata.bands import BandSet, open_bands
 from geodata.errors import DataError
 from sinks.landcover.accuracy import MapAssessment, assess_map, read_classes_at
 from sinks.landcover.classify import (
-    NODATA, ClassificationResult, RuleSet, TrainingSamples, classify_rules, classify_supervised,
+    NODATA, WORLDCOVER_CLASSES, ClassificationResult, RuleSet, TrainingSamples, classify_rules, classify_supervised,
     extract_samples, load_rules, train_classifier,
 )
 from sinks.landcover.datasets import SavedDataset, save_classified_dataset, workspace_dir
@@ -43,6 +43,13 @@ RF_TREES = 60
 RF_SEED = 0
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_TYPES = ("gpkg", "geojson", "json")
+# The reference sample helper (any classified map): proposed sample and labelled uploads.
+REF_SAMPLE_N = 300
+REF_MIN_PER_CLASS = 20
+REF_SAMPLE_SEED = 7
+REF_SAMPLE_LAYER = "reference_sample"
+REF_UPLOAD_TYPES = UPLOAD_TYPES + ("zip",)
+GPKG_MIME = "application/geopackage+sqlite3"
 
 Progress = Callable[[str, float], None]
 
@@ -217,6 +224,70 @@ def demo_assessment(map_path: Path, truth: Path, *, n_total: int = DEMO_REF_N, s
     return assess_map(map_path, pts, class_field="reference_class", legend=sorted(set(pts["reference_class"].tolist())))
 
 
+@dataclass(frozen=True)
+class ProposedSample:
+    """A stratified reference sample of a classified map, as GeoPackage bytes to download."""
+
+    data: bytes
+    file_name: str
+    n_points: int
+    allocation: dict[int, int]
+    seed: int
+
+
+def proposed_sample(map_path: str | Path, *, n_total: int, min_per_class: int, seed: int = REF_SAMPLE_SEED) -> ProposedSample:
+    """The sample design helper: :func:`design_sample` on the map (strata = map classes, Olofsson
+    allocation), written to an in-memory GeoPackage (layer ``reference_sample``) with an empty
+    ``reference_class`` for the interpreter to fill in. Raises DataError (too few points...)."""
+    import io
+
+    pts = design_sample(map_path, n_total=int(n_total), allocation="olofsson", min_per_class=int(min_per_class), seed=int(seed))
+    buf = io.BytesIO()
+    pts.to_file(buf, driver="GPKG", layer=REF_SAMPLE_LAYER, engine="pyogrio")
+    return ProposedSample(buf.getvalue(), f"{Path(map_path).stem}_reference_sample_n{int(n_total)}_seed{int(seed)}.gpkg",
+                          len(pts), dict(pts.attrs.get("allocation", {})), int(seed))
+
+
+def allocation_text(sample: ProposedSample, lang: str) -> str:
+    return ", ".join(f"{_class_label(c, lang)} {n}" for c, n in sorted(sample.allocation.items()))
+
+
+def default_class_field(fields: list[str]) -> int:
+    """Index of the likely reference class field (``reference_class`` of the proposed sample)."""
+    for name in ("reference_class", "class", "ref_class", "label"):
+        if name in fields:
+            return fields.index(name)
+    return 0
+
+
+def _worldcover_codes_in(labels) -> list[int]:
+    """The WorldCover codes among the labels: valid classes even when the map never shows them
+    (omission); anything else still reaches :func:`assess_map` as an unknown class."""
+    out = set()
+    for v in labels:
+        try:
+            f = float(str(v).strip())
+        except ValueError:
+            continue
+        if f.is_integer() and int(f) in WORLDCOVER_CLASSES:
+            out.add(int(f))
+    return sorted(out)
+
+
+def reference_assessment(map_path: str | Path, points, *, class_field: str, name: str) -> MapAssessment:
+    """Accuracy of ``map_path`` against uploaded labelled points (``class_field`` holds WorldCover
+    codes): :func:`assess_map`, the reference classes the map never shows counted as omissions.
+    Raises DataError (no CRS, points outside the map or on nodata, unknown classes...), naming
+    the upload."""
+    try:
+        legend = _worldcover_codes_in(points[class_field]) if class_field in points.columns else None
+        return assess_map(map_path, points, class_field=class_field, legend=legend)
+    except DataError as exc:
+        if exc.source in ("<reference points>", "<input>"):
+            exc.source = name
+        raise
+
+
 def _class_label(code, lang: str) -> str:
     return f"{lc_name(int(code), lang)} ({int(code)})"
 
@@ -314,6 +385,7 @@ def save_dataset(config_path: str, map_path: Path, *, year: int, name: str) -> S
 __all__ = [
     "DataError", "ImageryChoice", "imagery_choices", "open_imagery", "imagery_views", "class_view",
     "run_rules", "run_random_forest", "demo_samples", "demo_assessment", "save_dataset",
+    "proposed_sample", "reference_assessment",
 ]
 
 
