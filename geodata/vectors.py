@@ -7,6 +7,7 @@ BD-09.
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -75,7 +76,10 @@ def read_vector(
         if isinstance(source, bytes):
             if label.lower().endswith(".zip"):
                 _check_zip(source, label)
-            return gpd.read_file(io.BytesIO(source), layer=layer, engine="pyogrio")
+            with warnings.catch_warnings():
+                # GDAL reads bytes through /vsimem/ under a name without ".gpkg" and says so
+                warnings.filterwarnings("ignore", message=".*non conformant file extension", category=RuntimeWarning)
+                return gpd.read_file(io.BytesIO(source), layer=layer, engine="pyogrio")
         path = Path(source)
         if not path.exists():
             raise DataError(path, "the file does not exist", "check the path in the configuration")

@@ -16,7 +16,6 @@ Land-cover change is the same histogram over the pair code ``t0 * K + t1``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Sequence
 
 import geopandas as gpd

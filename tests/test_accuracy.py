@@ -12,7 +12,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import rasterio
 
 from geodata.errors import DataError, GeometryError, MissingCRSError, NoDataError, SchemaError, UnknownClassError
 from geodata.rasters import read_info, row_areas_m2

@@ -6,6 +6,7 @@ console stays clean, and the Carbon accounts tables render. Writes docs/screensh
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -70,12 +71,12 @@ def demo_ready() -> Path:
     return DEMO
 
 
-@pytest.fixture(scope="module")
-def server(demo_ready, tmp_path_factory):
-    """``streamlit run app.py`` on a free port of 127.0.0.1; yields the base URL."""
+@contextlib.contextmanager
+def streamlit_server(log_dir: Path, *, env_extra: dict[str, str] | None = None):
+    """``streamlit run app.py`` on a free port of 127.0.0.1 until the block ends; yields the base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {k: v for k, v in os.environ.items() if k != "SINKS_CONFIG_DIR"}
+    log = log_dir / "streamlit.log"
+    env = {k: v for k, v in os.environ.items() if k != "SINKS_CONFIG_DIR"} | (env_extra or {})
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     with open(log, "wb") as out:
@@ -104,6 +105,12 @@ def server(demo_ready, tmp_path_factory):
             proc.kill()
             proc.wait()
         print(f"streamlit log: {log}")
+
+
+@pytest.fixture(scope="module")
+def server(demo_ready, tmp_path_factory):
+    with streamlit_server(tmp_path_factory.mktemp("server")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

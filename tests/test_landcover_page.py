@@ -7,12 +7,9 @@ Outputs go to a temporary ``$SINKS_WORKSPACE``.
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -262,40 +259,11 @@ SCREENSHOT = ROOT / "test-artifacts" / "screenshot_landcover.png"
 @pytest.fixture(scope="module")
 def lc_server(demo, tmp_path_factory):
     """``streamlit run app.py`` on a free port, with a temporary workspace."""
-    from tests.test_browser import _free_port
+    from tests.test_browser import streamlit_server
 
-    port = _free_port()
     tmp = tmp_path_factory.mktemp("lc_server")
-    env = {k: v for k, v in os.environ.items() if k != "SINKS_CONFIG_DIR"}
-    env["SINKS_WORKSPACE"] = str(tmp / "workspace")
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    log = tmp / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no health answer within 120 s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.5)
+    with streamlit_server(tmp, env_extra={"SINKS_WORKSPACE": str(tmp / "workspace")}) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.browser

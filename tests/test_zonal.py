@@ -10,7 +10,7 @@ from pyproj import Geod
 
 from geodata.rasters import read_info, row_areas_m2
 from geodata.zonal import class_histogram, disjoint_groups, zonal_histogram, zonal_histogram_dask
-from tests.conftest import LC_T0, LC_T1, write_raster
+from tests.conftest import LC_T0, write_raster
 
 
 def _counts(h, zone, code):
