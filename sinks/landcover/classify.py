@@ -339,14 +339,14 @@ def apply_rules(values: Mapping[str, np.ndarray], rules: RuleSet, *, valid: np.n
     """WorldCover codes (uint8) for one block: first matching rule, else the default; 0 where
     not ``valid``."""
     out = np.zeros(valid.shape, dtype="uint8")
-    todo = valid.copy()
+    unassigned = valid.copy()
     for r in rules.active:
-        m = todo.copy()
+        m = unassigned.copy()
         for c in r.conditions:
             m &= c.holds(values)
         out[m] = r.code
-        todo &= ~m
-    out[todo] = rules.default_code
+        unassigned &= ~m
+    out[unassigned] = rules.default_code
     return out
 
 
