@@ -31,9 +31,12 @@ def kpi_cards(k: Kpis, lang: str) -> list[Card]:
     rem, rem_unit = fmt.tonnes_parts(k.removals_tco2e_yr, "co2e_yr", lang)
     em, em_unit = fmt.tonnes_parts(k.emissions_tco2, "co2", lang)
     unc = fmt.plus_minus_pct(k.stock_uncertainty_pct)
+    area_unc = fmt.plus_minus_pct(k.stock_area_uncertainty_pct)
+    if not unc:  # coefficients lack uncertainties; the map's area part may still be known
+        unc = t("kpi.area_uncertainty_only", lang, pm=area_unc) if area_unc else t("kpi.uncertainty_unknown", lang)
     return [
         Card("stock", fmt.with_unit(t("kpi.stock", lang), stock_unit, lang), stock,
-             unc if unc else t("kpi.uncertainty_unknown", lang), t("kpi.stock_help", lang, year=fmt.year(k.year, lang))),
+             unc, t("kpi.stock_help", lang, year=fmt.year(k.year, lang))),
         Card("removals", fmt.with_unit(t("kpi.removals", lang), rem_unit, lang), rem,
              t("kpi.removals_delta", lang, period=fmt.period(k.removals_period, lang)), t("kpi.removals_help", lang)),
         Card("emissions", fmt.with_unit(t("kpi.emissions", lang), em_unit, lang), em,
