@@ -776,17 +776,10 @@ def read_static_catalog(
             raise SchemaError(_strip_query(url), "a STAC document must be a JSON object",
                               "check that the path points at catalog.json, collection.json or an item")
         dtype = doc.get("type")
-        if dtype == "Feature" or hint == "item":
-            item = parse_item(doc, href=url, collection=parent_coll)
-            ident = (item.collection, item.id)
-            if ident not in seen_items and _matches(item, collections=colls, bbox=bbox, bounds=bounds,
-                                                    max_cloud=max_cloud, ids=ids):
-                seen_items.add(ident)
-                items.append(item)
-            continue
-        if dtype == "FeatureCollection":
-            for feature in doc.get("features") or []:
-                item = parse_item(feature, collection=parent_coll)
+        if dtype in ("Feature", "FeatureCollection") or hint == "item":
+            features = (doc.get("features") or []) if dtype == "FeatureCollection" else [doc]
+            for feature in features:
+                item = parse_item(feature, href=url if feature is doc else None, collection=parent_coll)
                 ident = (item.collection, item.id)
                 if ident not in seen_items and _matches(item, collections=colls, bbox=bbox, bounds=bounds,
                                                         max_cloud=max_cloud, ids=ids):
