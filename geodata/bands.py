@@ -27,11 +27,9 @@ Integer bands without a declared or stated scale are refused: the scale is never
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -742,27 +740,6 @@ def _check_some_valid(bs: BandSet) -> None:
 
 
 # ---------------------------------------------------------------------------- writing
-
-
-@contextmanager
-def atomic_raster(out_path: str | Path, **profile) -> Iterator[rasterio.io.DatasetWriter]:
-    """Open a raster for writing under a temporary name in the target folder; on success move it
-    into place with ``os.replace`` (readers never see a half-written file), on failure delete it."""
-    out = Path(out_path)
-    if not out.parent.exists():
-        raise DataError(out, "the output folder does not exist", f"create it first (mkdir -p {out.parent})")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp.tif", dir=out.parent)
-    os.close(fd)
-    try:
-        with rasterio.open(tmp, "w", **profile) as ds:
-            yield ds
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def output_profile(grid: RasterInfo, *, count: int, dtype: str, nodata: float | None) -> dict:

@@ -1,8 +1,13 @@
 """Pictures of imagery and land cover for the screens: decimated reads -> RGB arrays, a swipe.
 
 Everything here works on small arrays (at most ``max_width`` pixels wide, default 1000), read
-from the files with a nearest-neighbour decimated read, so drawing a 2948 x 2348 scene costs a
-fraction of a second. No streamlit here; the cached wrappers are in :mod:`ui.landcover_flow`.
+from the files with a decimated read (``out_shape``), so drawing a 2948 x 2348 scene costs a
+fraction of a second. GDAL serves such a read from the coarsest internal overview that is
+still at least as fine as the request and samples it by nearest neighbour (the demo rasters and
+the classified maps are Cloud-Optimized GeoTIFFs, :mod:`geodata.cog`: mode overviews for classes,
+average ones for reflectance); a file without overviews is sampled at full resolution, every
+tile decoded.
+No streamlit here; the cached wrappers are in :mod:`ui.landcover_flow`.
 
 * false colour: NIR / red / green as R / G / B (vegetation red), each band stretched between its
   2nd and 98th percentile (the demo has no blue band, so no true colour is possible);
@@ -69,7 +74,11 @@ def read_bands_decimated(bandset: BandSet, *, max_width: int = MAX_WIDTH) -> Ban
 
 
 def read_classes_decimated(path: str | Path, *, max_width: int = MAX_WIDTH) -> np.ndarray:
-    """Band 1 of a categorical raster at most ``max_width`` wide (nearest neighbour, uint8)."""
+    """Band 1 of a categorical raster at most ``max_width`` wide (uint8 codes, for display only).
+
+    Nearest-neighbour sampling of the coarsest overview still at least as fine as the request (of
+    the full resolution when the file has none); with mode overviews every value is a class code.
+    """
     with rasterio.open(path) as ds:
         oh, ow = out_shape(ds.height, ds.width, max_width)
         return ds.read(1, out_shape=(oh, ow), resampling=Resampling.nearest)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Final
 
 GENERATOR_NAME: Final = "sinks.demo"
-GENERATOR_VERSION: Final = "1.0.0"
+GENERATOR_VERSION: Final = "1.1.0"  # 1.1: rasters are COGs with internal overviews
 DEMO_NAME_EN: Final = "Jiangbei New Area (illustrative)"
 DEMO_NAME_ZH: Final = "江北新区（示意）"
 ILLUSTRATIVE_TAG: Final = "synthetic demo data, not a survey"

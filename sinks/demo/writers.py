@@ -1,8 +1,11 @@
-"""Atomic writers for the demo outputs (GeoTIFF, GeoPackage, text).
+"""Atomic writers for the demo outputs (Cloud-Optimized GeoTIFF, GeoPackage, text).
 
 Every output is written to a temporary file in the destination folder and moved into place with
 :func:`os.replace` only when complete, so an interrupted or failed build never leaves a
 half-written file under its final name (and never leaves the temporary file behind either).
+The rasters are Cloud-Optimized GeoTIFFs (:mod:`geodata.cog`) with internal overviews, so the
+dashboard's screen-sized reads decode a small overview instead of every tile: mode overviews
+for land cover (a class code is never averaged), average overviews for the reflectance bands.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import numpy as np
 import pyogrio
 import rasterio
 from numpy.typing import NDArray
-from rasterio.enums import Resampling
 
+from geodata.cog import cog_writer
 from sinks.demo import constants as K
 from sinks.demo.grid import Grid
 
@@ -108,7 +111,7 @@ def _finish_tags(ds: rasterio.io.DatasetWriter, tags: Mapping[str, str]) -> None
 
 
 def write_landcover(path: Path, classes: NDArray[np.uint8], grid: Grid, *, year: int, seed: int) -> None:
-    """Write a land-cover GeoTIFF (uint8 WorldCover codes, nodata 0, colour map, overviews).
+    """Write a land-cover COG (uint8 WorldCover codes, nodata 0, colour map, mode overviews).
 
     Parameters
     ----------
@@ -126,20 +129,19 @@ def write_landcover(path: Path, classes: NDArray[np.uint8], grid: Grid, *, year:
         "CLASSES": "; ".join(f"{c}={n}" for c, n in K.CLASSES.items()),
         "UNITS": "class code",
     }
-    with atomic_output(path) as tmp:
-        with rasterio.open(tmp, "w", **_profile(grid, 1, "uint8")) as ds:
-            ds.write(classes, 1)
-            ds.set_band_description(1, "landcover")
-            ds.write_colormap(1, _colormap())
-            _finish_tags(ds, tags)
-            ds.build_overviews([2, 4, 8, 16], Resampling.mode)
-            ds.update_tags(ns="rio_overview", resampling="mode")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mode overviews; the COG has no predictor (class codes compress better without differencing)
+    with cog_writer(path, resampling="mode", **_profile(grid, 1, "uint8")) as ds:
+        ds.write(classes, 1)
+        ds.set_band_description(1, "landcover")
+        ds.write_colormap(1, _colormap())
+        _finish_tags(ds, tags)
 
 
 def write_bands(
     path: Path, bands: NDArray[np.uint16], grid: Grid, names: Sequence[str], *, year: int, seed: int, scale: float
 ) -> None:
-    """Write a reflectance GeoTIFF (uint16, reflectance x 1/scale, nodata 0, named bands).
+    """Write a reflectance COG (uint16, reflectance x 1/scale, nodata 0, named bands, average overviews).
 
     Parameters
     ----------
@@ -162,12 +164,12 @@ def write_bands(
         "BANDS": ",".join(names),
         "SENSOR_LIKE": "Sentinel-2 L2A B3 (green), B4 (red), B8 (nir), B11 (swir1), synthetic",
     }
-    with atomic_output(path) as tmp:
-        with rasterio.open(tmp, "w", **_profile(grid, bands.shape[0], "uint16")) as ds:
-            ds.write(bands)
-            for i, name in enumerate(names, start=1):
-                ds.set_band_description(i, name)
-            _finish_tags(ds, tags)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with cog_writer(path, resampling="average", **_profile(grid, bands.shape[0], "uint16")) as ds:
+        ds.write(bands)
+        for i, name in enumerate(names, start=1):
+            ds.set_band_description(i, name)
+        _finish_tags(ds, tags)
 
 
 def write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> None:

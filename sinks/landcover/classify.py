@@ -1,7 +1,8 @@
 """Land cover from reflectance: editable threshold rules, or a random forest trained on samples.
 
-Both write a uint8 GeoTIFF of ESA WorldCover codes (nodata 0, the official colour table) on the
-band set's grid, block by block and atomically, and return a frozen
+Both write a uint8 Cloud-Optimized GeoTIFF of ESA WorldCover codes (nodata 0, the official colour
+table, mode overviews for display; :mod:`geodata.cog`) on the band set's grid, block by block and
+atomically, and return a frozen
 :class:`ClassificationResult` (path, class pixel counts, parameters).
 
 * Rules (:class:`RuleSet`, defaults in ``data/landcover/rules_worldcover.toml``): an ordered
@@ -32,7 +33,8 @@ from rasterio.features import rasterize
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from geodata.bands import ROLES, BandBlock, BandSet, atomic_raster, output_profile
+from geodata.bands import ROLES, BandBlock, BandSet, output_profile
+from geodata.cog import cog_writer
 from geodata.crs import require_crs
 from geodata.errors import DataError, EmptyResultError, GeometryError, SchemaError, UnknownClassError
 from geodata.rasters import pixel_area_m2
@@ -118,7 +120,7 @@ def _write_classes(
     valid_px = unclassified = 0
     windows = bandset.windows(block_size)
     profile = output_profile(bandset.grid, count=1, dtype="uint8", nodata=NODATA)
-    with atomic_raster(out_path, **profile) as dst:
+    with cog_writer(out_path, resampling="mode", **profile) as dst:
         dst.set_band_description(1, "landcover")
         dst.write_colormap(1, worldcover_colormap())
         for k, block in enumerate(bandset.iter_blocks(block_size=block_size, names=names, halo=halo)):

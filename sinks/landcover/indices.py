@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geodata.bands import BandSet, atomic_raster, output_profile
+from geodata.bands import BandSet, output_profile
+from geodata.cog import cog_writer
 from geodata.errors import EmptyResultError
 
 # index -> (a, b) of (a - b) / (a + b)
@@ -185,10 +186,11 @@ def write_indices(
     block_size: int = 512,
     progress: Progress | None = None,
 ) -> IndexRasterResult:
-    """Write the indices as a float32 GeoTIFF on the band set's grid, block by block.
+    """Write the indices as a float32 Cloud-Optimized GeoTIFF on the band set's grid, block by block.
 
-    One band per index (with its name as band description), NaN as nodata, written to a
-    temporary file in the target folder and moved into place when complete.
+    One band per index (with its name as band description), NaN as nodata, average overviews
+    for display (:mod:`geodata.cog`), written to a temporary file in the target folder and
+    moved into place when complete.
 
     Parameters
     ----------
@@ -224,7 +226,7 @@ def write_indices(
     windows = bandset.windows(block_size)
     accs = {n: _Acc() for n in indices}
     profile = output_profile(bandset.grid, count=len(indices), dtype="float32", nodata=float("nan"))
-    with atomic_raster(out_path, **profile) as dst:
+    with cog_writer(out_path, resampling="average", **profile) as dst:
         for i, n in enumerate(indices, 1):
             dst.set_band_description(i, n)
             dst.update_tags(i, INDEX=n, FORMULA=INDEX_DESCRIPTIONS[n], UNITS="unitless")
