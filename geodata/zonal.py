@@ -1,21 +1,35 @@
-"""The zonal engine: pixel counts and areas per zone x class in one blockwise pass.
+"""The zonal engine: pixel counts and areas per zone x class in one pass over the rasters.
 
-The class histogram is an associative reduction: ``bincount(zone * K + code)`` per block,
-summed over blocks. One per-window function (:func:`window_histogram`) does the work; it is
-called in a plain loop over rasterio windows (:func:`zonal_histogram`) or as one dask task per
-chunk (:func:`zonal_histogram_dask`), and :func:`class_histogram` is the same reduction over
-in-memory arrays. Memory is bounded by the block size, not the raster size: neither the raster
-nor the zone labels are ever held whole.
+The class histogram is an associative reduction: counts per (zone, code) summed over strips
+of rows. The zones are rasterized once per grid (GDAL, pixel centres) into *runs* of pixels
+per row (:class:`ZoneRuns`), cached by the hash of the zone layer and the grid, in memory and
+optionally on disk. Counting then reads each strip of the rasters once, only across the columns
+its zones span, and walks the runs in a compiled loop (:mod:`geodata._kernels`) that releases
+the GIL, so the reading and the counting of several strips run side by side in threads.
+Memory is bounded by the strip size and the count table, not by the raster size.
 
-Overlapping zones (a red line that overlaps a district) are handled by splitting the zones into
-groups of mutually disjoint zones and rasterizing each group separately, so a pixel counts once
-for every zone whose polygon holds its centre.
+Overlapping zones (a red line that overlaps a district) are rasterized in groups of mutually
+disjoint zones, and their runs overlap, so a pixel counts once for every zone whose polygon
+holds its centre.
 
-Land-cover change is the same histogram over the pair code ``t0 * K + t1``.
+Land-cover change is the same histogram over the pair code ``t0 * n_codes + t1``; only the
+codes (or pairs) that occur get a column.
+
+The same per-strip function runs in a thread pool (:func:`zonal_histogram`) or as dask tasks
+(:func:`zonal_histogram_dask`, any scheduler including ``distributed``), and
+:func:`class_histogram` is the in-memory reference that tests compare both against.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+import threading
+import zipfile
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import geopandas as gpd
@@ -27,14 +41,14 @@ from rasterio.features import rasterize
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
+from geodata._kernels import count_runs, label_runs
 from geodata.errors import DataError, EmptyResultError
 from geodata.rasters import RasterInfo, check_same_grid, row_areas_m2
 
 M2_PER_HA = 10_000.0
-_MAX_BINS = 1 << 26  # dense bincount limit: 64 Mi bins x 8 bytes
-
-ZoneGroups = list[list[tuple[shapely.Geometry, int]]]
-
+ENGINE_VERSION = "runs-1"  # part of the zone-runs cache key: bump when rasterizing changes
+_MAX_KEYS = 1 << 16  # code (or pair code) space of the slot lookup table
+GDAL_CACHE_BYTES = 64 * 2**20  # each tile is read once; a bigger block cache only costs memory
 
 def n_codes_for(dtype: str) -> int:
     """Number of possible codes of an integer raster type (256 for uint8)."""
@@ -101,119 +115,350 @@ def disjoint_groups(geoms: Sequence[shapely.Geometry]) -> list[list[int]]:
     return groups
 
 
-def zone_groups(zones: gpd.GeoSeries) -> ZoneGroups:
-    """(geometry, zone index) pairs, grouped so that no two in a group overlap."""
-    geoms = list(zones.values)
-    return [[(geoms[i], i) for i in g] for g in disjoint_groups(geoms)]
-
-
-def label_block(groups_member: list[tuple[shapely.Geometry, int]], out_shape: tuple[int, int], transform) -> np.ndarray:
-    """Rasterize one disjoint group onto a block: zone index at pixel centres, -1 elsewhere."""
-    shapes = [(g, i) for g, i in groups_member if not g.is_empty]
-    if not shapes:
-        return np.full(out_shape, -1, dtype="int32")
-    return rasterize(shapes, out_shape=out_shape, transform=transform, fill=-1, dtype="int32", all_touched=False)
-
-
 @dataclass(frozen=True)
 class ZonalHistogram:
     """Pixel counts and areas per zone x code (x code for change between dates).
 
-    ``counts_px[z, c]`` and ``area_m2[z, c]``; for ``n_rasters == 2`` the column is
+    Only the codes that occur are kept: ``codes[j]`` is the code of column ``j`` of
+    ``counts_px[z, j]`` and ``area_m2[z, j]``; for ``n_rasters == 2`` it is the pair code
     ``t0 * n_codes + t1``. Nodata is a code like any other here; callers split it off.
     """
 
     zone_ids: tuple[str, ...]
     n_codes: int
     n_rasters: int
+    codes: np.ndarray
     counts_px: np.ndarray
     area_m2: np.ndarray
 
     def __post_init__(self) -> None:
-        self.counts_px.setflags(write=False)
-        self.area_m2.setflags(write=False)
+        for a in (self.codes, self.counts_px, self.area_m2):
+            a.setflags(write=False)
+
+    def _cell(self, table: np.ndarray, zone_id: str, code: int):
+        j = int(np.searchsorted(self.codes, code))
+        if j == len(self.codes) or self.codes[j] != code:
+            return table.dtype.type(0)
+        return table[self.zone_ids.index(zone_id), j]
+
+    def count(self, zone_id: str, code: int) -> int:
+        """Pixels of ``code`` (a pair code for change) in one zone; 0 when it does not occur."""
+        return int(self._cell(self.counts_px, zone_id, code))
+
+    def area_m2_of(self, zone_id: str, code: int) -> float:
+        """Area (m2) of ``code`` (a pair code for change) in one zone; 0 when it does not occur."""
+        return float(self._cell(self.area_m2, zone_id, code))
 
     def to_frame(self) -> pd.DataFrame:
         """Long table of the non-empty cells: zone_id, code (or code_t0/code_t1), count_px, area_ha."""
-        z, c = np.nonzero(self.counts_px)
+        z, j = np.nonzero(self.counts_px)
+        c = self.codes[j]
         df = pd.DataFrame({"zone_id": np.asarray(self.zone_ids, dtype=object)[z]})
         if self.n_rasters == 1:
             df["code"] = c
         else:
             df["code_t0"] = c // self.n_codes
             df["code_t1"] = c % self.n_codes
-        df["count_px"] = self.counts_px[z, c]
-        df["area_ha"] = self.area_m2[z, c] / M2_PER_HA
+        df["count_px"] = self.counts_px[z, j]
+        df["area_ha"] = self.area_m2[z, j] / M2_PER_HA
         return df
 
 
-def _windows(info: RasterInfo, block_size: int) -> list[Window]:
-    return [
-        Window(col, row, min(block_size, info.width - col), min(block_size, info.height - row))
-        for row in range(0, info.height, block_size)
-        for col in range(0, info.width, block_size)
-    ]
+# ---------------------------------------------------------------- zones as cached runs
 
+@dataclass(frozen=True)
+class ZoneRuns:
+    """The zones rasterized once onto a grid, stored as runs of pixels per row.
 
-def window_histogram(
-    paths: Sequence[str],
-    window: Window,
-    groups: ZoneGroups,
-    *,
-    n_zones: int,
-    n_codes: int,
-    geographic_info: RasterInfo | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and weighted areas for one window of one or two co-registered rasters.
-
-    Opens the files itself (rasterio datasets cannot be pickled), so it runs as a dask task
-    as well as in a loop. Returns ``(counts_px, area_m2 or None)``; areas are only summed here
-    for geographic grids, where each row has its own pixel area.
+    ``starts[j]:ends[j]`` (raster columns, end exclusive) of row ``r`` belong to zone
+    ``labels[j]`` for ``j`` in ``row_ptr[r]:row_ptr[r + 1]``. Overlapping zones give
+    overlapping runs, so a pixel counts once for every zone whose polygon holds its centre.
+    ``key`` identifies the zones and the grid (see :func:`zone_runs_key`).
     """
-    blocks = []
-    transform = None
-    for p in paths:
-        with rasterio.open(p) as ds:
-            blocks.append(ds.read(1, window=window))
-            transform = window_transform(window, ds.transform)
-    code = blocks[0].astype("int64")
-    for b in blocks[1:]:
-        code = code * n_codes + b
-    n_bins = n_codes ** len(paths)
-    weights = None
-    if geographic_info is not None:
-        rows = row_areas_m2(geographic_info, int(window.row_off), int(window.height))
-        weights = np.repeat(rows, int(window.width)).reshape(code.shape)
-    counts = np.zeros((n_zones, n_bins), dtype="int64")
-    areas = np.zeros((n_zones, n_bins), dtype="float64") if weights is not None else None
-    for group in groups:
-        labels = label_block(group, code.shape, transform)
-        counts += class_histogram(code, labels, n_labels=n_zones, n_codes=n_bins)
-        if areas is not None:
-            areas += class_histogram(code, labels, n_labels=n_zones, n_codes=n_bins, weights=weights)
-    return counts, areas
+
+    key: str
+    height: int
+    width: int
+    n_zones: int
+    row_ptr: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: np.ndarray
+
+    def __post_init__(self) -> None:
+        for a in (self.row_ptr, self.starts, self.ends, self.labels):
+            a.setflags(write=False)
+
+    @property
+    def n_runs(self) -> int:
+        return int(len(self.starts))
+
+    def strip(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+        """Runs of rows ``r0:r1``: (row_ptr from 0, starts, ends, labels, first col, end col)."""
+        j0, j1 = int(self.row_ptr[r0]), int(self.row_ptr[r1])
+        ptr = np.asarray(self.row_ptr[r0:r1 + 1] - j0)
+        st, en = self.starts[j0:j1], self.ends[j0:j1]
+        lo, hi = (int(st.min()), int(en.max())) if j1 > j0 else (0, 0)
+        return ptr, st, en, self.labels[j0:j1], lo, hi
+
+    def save(self, path: Path) -> None:
+        """Write atomically (temporary file in the same folder, then rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp.npz", dir=path.parent)
+        os.close(fd)
+        try:
+            np.savez(tmp, key=np.array(self.key), shape=np.array([self.height, self.width, self.n_zones]),
+                     row_ptr=self.row_ptr, starts=self.starts, ends=self.ends, labels=self.labels)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> "ZoneRuns | None":
+        """The runs saved at ``path`` if they are for ``key``; None if missing, stale or unreadable."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if str(f["key"]) != key:
+                    return None
+                h, w, n = (int(v) for v in f["shape"])
+                return cls(key, h, w, n, f["row_ptr"], f["starts"], f["ends"], f["labels"])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
 
 
-def _prepare(rasters: Sequence[RasterInfo], zones: gpd.GeoDataFrame, id_field: str) -> tuple[ZoneGroups, int, tuple[str, ...]]:
+def zone_runs_key(ref: RasterInfo, zones_r: gpd.GeoSeries, zone_ids: Sequence[str]) -> str:
+    """Hash of the engine version, the grid (CRS, transform, shape) and every zone (id, WKB)."""
+    h = hashlib.sha256()
+    h.update(f"{ENGINE_VERSION}|{ref.crs.to_wkt()}|{tuple(ref.transform)[:6]}|{ref.width}x{ref.height}".encode())
+    for zid, wkb in zip(zone_ids, shapely.to_wkb(np.asarray(zones_r.values), hex=False)):
+        h.update(str(zid).encode() + b"\0" + wkb)
+    return h.hexdigest()
+
+
+def _strip_rows(info: RasterInfo, block_size: int) -> int:
+    """Rows per strip: about ``block_size**2`` pixels, a whole number of the file's block rows."""
+    with rasterio.open(info.path) as ds:
+        bh = int(ds.block_shapes[0][0])
+    rows = max(1, (block_size * block_size) // max(info.width, 1))
+    if bh > 1 and bh < info.height:
+        rows = max(bh, (rows // bh) * bh)
+    return min(rows, info.height)
+
+
+def build_zone_runs(ref: RasterInfo, zones_r: gpd.GeoSeries, *, key: str, strip_px: int = 1 << 22,
+                    progress: Callable[[float], None] | None = None) -> ZoneRuns:
+    """Rasterize the zones (pixel centres, GDAL) strip by strip and keep their runs.
+
+    Each disjoint group of zones is burnt separately (a pixel can belong to several zones);
+    in each strip (about ``strip_px`` pixels, so memory does not grow with the raster) only the
+    zones whose bounding box meets the strip are given to GDAL.
+    """
+    strip_rows = max(1, strip_px // max(ref.width, 1))
+    geoms = np.asarray(zones_r.values)
+    groups = disjoint_groups(list(geoms))
+    tree = shapely.STRtree(geoms)
+    rows_l, starts_l, ends_l, labels_l = [], [], [], []
+    n_strips = (ref.height + strip_rows - 1) // strip_rows
+    group_of = np.empty(len(geoms), dtype=np.int64)
+    for gi, g in enumerate(groups):
+        group_of[g] = gi
+    for k, r0 in enumerate(range(0, ref.height, strip_rows)):
+        h = min(strip_rows, ref.height - r0)
+        win = Window(0, r0, ref.width, h)
+        t = window_transform(win, ref.transform)
+        left, top = t.c, t.f
+        right, bottom = left + t.a * ref.width, top + t.e * h
+        box = shapely.box(min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+        hits = tree.query(box)
+        for gi in np.unique(group_of[hits]) if len(hits) else ():
+            members = hits[group_of[hits] == gi]
+            lab = rasterize([(geoms[i], int(i)) for i in members], out_shape=(h, ref.width), transform=t,
+                            fill=-1, dtype="int32", all_touched=False)
+            rr, ss, ee, ll = label_runs(lab, r0, -1)
+            rows_l.append(rr), starts_l.append(ss), ends_l.append(ee), labels_l.append(ll)
+        if progress is not None:
+            progress((k + 1) / n_strips)
+    cat = (lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.empty(0, dt))
+    rows, starts = cat(rows_l, np.int64), cat(starts_l, np.int32)
+    ends, labels = cat(ends_l, np.int32), cat(labels_l, np.int32)
+    order = np.lexsort((starts, rows))
+    rows, starts, ends, labels = rows[order], starts[order], ends[order], labels[order]
+    row_ptr = np.zeros(ref.height + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=ref.height), out=row_ptr[1:])
+    return ZoneRuns(key, ref.height, ref.width, len(geoms), row_ptr, starts, ends, labels)
+
+
+_RUNS_MEMO: "OrderedDict[str, ZoneRuns]" = OrderedDict()
+_RUNS_MEMO_SIZE = 8
+_RUNS_LOCK = threading.Lock()
+
+
+def zone_runs(ref: RasterInfo, zones_r: gpd.GeoSeries, zone_ids: Sequence[str], *, cache_dir: Path | None = None,
+              progress: Callable[[float], None] | None = None) -> ZoneRuns:
+    """The zones' runs on ``ref``'s grid: from memory, from ``cache_dir``, or rasterized now.
+
+    Rasterizing is paid once per (zones, grid): the runs are kept in memory (last few) and,
+    with ``cache_dir``, in ``zone_runs_<key>.npz`` files that later processes reuse.
+    """
+    key = zone_runs_key(ref, zones_r, zone_ids)
+    with _RUNS_LOCK:
+        if key in _RUNS_MEMO:
+            _RUNS_MEMO.move_to_end(key)
+            return _RUNS_MEMO[key]
+    path = None if cache_dir is None else Path(cache_dir) / f"zone_runs_{key[:40]}.npz"
+    runs = ZoneRuns.load(path, key) if path is not None and path.exists() else None
+    if runs is None:
+        runs = build_zone_runs(ref, zones_r, key=key, progress=progress)
+        if path is not None:
+            try:
+                runs.save(path)
+            except OSError:
+                pass  # a read-only cache folder only costs the rasterizing next time
+    with _RUNS_LOCK:
+        _RUNS_MEMO[key] = runs
+        while len(_RUNS_MEMO) > _RUNS_MEMO_SIZE:
+            _RUNS_MEMO.popitem(last=False)
+    return runs
+
+
+# ---------------------------------------------------------------- counting
+
+class _Counts:
+    """One thread's (or task's) counts: per zone x slot, slots assigned to keys as they occur."""
+
+    def __init__(self, n_zones: int, n_keys: int, weighted: bool):
+        self.n_zones, self.n_keys = n_zones, n_keys
+        self.lut = np.full(n_keys, -1, dtype=np.int32)
+        cap = min(n_keys, 256)
+        self.keys = np.zeros(cap, dtype=np.int64)
+        self.n_used = np.zeros(1, dtype=np.int64)
+        self.hist = np.zeros((n_zones, cap), dtype=np.int64)
+        self.weighted = weighted
+        self.area = np.zeros((n_zones, cap) if weighted else (1, 1), dtype=np.float64)
+
+    def _grow(self) -> None:
+        cap = min(self.n_keys, 2 * self.hist.shape[1])
+        grow = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (cap - a.shape[-1],), a.dtype)], axis=-1)
+        self.keys, self.hist = grow(self.keys), grow(self.hist)
+        if self.weighted:
+            self.area = grow(self.area)
+
+    def add(self, a: np.ndarray, b: np.ndarray, mul: int, strip, row_area: np.ndarray) -> None:
+        ptr, starts, ends, labels, col0, _ = strip
+        pos = (0, int(ptr[0]), -1)
+        while True:
+            pos = count_runs(a, b, mul, ptr, starts, ends, labels, col0, self.lut, self.keys, self.n_used,
+                             self.hist, self.area, row_area, *pos)
+            if pos[0] < 0:
+                return
+            self._grow()
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        n = int(self.n_used[0])
+        return self.keys[:n].copy(), self.hist[:, :n].copy(), self.area[:, :n].copy() if self.weighted else None
+
+
+Part = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+
+
+def merge_parts(*parts: Part) -> Part:
+    """Sum partial results whose columns are different key sets (an associative reduction)."""
+    keys = np.unique(np.concatenate([p[0] for p in parts]))
+    n_zones = parts[0][1].shape[0]
+    hist = np.zeros((n_zones, len(keys)), dtype=np.int64)
+    area = None if parts[0][2] is None else np.zeros((n_zones, len(keys)), dtype=np.float64)
+    for k, h, a in parts:
+        cols = np.searchsorted(keys, k)
+        hist[:, cols] += h
+        if area is not None:
+            area[:, cols] += a
+    return keys, hist, area
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything a worker needs for a list of strips; pickles (paths, not datasets)."""
+
+    paths: tuple[str, ...]
+    n_zones: int
+    n_codes: int
+    geographic: RasterInfo | None
+    strips: tuple[tuple[int, int, tuple], ...]  # (r0, r1, runs of the strip)
+
+
+def _read_strip(datasets, r0: int, r1: int, strip) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = strip[4], strip[5]
+    win = Window(lo, r0, hi - lo, r1 - r0)
+    blocks = [ds.read(1, window=win) for ds in datasets]
+    return blocks[0], blocks[-1]
+
+
+def _row_area(job: _Job, r0: int, r1: int) -> np.ndarray:
+    if job.geographic is None:
+        return np.empty(0, dtype=np.float64)
+    return row_areas_m2(job.geographic, r0, r1 - r0)
+
+
+def count_strips(job: _Job) -> Part:
+    """Count a list of strips (a dask task: opens the rasters by path)."""
+    counts = _Counts(job.n_zones, job.n_codes ** len(job.paths), job.geographic is not None)
+    mul = job.n_codes if len(job.paths) == 2 else 0
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+        datasets = [rasterio.open(p) for p in job.paths]
+        try:
+            for r0, r1, strip in job.strips:
+                a, b = _read_strip(datasets, r0, r1, strip)  # the same block twice for one date (mul 0)
+                counts.add(a, b, mul, strip, _row_area(job, r0, r1))
+        finally:
+            for ds in datasets:
+                ds.close()
+    return counts.result()
+
+
+def _prepare(rasters: Sequence[RasterInfo], zones: gpd.GeoDataFrame, id_field: str, *, cache_dir: Path | None,
+             progress: Callable[[float], None] | None = None) -> tuple[ZoneRuns, int, tuple[str, ...]]:
     if not 1 <= len(rasters) <= 2:
         raise ValueError("one raster (classes) or two (change between dates)")
     for r in rasters[1:]:
         check_same_grid(r, rasters[0])
     ref = rasters[0]
     n_codes = n_codes_for(ref.dtype)
-    if (len(zones) + 1) * n_codes ** len(rasters) > _MAX_BINS:
-        raise DataError(ref.path, f"{len(zones)} zones x {n_codes}^{len(rasters)} codes is too many bins to count", "recode land cover to uint8 (codes below 256) or use fewer zones per run")
+    if n_codes ** len(rasters) > _MAX_KEYS:
+        raise DataError(ref.path, f"change between 16-bit land-cover codes needs {n_codes}^2 pair codes",
+                        "recode the land cover to codes below 256 (uint8) for change between dates")
     zones_r = zones.to_crs(ref.crs)
     left, bottom, right, top = ref.bounds
     if not zones_r.intersects(shapely.box(left, bottom, right, top)).any():
         raise EmptyResultError(ref.path, "no zone overlaps the raster", "check that the zones and the raster cover the same area (and the zones' CRS)")
-    return zone_groups(zones_r.geometry), n_codes, tuple(str(z) for z in zones[id_field])
+    zone_ids = tuple(str(z) for z in zones[id_field])
+    return zone_runs(ref, zones_r.geometry, zone_ids, cache_dir=cache_dir, progress=progress), n_codes, zone_ids
 
 
-def _finish(ref: RasterInfo, counts: np.ndarray, areas: np.ndarray | None, zone_ids, n_codes, k) -> ZonalHistogram:
+def _plan(ref: RasterInfo, runs: ZoneRuns, block_size: int) -> list[tuple[int, int, tuple]]:
+    """Strips that hold runs, each with the column window its runs span (rows without zones are never read)."""
+    rows = _strip_rows(ref, block_size)
+    out = []
+    for r0 in range(0, ref.height, rows):
+        r1 = min(ref.height, r0 + rows)
+        if runs.row_ptr[r1] > runs.row_ptr[r0]:
+            out.append((r0, r1, runs.strip(r0, r1)))
+    return out
+
+
+def _finish(ref: RasterInfo, part: Part, zone_ids, n_codes: int, k: int) -> ZonalHistogram:
+    keys, counts, areas = part
+    order = np.argsort(keys)  # columns in code order, however the workers met them
+    keys, counts = keys[order], counts[:, order]
+    areas = None if areas is None else areas[:, order]
     if areas is None:
         areas = counts * row_areas_m2(ref, 0, 1)[0]
-    return ZonalHistogram(zone_ids=zone_ids, n_codes=n_codes, n_rasters=k, counts_px=counts, area_m2=areas.astype("float64"))
+    return ZonalHistogram(zone_ids=zone_ids, n_codes=n_codes, n_rasters=k, codes=keys, counts_px=counts,
+                          area_m2=areas.astype("float64"))
+
+
+def _empty_part(n_zones: int, weighted: bool) -> Part:
+    return np.empty(0, np.int64), np.zeros((n_zones, 0), np.int64), np.zeros((n_zones, 0)) if weighted else None
 
 
 def zonal_histogram(
@@ -222,24 +467,56 @@ def zonal_histogram(
     *,
     id_field: str,
     block_size: int = 512,
+    threads: int | None = None,
+    cache_dir: Path | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> ZonalHistogram:
-    """Per zone x code histogram by a loop over rasterio windows of ``block_size`` pixels."""
-    groups, n_codes, zone_ids = _prepare(rasters, zones, id_field)
+    """Per zone x code histogram of one raster (or of the change between two).
+
+    The zones are rasterized once into runs (:func:`zone_runs`, cached by zone-layer hash and
+    grid); strips of about ``block_size**2`` pixels (whole block rows of the file) are then
+    read and counted by ``threads`` workers (default: every core), each with its own datasets
+    and counts, merged at the end. Strips without zones are not read, and each strip is read
+    only across the columns its zones span.
+    """
+    runs, n_codes, zone_ids = _prepare(rasters, zones, id_field, cache_dir=cache_dir)
     ref = rasters[0]
     geo = ref if ref.is_geographic else None
-    windows = _windows(ref, block_size)
-    counts = np.zeros((len(zone_ids), n_codes ** len(rasters)), dtype="int64")
-    areas = np.zeros(counts.shape, dtype="float64") if geo else None
-    paths = [str(r.path) for r in rasters]
-    for i, w in enumerate(windows):
-        c, a = window_histogram(paths, w, groups, n_zones=len(zone_ids), n_codes=n_codes, geographic_info=geo)
-        counts += c
-        if areas is not None:
-            areas += a
-        if progress is not None:
-            progress((i + 1) / len(windows))
-    return _finish(ref, counts, areas, zone_ids, n_codes, len(rasters))
+    plan = _plan(ref, runs, block_size)
+    n_threads = max(1, min(threads or os.cpu_count() or 1, len(plan) or 1))
+    paths = tuple(str(r.path) for r in rasters)
+    # one job per worker, strips dealt round-robin so the workers move down the file together
+    jobs = [_Job(paths, len(zone_ids), n_codes, geo, tuple(plan[i::n_threads])) for i in range(n_threads)]
+    if progress is None or len(plan) < 2:
+        parts = _run_jobs(jobs)
+    else:
+        parts = _run_jobs_with_progress(jobs, len(plan), progress)
+    part = merge_parts(*parts) if parts else _empty_part(len(zone_ids), geo is not None)
+    if progress is not None:
+        progress(1.0)
+    return _finish(ref, part, zone_ids, n_codes, len(rasters))
+
+
+def _run_jobs(jobs: list[_Job]) -> list[Part]:
+    if len(jobs) == 1:
+        return [count_strips(jobs[0])]
+    with ThreadPoolExecutor(len(jobs), thread_name_prefix="zonal") as ex:
+        return list(ex.map(count_strips, jobs))
+
+
+def _run_jobs_with_progress(jobs: list[_Job], n_strips: int, progress: Callable[[float], None]) -> list[Part]:
+    """Split each worker's strips into a few rounds so the caller's thread can report progress
+    (Streamlit's progress bar must be updated from the thread that runs the page)."""
+    rounds = min(20, max(1, n_strips // len(jobs)))
+    parts: list[Part] = []
+    done = 0
+    for k in range(rounds):
+        batch = [_Job(j.paths, j.n_zones, j.n_codes, j.geographic, j.strips[k::rounds]) for j in jobs]
+        batch = [j for j in batch if j.strips]
+        parts.extend(_run_jobs(batch))
+        done += sum(len(j.strips) for j in batch)
+        progress(min(0.999, done / n_strips))
+    return parts
 
 
 def zonal_histogram_dask(
@@ -248,26 +525,29 @@ def zonal_histogram_dask(
     *,
     id_field: str,
     block_size: int = 512,
-    scheduler: str | None = "threads",
+    strips_per_task: int = 4,
+    cache_dir: Path | None = None,
+    scheduler="threads",
 ) -> ZonalHistogram:
-    """The same histogram, one dask task per window, reduced with a tree sum.
+    """The same histogram as dask tasks of a few strips each, reduced with a tree sum.
 
-    Each task opens the files by path, so the graph pickles and runs on any dask scheduler
-    (threads here; a ``distributed`` cluster elsewhere).
+    Tasks carry file paths and their strips' runs, and open the rasters themselves, so the
+    graph pickles and runs on any dask scheduler: ``"threads"``, ``"processes"``, or a
+    ``distributed.Client`` (a ``LocalCluster`` or a real cluster's scheduler) whose workers
+    see the same paths.
     """
     import dask
 
-    groups, n_codes, zone_ids = _prepare(rasters, zones, id_field)
+    runs, n_codes, zone_ids = _prepare(rasters, zones, id_field, cache_dir=cache_dir)
     ref = rasters[0]
     geo = ref if ref.is_geographic else None
-    paths = [str(r.path) for r in rasters]
-    task = dask.delayed(window_histogram, pure=True)
-    parts = [task(paths, w, groups, n_zones=len(zone_ids), n_codes=n_codes, geographic_info=geo) for w in _windows(ref, block_size)]
-
-    def _add(a, b):
-        return (a[0] + b[0], None if a[1] is None else a[1] + b[1])
-
+    plan = _plan(ref, runs, block_size)
+    paths = tuple(str(r.path) for r in rasters)
+    task = dask.delayed(count_strips, pure=True)
+    parts = [task(_Job(paths, len(zone_ids), n_codes, geo, tuple(plan[i:i + strips_per_task])))
+             for i in range(0, len(plan), strips_per_task)]
+    merge = dask.delayed(merge_parts, pure=True)
     while len(parts) > 1:  # tree reduction keeps partial sums few
-        parts = [dask.delayed(_add)(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
-    counts, areas = parts[0].compute(scheduler=scheduler)
-    return _finish(ref, counts, areas, zone_ids, n_codes, len(rasters))
+        parts = [merge(*parts[i:i + 4]) for i in range(0, len(parts), 4)]
+    part = parts[0].compute(scheduler=scheduler) if parts else _empty_part(len(zone_ids), geo is not None)
+    return _finish(ref, part, zone_ids, n_codes, len(rasters))

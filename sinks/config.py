@@ -31,7 +31,9 @@ class Config:
     name_en: str = "Assessment area"
     illustrative: bool = False
     block_size: int = 512
-    scheduler: str = "blockwise"  # "blockwise" (rasterio windows) or "dask"
+    scheduler: str = "blockwise"  # "blockwise" (strips counted in a thread pool) or "dask"
+    threads: int = 0  # blockwise workers; 0 = one per core
+    dask_address: str | None = None  # "tcp://host:8786": a dask.distributed scheduler; None = local threads
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -92,6 +94,8 @@ def load_config(path: str | Path) -> Config:
         illustrative=bool(area.get("illustrative", False)),
         block_size=int(engine.get("block_size", 512)),
         scheduler=engine.get("scheduler", "blockwise"),
+        threads=int(engine.get("threads", 0)),
+        dask_address=engine.get("dask_address") or None,
         source=path.resolve(),
     )
 
@@ -116,6 +120,10 @@ def validate_config(path: str | Path) -> list[str]:
         problems.append(f"{path}: [engine] scheduler '{cfg.scheduler}' must be 'blockwise' or 'dask'")
     if cfg.block_size < 16:
         problems.append(f"{path}: [engine] block_size {cfg.block_size} is too small (use 256-2048)")
+    if cfg.threads < 0:
+        problems.append(f"{path}: [engine] threads {cfg.threads} must be 0 (one per core) or a positive number")
+    if cfg.dask_address is not None and cfg.scheduler != "dask":
+        problems.append(f"{path}: [engine] dask_address is set but scheduler is '{cfg.scheduler}'; set scheduler = \"dask\" to use the cluster")
     try:
         CoordSystem(cfg.zones_coord_system)
     except ValueError:

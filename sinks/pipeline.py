@@ -31,6 +31,7 @@ from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
 from sinks.inventory import Inventory, load_inventory
 from sinks.landcover.accuracy import load_area_uncertainty
+from sinks.landcover.datasets import workspace_dir
 from sinks.neutrality import offset_ratio, reconcile
 
 Progress = Callable[[str, float], None]
@@ -137,12 +138,25 @@ def _zones(cfg: Config, ref: RasterInfo) -> ZoneLayer:
     return load_zones(cfg.zones, id_field=cfg.zone_id_field, layer=cfg.zones_layer, coord_system=cfg.zones_coord_system)
 
 
+def zone_cache_dir() -> Path:
+    """Where rasterized zones (runs) are kept between runs: ``<workspace>/cache/zones``."""
+    return workspace_dir() / "cache" / "zones"
+
+
 def _histogram(cfg: Config, rasters: list[RasterInfo], zones: gpd.GeoDataFrame, id_field: str, progress: Callable[[float], None]) -> ZonalHistogram:
     if cfg.scheduler == "dask":
-        h = zonal_histogram_dask(rasters, zones, id_field=id_field, block_size=cfg.block_size)
+        if cfg.dask_address:
+            from distributed import Client
+
+            with Client(cfg.dask_address) as client:
+                h = zonal_histogram_dask(rasters, zones, id_field=id_field, block_size=cfg.block_size,
+                                         cache_dir=zone_cache_dir(), scheduler=client)
+        else:
+            h = zonal_histogram_dask(rasters, zones, id_field=id_field, block_size=cfg.block_size, cache_dir=zone_cache_dir())
         progress(1.0)
         return h
-    return zonal_histogram(rasters, zones, id_field=id_field, block_size=cfg.block_size, progress=progress)
+    return zonal_histogram(rasters, zones, id_field=id_field, block_size=cfg.block_size, threads=cfg.threads or None,
+                           cache_dir=zone_cache_dir(), progress=progress)
 
 
 def run_assessment(config: Config | str | Path, *, progress: Progress | None = None) -> Assessment:

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from sinks.config import validate_config
 from sinks.pipeline import run_assessment
 from tests.conftest import ROOT
 
@@ -45,6 +46,34 @@ def test_run_dask_scheduler_equals_blockwise(tiny):
     a, b = run_assessment(cfg), run_assessment(dask_cfg)
     pd.testing.assert_frame_equal(a.stock_totals, b.stock_totals)
     pd.testing.assert_frame_equal(a.flows, b.flows)
+
+
+def test_run_on_a_dask_cluster_by_address_equals_blockwise(tiny, monkeypatch):
+    """``[engine] dask_address`` sends the work to a dask.distributed scheduler (a LocalCluster
+    with two worker processes here, standing in for a real cluster that sees the same paths)."""
+    import sys
+    import types
+
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is a runtime requirement")
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # see test_zonal: spawned workers re-run __main__
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        cfg = tiny["dir"] / "cluster.toml"
+        cfg.write_text(tiny["config"].read_text().replace(
+            "block_size = 16", f'block_size = 16\nscheduler = "dask"\ndask_address = "{cluster.scheduler_address}"'))
+        assert validate_config(cfg) == []
+        b = run_assessment(cfg)
+    a = run_assessment(tiny["config"])
+    pd.testing.assert_frame_equal(a.stock_totals, b.stock_totals)
+    pd.testing.assert_frame_equal(a.change, b.change)
+    assert b.provenance["scheduler"] == "dask"
+
+
+def test_engine_settings_are_validated(tiny):
+    cfg = tiny["dir"] / "engine.toml"
+    cfg.write_text(tiny["config"].read_text().replace("block_size = 16", 'block_size = 16\nthreads = -1\ndask_address = "tcp://10.0.0.1:8786"'))
+    problems = validate_config(cfg)
+    assert any("threads -1" in p for p in problems)
+    assert any("dask_address is set but scheduler is 'blockwise'" in p for p in problems)
 
 
 def test_validate_lists_every_problem_and_exit_codes(tiny):

@@ -623,8 +623,7 @@ def mapped_area_ha(map_path: str | Path | RasterInfo, *, block_size: int = 512) 
     nodata = int(info.nodata)
     area: dict[int, float] = {}
     nodata_ha = 0.0
-    for code in np.flatnonzero(hist.counts_px[0]):
-        ha = float(hist.area_m2[0, code]) / M2_PER_HA
+    for code, ha in zip(hist.codes.tolist(), (hist.area_m2[0] / M2_PER_HA).tolist()):
         if int(code) == nodata:
             nodata_ha = ha
         else:

@@ -61,7 +61,10 @@ def config_toml(cfg: Config, *, name_zh: str, name_en: str, illustrative: bool) 
     lines += ["", "[coefficients]", f"path = {_q(cfg.coefficients)}", ""]
     if cfg.inventory is not None:
         lines += ["[inventory]", f"path = {_q(cfg.inventory)}", ""]
-    lines += ["[engine]", f"block_size = {cfg.block_size}", f"scheduler = {_q(cfg.scheduler)}", ""]
+    lines += ["[engine]", f"block_size = {cfg.block_size}", f"scheduler = {_q(cfg.scheduler)}", f"threads = {cfg.threads}"]
+    if cfg.dask_address:
+        lines.append(f"dask_address = {_q(cfg.dask_address)}")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -104,7 +107,7 @@ def save_classified_dataset(
     cfg = Config(landcover=years, accuracy=accuracy, coefficients=base.coefficients, zones=base.zones, zones_layer=base.zones_layer,
                  zone_id_field=base.zone_id_field, zone_name_fields=base.zone_name_fields,
                  zones_coord_system=base.zones_coord_system, inventory=base.inventory,
-                 block_size=base.block_size, scheduler=base.scheduler)
+                 block_size=base.block_size, scheduler=base.scheduler, threads=base.threads, dask_address=base.dask_address)
     out_dir = (workspace or workspace_dir()) / "configs"
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{_slug(name)}.toml"
