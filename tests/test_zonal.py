@@ -231,3 +231,15 @@ def test_distributed_local_cluster_gives_identical_results(many_classes, monkeyp
     np.testing.assert_array_equal(local.codes, remote.codes)
     np.testing.assert_array_equal(local.counts_px, remote.counts_px)
     np.testing.assert_array_equal(local.area_m2, remote.area_m2)
+
+
+def test_progress_rises_to_one_through_rasterizing_then_counting(many_classes):
+    infos = [read_info(p) for p in many_classes["paths"]]
+    Z._RUNS_MEMO.clear()  # the zones must be rasterized: first half of the bar
+    seen: list[float] = []
+    zonal_histogram(infos, many_classes["zones"], id_field="zone_id", block_size=8, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert any(0 < f <= 0.5 for f in seen) and any(0.5 < f < 1 for f in seen)
+    seen.clear()  # cached runs: the counting has the whole bar
+    zonal_histogram(infos, many_classes["zones"], id_field="zone_id", block_size=8, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and seen[0] < 0.5
