@@ -16,6 +16,21 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+_MAIN_MODULE = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Put pytest's own ``__main__`` back after every test.
+
+    Streamlit's AppTest installs the app script as ``__main__`` and leaves it there. Processes
+    started with "spawn" (multiprocessing, dask.distributed workers) re-run the parent's
+    ``__main__``, and app.py cannot run outside Streamlit, so those children would die.
+    """
+    yield
+    sys.modules["__main__"] = _MAIN_MODULE
+
+
 UTM50 = "EPSG:32650"
 # A 4 x 4 grid of 30 m pixels whose top-left corner is at (600000, 3550120) in UTM 50N.
 ORIGIN_X, ORIGIN_Y, PX = 600000.0, 3550120.0, 30.0

@@ -48,14 +48,10 @@ def test_run_dask_scheduler_equals_blockwise(tiny):
     pd.testing.assert_frame_equal(a.flows, b.flows)
 
 
-def test_run_on_a_dask_cluster_by_address_equals_blockwise(tiny, monkeypatch):
+def test_run_on_a_dask_cluster_by_address_equals_blockwise(tiny):
     """``[engine] dask_address`` sends the work to a dask.distributed scheduler (a LocalCluster
     with two worker processes here, standing in for a real cluster that sees the same paths)."""
-    import sys
-    import types
-
     distributed = pytest.importorskip("distributed", reason="dask.distributed is a runtime requirement")
-    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # see test_zonal: spawned workers re-run __main__
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         cfg = tiny["dir"] / "cluster.toml"
         cfg.write_text(tiny["config"].read_text().replace(

@@ -212,16 +212,9 @@ def test_only_strips_and_columns_holding_zones_are_read(many_classes):
     assert h.counts_px.sum() == 10 * 6
 
 
-def test_distributed_local_cluster_gives_identical_results(many_classes, monkeypatch):
+def test_distributed_local_cluster_gives_identical_results(many_classes):
     """The dask path on a real dask.distributed LocalCluster (two worker processes)."""
-    import sys
-    import types
-
     distributed = pytest.importorskip("distributed", reason="dask.distributed is a runtime requirement")
-    # Worker processes are spawned, and spawn re-runs the parent's __main__ module. Streamlit's
-    # AppTest (other test files) leaves app.py installed as __main__, which cannot run outside
-    # Streamlit; a bare __main__ gives the workers nothing to re-run.
-    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     infos = [read_info(p) for p in many_classes["paths"]]
     local = zonal_histogram(infos, many_classes["zones"], id_field="zone_id", block_size=8)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
