@@ -739,6 +739,25 @@ def _check_some_valid(bs: BandSet) -> None:
     )
 
 
+# ---------------------------------------------------------------------------- band math
+
+
+def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a - b) / (a + b) as float32, NaN where an input is NaN or a + b == 0, clipped to [-1, 1].
+
+    The one formula behind NDVI, NDWI and MNDWI (``sinks.landcover.indices``) and the wetland
+    water test (``wetlands.patches``).
+    """
+    a = np.asarray(a, dtype="float32")
+    b = np.asarray(b, dtype="float32")
+    den = a + b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (a - b) / den
+    out[den == 0] = np.nan
+    np.clip(out, -1.0, 1.0, out=out)  # NaN stays NaN
+    return out
+
+
 # ---------------------------------------------------------------------------- writing
 
 

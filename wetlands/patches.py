@@ -114,7 +114,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geodata.bands import BandSet
+from geodata.bands import BandSet, normalized_difference
 from geodata.crs import require_crs
 from geodata.errors import SchemaError
 from geodata.rasters import RasterInfo, check_categorical, check_same_grid, nodata_mask, read_info, row_areas_m2
@@ -300,22 +300,6 @@ class WetlandPatches:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(a - b) / (a + b), NaN where an input is NaN or a + b == 0, clipped to [-1, 1].
-
-    The same formula as ``sinks.landcover.indices.normalized_difference`` (which this layer cannot
-    import); a test checks they agree.
-    """
-    a = np.asarray(a, dtype="float32")
-    b = np.asarray(b, dtype="float32")
-    den = a + b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (a - b) / den
-    out[den == 0] = np.nan
-    np.clip(out, -1.0, 1.0, out=out)
-    return out
-
-
 def _geod(info: RasterInfo) -> Geod:
     e = info.crs.ellipsoid
     return Geod(ellps="WGS84") if e is None else Geod(a=e.semi_major_metre, rf=e.inverse_flattening)
@@ -440,7 +424,7 @@ def _water_counts(bandsets: Sequence[BandSet], window: Window, index: str, thres
     n_water = np.zeros(shape, dtype="uint16")
     for bs in bandsets:
         blk = bs.read_window(window, names=[a_name, b_name])
-        idx = _normalized_difference(blk[a_name], blk[b_name])
+        idx = normalized_difference(blk[a_name], blk[b_name])
         ok = np.isfinite(idx)
         n_obs += ok
         n_water += ok & (idx > threshold)

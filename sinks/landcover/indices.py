@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from geodata.bands import BandSet, output_profile
+from geodata.bands import normalized_difference as nd_numpy  # the numpy formula; this module adds dask
 from geodata.cog import cog_writer
 from geodata.errors import EmptyResultError
 
@@ -50,15 +51,6 @@ def _is_dask(a) -> bool:
     return type(a).__module__.startswith("dask.")
 
 
-def _nd_numpy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype="float32")
-    b = np.asarray(b, dtype="float32")
-    den = a + b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (a - b) / den
-    out[den == 0] = np.nan
-    np.clip(out, -1.0, 1.0, out=out)  # NaN stays NaN
-    return out
 
 
 def normalized_difference(a, b):
@@ -80,8 +72,8 @@ def normalized_difference(a, b):
         b = b if _is_dask(b) else da.from_array(np.asarray(b), chunks=ref.chunks)
         if a.chunks != b.chunks:
             b = b.rechunk(a.chunks)
-        return da.map_blocks(_nd_numpy, a, b, dtype="float32")
-    return _nd_numpy(a, b)
+        return da.map_blocks(nd_numpy, a, b, dtype="float32")
+    return nd_numpy(a, b)
 
 
 def ndvi(nir, red):
