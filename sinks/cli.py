@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_imagery.add_parsers(sub)
     cli_accuracy.add_parsers(sub)
     cli_stac.add_parsers(sub)
+    from sinks import cli_wetlands
+
+    cli_wetlands.add_parsers(sub)
     from sinks import cli_accounts
 
     cli_accounts.add_parsers(sub)

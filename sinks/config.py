@@ -15,6 +15,76 @@ from geodata.errors import DataError, SchemaError
 
 
 @dataclass(frozen=True)
+class WetlandsConfig:
+    """The optional ``[wetlands]`` section: wetland sites, the river layer and inventory settings.
+
+    ``sites_kinds`` keeps only the sites whose ``sites_kind_field`` value is listed (empty: all).
+    ``alert_min_loss_ha`` (ha) is a policy choice, not a scientific threshold: wetland lost
+    inside one red-line polygon in one period at or above it raises an alert.
+    ``min_patch_ha`` (ha): wetland patches smaller than this are dropped (counted apart).
+    """
+
+    sites: Path | None = None
+    sites_layer: str | None = None
+    sites_id_field: str = "site_id"
+    sites_kind_field: str = "kind"
+    sites_kinds: tuple[str, ...] = ()
+    sites_coord_system: str = CoordSystem.WGS84.value
+    river: Path | None = None
+    river_layer: str | None = None
+    alert_min_loss_ha: float = 1.0
+    min_patch_ha: float = 0.0
+
+
+_WETLAND_KEYS = {"sites_path", "sites_layer", "sites_id_field", "sites_kind_field", "sites_kinds", "sites_coord_system",
+                 "river_path", "river_layer", "alert_min_loss_ha", "min_patch_ha"}
+
+
+def _wetlands_section(path: Path, base: Path, doc: dict) -> WetlandsConfig | None:
+    """Parse ``[wetlands]``; raises ``SchemaError`` on unknown keys or values of the wrong kind."""
+    w = doc.get("wetlands")
+    if w is None:
+        return None
+    if not isinstance(w, dict):
+        raise SchemaError(path, "[wetlands] must be a table", "write it as a [wetlands] section (see configs/jiangbei_demo.toml)")
+    unknown = sorted(set(w) - _WETLAND_KEYS)
+    if unknown:
+        raise SchemaError(path, f"[wetlands] has unknown keys {unknown}", f"use only {sorted(_WETLAND_KEYS)}")
+
+    def text(key: str, default: str | None) -> str | None:
+        v = w.get(key, default)
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            raise SchemaError(path, f"[wetlands] {key} must be a non-empty text, got {v!r}", f'write e.g. {key} = "..."')
+        return v
+
+    def number(key: str, default: float) -> float:
+        v = w.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or v == float("inf"):
+            raise SchemaError(path, f"[wetlands] {key} must be a number of hectares >= 0, got {v!r}", f"write e.g. {key} = {default}")
+        return float(v)
+
+    kinds = w.get("sites_kinds", [])
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise SchemaError(path, f"[wetlands] sites_kinds must be a list of texts, got {kinds!r}", 'write e.g. sites_kinds = ["wetland_park"]')
+    for pair, lay in (("sites_path", "sites_layer"), ("river_path", "river_layer")):
+        if w.get(lay) is not None and not w.get(pair):
+            raise SchemaError(path, f"[wetlands] {lay} is set without {pair}", f"add {pair} = \"file.gpkg\" or remove {lay}")
+    sites, river = text("sites_path", None), text("river_path", None)
+    return WetlandsConfig(
+        sites=_resolve(base, sites) if sites else None,
+        sites_layer=text("sites_layer", None),
+        sites_id_field=text("sites_id_field", "site_id"),
+        sites_kind_field=text("sites_kind_field", "kind"),
+        sites_kinds=tuple(kinds),
+        sites_coord_system=text("sites_coord_system", CoordSystem.WGS84.value),
+        river=_resolve(base, river) if river else None,
+        river_layer=text("river_layer", None),
+        alert_min_loss_ha=number("alert_min_loss_ha", 1.0),
+        min_patch_ha=number("min_patch_ha", 0.0),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything one assessment needs. Paths are absolute."""
 
@@ -34,6 +104,7 @@ class Config:
     scheduler: str = "blockwise"  # "blockwise" (strips counted in a thread pool) or "dask"
     threads: int = 0  # blockwise workers; 0 = one per core
     dask_address: str | None = None  # "tcp://host:8786": a dask.distributed scheduler; None = local threads
+    wetlands: WetlandsConfig | None = None  # the optional [wetlands] section
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -96,6 +167,7 @@ def load_config(path: str | Path) -> Config:
         scheduler=engine.get("scheduler", "blockwise"),
         threads=int(engine.get("threads", 0)),
         dask_address=engine.get("dask_address") or None,
+        wetlands=_wetlands_section(path, base, doc),
         source=path.resolve(),
     )
 
@@ -150,11 +222,45 @@ def validate_config(path: str | Path) -> list[str]:
             zone_ids = zl.zone_ids
         except (DataError, ValueError) as exc:
             problems.append(str(exc))
+    problems += _validate_wetlands(cfg)
     if cfg.inventory is not None:
         try:
             inv = load_inventory(cfg.inventory, zone_ids=zone_ids)
             for _, r in inv.rejected.iterrows():
                 problems.append(f"{cfg.inventory} row {r['row']}: {r['reason']}")
         except DataError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _validate_wetlands(cfg: Config) -> list[str]:
+    """Problems with the ``[wetlands]`` inputs: the sites layer (as zones) and the river layer."""
+    from geodata.crs import require_crs
+    from geodata.vectors import load_zones, read_vector
+
+    w = cfg.wetlands
+    if w is None:
+        return []
+    problems: list[str] = []
+    try:
+        CoordSystem(w.sites_coord_system)
+    except ValueError:
+        return [f"{cfg.source}: [wetlands] sites_coord_system '{w.sites_coord_system}' must be one of {[c.value for c in CoordSystem]}"]
+    if w.sites is not None:
+        try:
+            zl = load_zones(w.sites, id_field=w.sites_id_field, layer=w.sites_layer, coord_system=w.sites_coord_system)
+            if w.sites_kinds:
+                if w.sites_kind_field not in zl.gdf.columns:
+                    problems.append(f"{w.sites}: [wetlands] sites_kinds is set but the layer has no column '{w.sites_kind_field}'; set sites_kind_field")
+                elif not zl.gdf[w.sites_kind_field].isin(w.sites_kinds).any():
+                    found = sorted(map(str, zl.gdf[w.sites_kind_field].dropna().unique()))
+                    problems.append(f"{w.sites}: no site has a {w.sites_kind_field} in {list(w.sites_kinds)} (found {found}); fix [wetlands] sites_kinds")
+        except (DataError, ValueError) as exc:
+            problems.append(str(exc))
+    if w.river is not None:
+        try:
+            river = read_vector(w.river, layer=w.river_layer)
+            require_crs(river.crs, f"{w.river}" + (f" layer {w.river_layer}" if w.river_layer else ""))
+        except (DataError, ValueError) as exc:
             problems.append(str(exc))
     return problems

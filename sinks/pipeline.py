@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata.crs import DISPLAY_CRS
+from geodata.crs import DISPLAY_CRS, CoordSystem
 from geodata.errors import EmptyResultError
 from geodata.files import sha256_file
 from geodata.rasters import RasterInfo, check_categorical, read_info
-from geodata.vectors import ZoneLayer, load_zones
+from geodata.vectors import ZoneLayer, load_zones, prepare_zones
 from geodata.zonal import ZonalHistogram, zonal_histogram, zonal_histogram_dask
 from sinks import carbon
 from wetlands.extent import wetland_change, wetland_extent
@@ -130,12 +130,35 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def as_zone_layer(zones: ZoneLayer | gpd.GeoDataFrame, *, id_field: str = "zone_id", source: str = "<zones>",
+                  coord_system: CoordSystem | str = CoordSystem.WGS84) -> ZoneLayer:
+    """A :class:`ZoneLayer` from a ZoneLayer (returned as is) or a GeoDataFrame.
+
+    A GeoDataFrame goes through :func:`geodata.vectors.prepare_zones`, the same checks as zones
+    read from a file: a CRS, unique non-empty ids in ``id_field``, polygons (repaired and
+    reported), lon/lat bounds, GCJ-02 / BD-09 converted when ``coord_system`` says so.
+    """
+    if isinstance(zones, ZoneLayer):
+        return zones
+    if not isinstance(zones, gpd.GeoDataFrame):
+        raise TypeError(f"zones must be a ZoneLayer or a GeoDataFrame, got {type(zones).__name__}")
+    return prepare_zones(zones, source=source, id_field=id_field, coord_system=coord_system)
+
+
 def _zones(cfg: Config, ref: RasterInfo) -> ZoneLayer:
     if cfg.zones is None:
         left, bottom, right, top = ref.bounds
         gdf = gpd.GeoDataFrame({"zone_id": [ALL_ZONE], "name_zh": ["全域"], "name_en": ["Whole raster"]}, geometry=[shapely.box(left, bottom, right, top)], crs=ref.crs)
         return ZoneLayer(gdf=gdf, id_field="zone_id", source="raster extent")
     return load_zones(cfg.zones, id_field=cfg.zone_id_field, layer=cfg.zones_layer, coord_system=cfg.zones_coord_system)
+
+
+def config_zones(cfg: Config, ref: RasterInfo | None = None) -> ZoneLayer:
+    """The configuration's zones, validated (a single zone ``all`` = the raster extent when it
+    names none; ``ref`` is the first land-cover raster, read when not given)."""
+    if ref is None:
+        ref = check_categorical(read_info(cfg.landcover[cfg.years[0]]))
+    return _zones(cfg, ref)
 
 
 def zone_cache_dir() -> Path:
@@ -159,10 +182,30 @@ def _histogram(cfg: Config, rasters: list[RasterInfo], zones: gpd.GeoDataFrame, 
                            cache_dir=zone_cache_dir(), progress=progress)
 
 
-def run_assessment(config: Config | str | Path, *, progress: Progress | None = None) -> Assessment:
+def run_assessment(
+    config: Config | str | Path,
+    *,
+    zones: ZoneLayer | gpd.GeoDataFrame | None = None,
+    zone_id_field: str = "zone_id",
+    progress: Progress | None = None,
+) -> Assessment:
     """Compute stocks, flows and the neutrality reconciliation for one configuration.
 
-    ``progress(step, fraction)`` is called as work advances (fraction in [0, 1] overall).
+    Parameters
+    ----------
+    config
+        A :class:`Config` or the path of a TOML run configuration.
+    zones
+        Optional zones that replace the configuration's zones (wetland sites, drawn red lines,
+        any polygons, overlapping or not: a pixel counts for every zone holding its centre). A
+        :class:`ZoneLayer`, or a GeoDataFrame with ids in ``zone_id_field`` that is validated
+        like a zone file (:func:`as_zone_layer`). Names come from the configuration's name
+        fields, else ``name_zh`` / ``name_en``, else the id. The emissions inventory is kept
+        per configured zone, so with replaced zones it is not read (``emissions`` and
+        ``neutrality`` are None).
+    progress
+        ``progress(step, fraction)`` is called as work advances (fraction in [0, 1] overall).
+
     Raises ``DataError`` (with file, problem and fix) for any unusable input.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
@@ -172,7 +215,7 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
     infos = {y: check_categorical(read_info(cfg.landcover[y])) for y in years}
     ref = infos[years[0]]
     table = load_coefficients(cfg.coefficients)
-    zl = _zones(cfg, ref)
+    zl = _zones(cfg, ref) if zones is None else as_zone_layer(zones, id_field=zone_id_field)
     zid = zl.id_field
     n_steps = len(years) + max(len(years) - 1, 0)
     step = 0
@@ -222,7 +265,7 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
 
     emissions = neutrality = rejected = None
     inv: Inventory | None = None
-    if cfg.inventory is not None:
+    if cfg.inventory is not None and zones is None:
         say("read emissions inventory", 0.99)
         inv = load_inventory(cfg.inventory, zone_ids=zl.zone_ids)
         emissions, rejected = inv.rows, inv.rejected
@@ -243,6 +286,9 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
 
     zones_display = zl.gdf.to_crs(DISPLAY_CRS)
     zh, en = cfg.zone_name_fields
+    if zones is not None:  # replaced zones: the configured name fields, else the usual ones
+        zh = zh if zh in zones_display else "name_zh"
+        en = en if en in zones_display else "name_en"
     zones_display = gpd.GeoDataFrame({
         "zone_id": zones_display[zid].astype(str),
         "name_zh": zones_display[zh] if zh in zones_display else zones_display[zid],
@@ -251,10 +297,14 @@ def run_assessment(config: Config | str | Path, *, progress: Progress | None = N
 
     inputs = {f"landcover_{y}": {"path": str(cfg.landcover[y]), "sha256": sha256_file(cfg.landcover[y])} for y in years}
     inputs["coefficients"] = {"path": table.path, "sha256": table.sha256}
-    if cfg.zones is not None:
+    if zones is not None:
+        inputs["zones"] = {"source": zl.source, "replaced_config_zones": True, "n_zones": len(zl.gdf)}
+    elif cfg.zones is not None:
         inputs["zones"] = {"path": str(cfg.zones), "layer": cfg.zones_layer, "sha256": sha256_file(cfg.zones)}
     if inv is not None:
         inputs["inventory"] = {"path": inv.path, "sha256": inv.sha256}
+    elif cfg.inventory is not None:
+        inputs["inventory"] = {"path": str(cfg.inventory), "not_read": "the zones were replaced; the inventory is per configured zone"}
     for y, p in cfg.accuracy.items():
         inputs[f"accuracy_{y}"] = {"path": str(p)}
     provenance = {
