@@ -1,0 +1,204 @@
+"""Red-line drafts (wetlands.redlines), the offline map (ui.leaflet) and the red-line editor's
+save path through the real GeoPackage workspace (ui.wetlands_flow).
+
+Areas are worked by hand in EPSG:32650 (UTM 50N, metres): a 1 km square is 100 ha.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+
+from geodata.errors import DataError
+from geodata.store import ConflictError, Workspace
+from tests.conftest import UTM50
+from ui import leaflet
+from ui import wetlands_flow as flow
+from wetlands import redlines as rl
+
+X0, Y0 = 660_000.0, 3_550_000.0  # near Pukou in UTM 50N
+
+
+def _square_utm(x: float, y: float, side: float) -> shapely.Polygon:
+    return shapely.box(x, y, x + side, y + side)
+
+
+def _lonlat(geoms) -> gpd.GeoSeries:
+    return gpd.GeoSeries(geoms, crs=UTM50).to_crs(4326)
+
+
+def _feature(geom) -> dict:
+    return {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(geom))}
+
+
+# ------------------------------------------------------------------------------ drafts
+
+
+def test_next_ids_follow_the_highest_existing_number():
+    assert rl.next_ids([], 2) == ["RL-001", "RL-002"]
+    assert rl.next_ids(["RL-007", "RL-002", "custom-9"], 1) == ["RL-008"]
+
+
+def test_drawings_become_polygons_with_new_ids():
+    g = _lonlat([_square_utm(X0, Y0, 1000)]).iloc[0]
+    d = rl.drawings_to_frame([_feature(g)], existing_ids=["RL-004"])
+    assert list(d[rl.ID_FIELD]) == ["RL-005"]
+    assert d.crs.to_epsg() == 4326
+    assert d.to_crs(UTM50).area.iloc[0] == pytest.approx(1_000_000, rel=1e-6)
+
+
+def test_a_drawn_line_is_refused_with_the_tool_to_use():
+    line = {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[118.6, 32.0], [118.7, 32.1]]}}
+    with pytest.raises(DataError) as e:
+        rl.drawings_to_frame([line])
+    assert "LineString" in e.value.problem and "polygon" in e.value.fix
+
+
+def test_merge_removes_and_appends_and_refuses_duplicate_ids():
+    cur = gpd.GeoDataFrame({rl.ID_FIELD: ["RL-001", "RL-002"], "name_zh": ["甲", "乙"], "name_en": ["A", "B"], "note": ["", ""]},
+                           geometry=_lonlat([_square_utm(X0, Y0, 500), _square_utm(X0 + 2000, Y0, 500)]).to_crs(4490).values, crs=4490)
+    draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 4000, Y0, 500)]).iloc[0])], existing_ids=cur[rl.ID_FIELD])
+    out = rl.merge_draft(cur, draft, remove_ids=["RL-001"])
+    assert list(out[rl.ID_FIELD]) == ["RL-002", "RL-003"]
+    assert out.crs.to_epsg() == 4490
+    with pytest.raises(DataError, match="both in the layer and in the draft"):
+        rl.merge_draft(cur, draft.assign(**{rl.ID_FIELD: ["RL-002"]}))
+
+
+def test_suggestions_are_large_patches_mostly_outside_the_red_lines():
+    # patch 1: 1 km square (100 ha), red line covers its west 300 m -> 30 % covered: suggested
+    # patch 2: 1 km square, red line covers 600 m -> 60 % covered: not suggested (max 50 %)
+    # patch 3: 200 m square (4 ha): below 8 ha, not suggested
+    patches = gpd.GeoDataFrame({"patch_id": [1, 2, 3], "type": ["marsh", "pond", "marsh"], "area_ha": [100.0, 100.0, 4.0]},
+                               geometry=[_square_utm(X0, Y0, 1000), _square_utm(X0 + 3000, Y0, 1000), _square_utm(X0 + 6000, Y0, 200)],
+                               crs=UTM50).to_crs(4326)
+    red = gpd.GeoDataFrame({rl.ID_FIELD: ["RL-001", "RL-002"]},
+                           geometry=[shapely.box(X0 - 100, Y0 - 100, X0 + 300, Y0 + 1100), shapely.box(X0 + 3000, Y0 - 100, X0 + 3600, Y0 + 1100)],
+                           crs=UTM50).to_crs(4326)
+    s = rl.suggest_from_patches(patches, red, min_area_ha=8.0)
+    assert list(s["patch_id"]) == [1]
+    assert s["covered_share"].iloc[0] == pytest.approx(0.30, abs=0.002)  # UTM zone estimate vs 50N: tiny distortion
+    assert list(rl.suggest_from_patches(patches, None, min_area_ha=8.0)["patch_id"]) == [1, 2]
+
+
+# ------------------------------------------------------------------------------ the offline map
+
+
+def test_the_map_loads_nothing_from_the_internet_and_its_files_are_here():
+    m = leaflet.offline_map((118.4, 31.9, 119.0, 32.6))
+    leaflet.add_draw_control(m)
+    links = leaflet.resource_links(m)
+    assert links, "the map names its scripts"
+    assert all(u.startswith("/app/static/vendor/") for u in links), links
+    assert leaflet.missing_vendor_files() == [], "run make (npm ci --prefix static/vendor)"
+
+
+def test_landcover_overlay_is_warped_to_web_mercator_with_nodata_transparent(tmp_path):
+    # 4 x 4 pixels of 30 m in UTM 50N: one row of water (80), the rest built-up (50), one nodata (0)
+    codes = np.full((4, 4), 50, dtype="uint8")
+    codes[0, :] = 80
+    codes[3, 3] = 0
+    path = tmp_path / "lc.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8", crs=UTM50,
+                       transform=Affine(30, 0, X0, 0, -30, Y0), nodata=0) as ds:
+        ds.write(codes, 1)
+    ov = leaflet.landcover_overlay(path)
+    assert ov.codes == (50, 80)
+    (south, west), (north, east) = ov.bounds_latlon
+    lon, lat = gpd.GeoSeries([shapely.Point(X0 + 60, Y0 - 60)], crs=UTM50).to_crs(4326).iloc[0].coords[0]
+    assert west < lon < east and south < lat < north
+    alpha = ov.rgba[..., 3]
+    assert alpha.min() == 0 and alpha.max() == 255  # the nodata pixel (and the warp margin) is see-through
+    assert ov.rgba.shape[2] == 4
+
+
+# ------------------------------------------------------------------------------ saving through the workspace
+
+
+class _Upload:
+    """What st.file_uploader hands the page: a name, a size and the bytes."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data, self.size = name, data, len(data)
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def _study_area() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"zone_id": ["z"]}, geometry=[_square_utm(X0 - 5000, Y0 - 5000, 20_000)], crs=UTM50).to_crs(4326)
+
+
+def test_draw_save_reload_restore_and_a_stale_save_is_refused(tmp_path):
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    red, v = flow.load_redlines(ws)
+    assert v == 0 and red.empty
+    draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])])
+    draft["name_zh"] = ["绿水湾湿地"]
+    res = flow.save_redlines(ws, red, draft, remove=[], author="officer.li", reason="first draft", expected_parent=0, study_area=_study_area())
+    assert res.info.version == 1 and res.info.author == "officer.li"
+    red, v = flow.load_redlines(ws)
+    assert v == 1 and list(red[rl.ID_FIELD]) == ["RL-001"] and red["name_zh"].iloc[0] == "绿水湾湿地"
+    assert flow.total_area_ha(red) == pytest.approx(100.0, rel=1e-4)
+    # a second officer still holding version 0 cannot overwrite version 1
+    with pytest.raises(ConflictError):
+        flow.save_redlines(ws, flow.load_redlines(ws)[0].iloc[0:0], draft, remove=[], author="officer.wang", reason="stale",
+                           expected_parent=0, study_area=_study_area())
+    # add a second line and remove the first (version 2), then restore version 1 as version 3
+    second = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 3000, Y0, 500)]).iloc[0])], existing_ids=["RL-001"])
+    flow.save_redlines(ws, red, second, remove=["RL-001"], author="officer.li", reason="replace", expected_parent=1, study_area=_study_area())
+    assert list(flow.load_redlines(ws)[0][rl.ID_FIELD]) == ["RL-002"]
+    # emptying the layer is refused (restore an earlier version instead); nothing is written
+    with pytest.raises(DataError, match="no features"):
+        flow.save_redlines(ws, flow.load_redlines(ws)[0], rl.empty_layer(), remove=["RL-002"], author="officer.li", reason="all",
+                           expected_parent=2, study_area=_study_area())
+    info = flow.restore(ws, 1, author="officer.li", reason="undo", expected_parent=2)
+    red, v = flow.load_redlines(ws)
+    assert (info.version, v, list(red[rl.ID_FIELD])) == (3, 3, ["RL-001"])
+    assert [h.version for h in flow.history(ws)] == [1, 2, 3]
+
+
+def test_a_self_intersecting_drawing_is_repaired_and_reported(tmp_path):
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    a, b = X0, X0 + 1000
+    bowtie = _lonlat([shapely.Polygon([(a, Y0), (b, Y0 + 1000), (b, Y0), (a, Y0 + 1000)])]).iloc[0]
+    draft = rl.drawings_to_frame([_feature(bowtie)])
+    res = flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], author="officer.li", reason="bow tie", expected_parent=0, study_area=_study_area())
+    assert [r.feature_id for r in res.repairs] == ["RL-001"]
+    msg = flow.saved_message(res, "en")
+    assert "RL-001" in msg and "repaired" in msg
+    red, _ = flow.load_redlines(ws)
+    assert flow.total_area_ha(red) == pytest.approx(50.0, rel=1e-3)  # both triangles kept: 2 x 25 ha
+
+
+def test_a_red_line_outside_the_study_area_is_refused_and_nothing_is_saved(tmp_path):
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    far = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 50_000, Y0, 1000)]).iloc[0])])
+    with pytest.raises(DataError, match="outside the study area"):
+        flow.save_redlines(ws, rl.empty_layer(), far, remove=[], author="officer.li", reason="x", expected_parent=0, study_area=_study_area())
+    assert flow.load_redlines(ws)[1] == 0
+
+
+def test_an_upload_in_gcj02_is_converted_and_one_without_crs_refused(tmp_path):
+    from geodata.crs import wgs84_to_gcj02
+
+    square = _lonlat([_square_utm(X0, Y0, 1000)]).iloc[0]
+    lon, lat = np.asarray(square.exterior.coords).T
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    gcj = gpd.GeoDataFrame({"name_zh": ["上传"]}, geometry=[shapely.Polygon(np.c_[glon, glat])], crs=4326)
+    buf = io.BytesIO()
+    gcj.to_file(buf, driver="GeoJSON")
+    up = flow.read_upload(_Upload("amap.geojson", buf.getvalue()), "gcj02", existing_ids=["RL-001"])
+    assert list(up[rl.ID_FIELD]) == ["RL-002"] and up["name_zh"].iloc[0] == "上传"
+    # back on the true position: the GCJ-02 offset (hundreds of metres) is gone to well under a metre
+    assert up.to_crs(UTM50).geometry.iloc[0].symmetric_difference(_square_utm(X0, Y0, 1000)).area < 1000.0  # < 0.1 % of 1 km2
+    nocrs = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[660000,3550000],[661000,3550000],[661000,3551000],[660000,3550000]]]}}]}'
+    with pytest.raises(DataError) as e:
+        flow.read_upload(_Upload("projected_numbers.geojson", nocrs), "wgs84", existing_ids=[])
+    assert "projected_numbers.geojson" in str(e.value.source)

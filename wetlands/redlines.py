@@ -1,0 +1,105 @@
+"""Wetland red lines as edited by ecology officers: drafts from drawings, suggestions from patches.
+
+The red lines themselves live in the versioned workspace (:class:`geodata.store.Workspace`, layer
+:data:`LAYER`): every save is a new version with author and reason, any version can be restored.
+This module only turns what an officer does into a layer to save:
+
+* :func:`drawings_to_frame`: the GeoJSON features Leaflet.draw returns (lon/lat) -> polygons with
+  new ids;
+* :func:`suggest_from_patches`: mapped wetland patches at least ``min_area_ha`` large and mostly
+  outside every red line (candidates for a new red line);
+* :func:`next_ids`, :func:`empty_layer`, :func:`merge_draft`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata.errors import DataError
+
+LAYER = "wetland_redlines"
+ID_FIELD = "redline_id"
+COLUMNS = (ID_FIELD, "name_zh", "name_en", "note")
+_ID = re.compile(r"^RL-(\d+)$")
+DRAWN_CRS = "EPSG:4326"  # Leaflet returns lon/lat on the map's datum (WGS84 = CGCS2000 here)
+
+
+def empty_layer(crs: Any = DRAWN_CRS) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in COLUMNS}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def next_ids(existing: Iterable[str], n: int) -> list[str]:
+    """``n`` new ids ``RL-001``... after the highest existing ``RL-<number>`` (others ignored)."""
+    top = max((int(m.group(1)) for s in existing if (m := _ID.match(str(s)))), default=0)
+    return [f"RL-{top + i:03d}" for i in range(1, n + 1)]
+
+
+def drawings_to_frame(features: Sequence[dict] | None, *, existing_ids: Iterable[str] = (), source: str = "map drawing") -> gpd.GeoDataFrame:
+    """Leaflet.draw features (GeoJSON dicts in lon/lat) -> a red-line draft with new ids.
+
+    Only polygons are kept (the toolbar offers polygon and rectangle); a drawing that is not a
+    polygon raises :class:`DataError`. Self-intersections are left for the store to repair and
+    report (:meth:`geodata.store.Workspace.save`), so the officer is told which outline changed.
+    """
+    feats = list(features or [])
+    geoms = []
+    for i, f in enumerate(feats, start=1):
+        geom = (f or {}).get("geometry")
+        if not geom or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            kind = geom.get("type") if isinstance(geom, dict) else "nothing"
+            raise DataError(source, f"drawing {i} is a {kind}, not a polygon", "draw red lines with the polygon or rectangle tool")
+        geoms.append(shapely.geometry.shape(geom))
+    ids = next_ids(existing_ids, len(geoms))
+    gdf = gpd.GeoDataFrame({ID_FIELD: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids), "note": [""] * len(ids)},
+                           geometry=gpd.GeoSeries(geoms, crs=DRAWN_CRS), crs=DRAWN_CRS)
+    return gdf
+
+
+def merge_draft(current: gpd.GeoDataFrame | None, draft: gpd.GeoDataFrame, *, remove_ids: Iterable[str] = ()) -> gpd.GeoDataFrame:
+    """The layer to save: ``current`` without ``remove_ids``, plus ``draft`` (reprojected to the
+    current layer's CRS). Columns outside :data:`COLUMNS` of the current layer are kept."""
+    drop = set(map(str, remove_ids))
+    if current is None or current.empty:
+        base = empty_layer(draft.crs if draft.crs is not None else DRAWN_CRS)
+    else:
+        base = current[~current[ID_FIELD].astype(str).isin(drop)]
+    add = draft.to_crs(base.crs) if len(draft) and draft.crs != base.crs else draft
+    clash = set(base[ID_FIELD].astype(str)) & set(add[ID_FIELD].astype(str))
+    if clash:
+        raise DataError(LAYER, f"ids {sorted(clash)} are both in the layer and in the draft", "give the new red lines new ids (next_ids)")
+    out = pd.concat([base, add], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=base.crs)
+
+
+def suggest_from_patches(patches: gpd.GeoDataFrame, redlines: gpd.GeoDataFrame | None, *, min_area_ha: float = 8.0,
+                         max_covered_share: float = 0.5, types: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Wetland patches worth a red line: at least ``min_area_ha`` and with at most
+    ``max_covered_share`` of their area inside the existing red lines.
+
+    ``patches``: :meth:`wetlands.patches.WetlandPatches.to_geodataframe` (any projected or
+    geographic CRS; shares are computed in a local equal-area-enough UTM zone). Returns the
+    patches with a ``covered_share`` column, largest first. The 8 ha default is the Ramsar
+    lake/pond size split used for the patch types, a starting point, not a rule.
+    """
+    if patches.empty:
+        return patches.assign(covered_share=pd.Series(dtype="float64"))
+    cand = patches[patches["area_ha"] >= float(min_area_ha)]
+    if types is not None:
+        cand = cand[cand["type"].isin(list(types))]
+    if cand.empty:
+        return cand.assign(covered_share=pd.Series(dtype="float64"))
+    utm = cand.estimate_utm_crs()
+    geoms = cand.to_crs(utm).geometry.values
+    if redlines is None or redlines.empty:
+        covered = np.zeros(len(cand))
+    else:
+        union = shapely.union_all(redlines.to_crs(utm).geometry.values)
+        covered = shapely.area(shapely.intersection(geoms, union)) / np.maximum(shapely.area(geoms), 1e-9)
+    out = cand.assign(covered_share=covered)
+    out = out[out["covered_share"] <= float(max_covered_share)]
+    return out.sort_values("area_ha", ascending=False)
