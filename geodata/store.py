@@ -9,6 +9,7 @@ GDAL / QGIS open the file as an ordinary GeoPackage (filter the layer on ``store
 Usage::
 
     ws = Workspace("workspace/redlines.gpkg", crs=4490)        # created if missing
+    ro = Workspace.open_existing("workspace/redlines.gpkg")     # read-only: never writes
     res = ws.save("redlines", gdf, author="王工", reason="2026 annual revision",
                   id_field="redline_id", expected_parent=3, within=study_area)
     res.info.version, res.repairs                               # what was stored and repaired
@@ -130,6 +131,12 @@ class StoreBusyError(DataError):
     """The workspace stayed locked by another writer for longer than the busy timeout."""
 
     kind = "busy"
+
+
+class NotAWorkspaceError(DataError):
+    """A GeoPackage opened read-only has no store tables (it is not a workspace)."""
+
+    kind = "not_a_workspace"
 
 
 @dataclass(frozen=True)
@@ -397,11 +404,17 @@ class Workspace:
         than that is refused.
     busy_timeout_s
         How long a writer waits for another writer before :class:`StoreBusyError`.
+    read_only
+        Open an existing workspace without ever writing to the file (SQLite ``mode=ro``): a
+        missing file is refused instead of created, a GeoPackage without the store tables is
+        refused (:class:`NotAWorkspaceError`) instead of getting them, and ``save``, ``restore``
+        and ``export`` are refused. See :meth:`open_existing`.
     """
 
-    def __init__(self, path: str | Path, *, crs: int | None = None, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, crs: int | None = None, busy_timeout_s: float = 30.0, read_only: bool = False) -> None:
         self.path = Path(path)
         self.busy_timeout_s = float(busy_timeout_s)
+        self.read_only = bool(read_only)
         if self.path.suffix.lower() != ".gpkg":
             raise DataError(self.path, "a workspace must be a GeoPackage file ending in .gpkg", "name the workspace file '<something>.gpkg'")
         if self.path.exists() and not self.path.is_file():
@@ -409,16 +422,45 @@ class Workspace:
         if crs is not None and int(crs) not in STORE_CRS_CHOICES:
             raise DataError(self.path, f"the workspace CRS EPSG:{crs} is not offered", f"choose one of {', '.join(f'EPSG:{c}' for c in STORE_CRS_CHOICES)} (4490 = CGCS2000)")
         existed = self.path.exists()
+        if self.read_only:
+            self.crs_epsg = self._open_read_only(int(crs) if crs is not None else None)
+            return
         if existed:
             self._check_is_geopackage()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.crs_epsg = self._initialise(int(crs) if crs is not None else None, existed)
 
+    @classmethod
+    def open_existing(cls, path: str | Path, *, crs: int | None = None, busy_timeout_s: float = 30.0) -> "Workspace":
+        """An existing workspace, read-only: the file is never modified (not even given the store
+        tables). Raises :class:`DataError` for a missing file and :class:`NotAWorkspaceError`
+        for a GeoPackage without the store tables."""
+        return cls(path, crs=crs, busy_timeout_s=busy_timeout_s, read_only=True)
+
+    def _open_read_only(self, crs: int | None) -> int:
+        if not self.path.is_file():
+            raise DataError(self.path, "the workspace file does not exist", "give the path of an existing workspace .gpkg")
+        self._check_is_geopackage()
+        with self._transaction(write=False, source=str(self.path)) as con:
+            stored = self._stored_crs(con, crs, True)
+        if stored is None:
+            raise NotAWorkspaceError(self.path, "the GeoPackage is not a workspace (no store tables)",
+                                     "give the workspace .gpkg the dashboard saves red lines to (it was left unchanged)")
+        return stored
+
+    def _refuse_read_only(self, source: str) -> None:
+        if self.read_only:
+            raise DataError(source, "the workspace was opened read-only", "open it with Workspace(path) to save, restore or export")
+
     # -- connections -------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        if self.read_only:  # SQLite itself refuses any write, and never creates the file
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            con = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout_s, isolation_level=None)
+        else:
+            con = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
             con.create_function(name, 1, _blob_bound(i), deterministic=True)
         con.create_function("ST_IsEmpty", 1, _blob_is_empty, deterministic=True)
@@ -428,6 +470,8 @@ class Workspace:
     def _transaction(self, *, write: bool, source: str) -> Iterator[sqlite3.Connection]:
         """One SQLite transaction: ``BEGIN IMMEDIATE`` for writes (writers queue on the file
         lock), a deferred read transaction (a consistent snapshot) for reads."""
+        if write:
+            self._refuse_read_only(source)
         con = self._connect()
         try:
             try:
@@ -691,6 +735,7 @@ class Workspace:
         reason = _clean_text(reason, what="reason", source=label, max_chars=MAX_REASON_CHARS, multiline=True)
         if expected_parent is not None and (isinstance(expected_parent, bool) or not isinstance(expected_parent, (int, np.integer)) or expected_parent < 0):
             raise DataError(label, f"expected_parent must be a version number >= 0, got {expected_parent!r}", "pass the store_version of the layer you loaded (0 for a new layer)")
+        self._refuse_read_only(label)
         prepared = self._prepare(gdf, label=label, id_field=id_field, coord_system=coord_system, within=within, within_tolerance_m2=within_tolerance_m2, min_area_m2=min_area_m2)
         with self._transaction(write=True, source=label) as con:
             latest = self._check_parent(con, layer, expected_parent, label)
@@ -718,6 +763,7 @@ class Workspace:
         """Append a new version of ``layer`` whose content equals ``version`` (same sha256)."""
         check_layer_name(layer)
         label = self._label(layer)
+        self._refuse_read_only(label)
         author = _clean_text(author, what="author", source=label, max_chars=MAX_AUTHOR_CHARS, multiline=False)
         reason = _clean_text(reason, what="reason", source=label, max_chars=MAX_REASON_CHARS, multiline=True)
         with self._transaction(write=True, source=label) as con:
@@ -899,6 +945,7 @@ class Workspace:
         check_layer_name(layer)
         out = Path(out_path)
         label = f"{out} (export of {self.path.name}, layer '{layer}')"
+        self._refuse_read_only(label)
         fmt = _export_format(out, fmt, label)
         epsg = self.crs_epsg if crs is None else int(crs)
         if epsg not in STORE_CRS_CHOICES:

@@ -25,6 +25,14 @@ from geodata.errors import DataError, GeometryError, SchemaError, UnsafeInputErr
 MAX_ZIP_MEMBERS = 64
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+# GDAL opens a zip archive by its content, whatever the file is called: the zip checks go by
+# these magic bytes (a local file header; an end-of-central-directory record = an empty archive)
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def is_zip(head: bytes) -> bool:
+    """The bytes (or their first four) start like a zip archive."""
+    return bytes(head[:4]) in ZIP_MAGICS
 
 
 @dataclass(frozen=True)
@@ -42,26 +50,29 @@ class ZoneLayer:
         return [str(v) for v in self.gdf[self.id_field]]
 
 
-def _check_zip(data: bytes, name: str) -> None:
+def _check_zip(data: bytes | Path, name: str) -> None:
+    """Refuse a hostile archive (too many members, zip bomb, paths out of the archive) before
+    GDAL sees it. ``data`` is the archive's bytes or its path (only the directory is read)."""
+    what = "" if name.lower().endswith(".zip") else " (the file is a zip archive whatever its name)"
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data)
     except zipfile.BadZipFile as exc:
-        raise DataError(name, "it is not a readable zip archive", "upload the .zip again, or the .gpkg/.geojson") from exc
+        raise DataError(name, f"it is not a readable zip archive{what}", "upload the .zip again, or the .gpkg/.geojson") from exc
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise UnsafeInputError(name, f"the archive has {len(infos)} members (limit {MAX_ZIP_MEMBERS})", "zip only the shapefile parts (.shp .shx .dbf .prj .cpg)")
+        raise UnsafeInputError(name, f"the archive{what} has {len(infos)} members (limit {MAX_ZIP_MEMBERS})", "zip only the shapefile parts (.shp .shx .dbf .prj .cpg)")
     total = 0
     for info in infos:
         p = PurePosixPath(info.filename.replace("\\", "/"))
         if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-            raise UnsafeInputError(name, f"member '{info.filename}' has an absolute or parent-directory path", "zip the files without folders above them")
+            raise UnsafeInputError(name, f"archive{what} member '{info.filename}' has an absolute or parent-directory path", "zip the files without folders above them")
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-            raise UnsafeInputError(name, f"member '{info.filename}' expands {info.file_size / info.compress_size:.0f}x (limit {MAX_COMPRESSION_RATIO}x): a zip bomb", "upload the original shapefile parts")
+            raise UnsafeInputError(name, f"archive{what} member '{info.filename}' expands {info.file_size / info.compress_size:.0f}x (limit {MAX_COMPRESSION_RATIO}x): a zip bomb", "upload the original shapefile parts")
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise UnsafeInputError(name, f"the archive expands to {total / 2**20:.0f} MiB (limit {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MiB)", "clip the layer to the area of interest first")
+        raise UnsafeInputError(name, f"the archive{what} expands to {total / 2**20:.0f} MiB (limit {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MiB)", "clip the layer to the area of interest first")
     if not any(i.filename.lower().endswith(".shp") for i in infos):
-        raise DataError(name, "the archive holds no .shp file", "zip the .shp with its .shx, .dbf and .prj")
+        raise DataError(name, f"the archive{what} holds no .shp file", "zip the .shp with its .shx, .dbf and .prj")
 
 
 def read_vector(
@@ -74,7 +85,7 @@ def read_vector(
     label = name or (str(source) if not isinstance(source, bytes) else "<upload>")
     try:
         if isinstance(source, bytes):
-            if label.lower().endswith(".zip"):
+            if is_zip(source) or label.lower().endswith(".zip"):  # by content: GDAL ignores the name
                 _check_zip(source, label)
             with warnings.catch_warnings():
                 # GDAL reads bytes through /vsimem/ under a name without ".gpkg" and says so
@@ -83,6 +94,10 @@ def read_vector(
         path = Path(source)
         if not path.exists():
             raise DataError(path, "the file does not exist", "check the path in the configuration")
+        if path.is_file():
+            with open(path, "rb") as fh:
+                if is_zip(fh.read(4)):
+                    _check_zip(path, str(path))
         if layer is not None and layer not in [row[0] for row in pyogrio.list_layers(path)]:
             raise SchemaError(path, f"it has no layer '{layer}' (layers: {', '.join(r[0] for r in pyogrio.list_layers(path))})", "name one of those layers")
         return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)

@@ -28,7 +28,9 @@ two administrators adding users at once lose nothing.
 
 Login throttling is kept in memory, **per server process**: after :data:`MAX_FAILURES` failed
 logins for one username within :data:`FAILURE_WINDOW_S`, further attempts for that username are
-refused for :data:`LOCKOUT_S` (:class:`LoginThrottled`). Restarting the server, or running
+refused for :data:`LOCKOUT_S` (:class:`LoginThrottled`). Attempts still being checked count
+toward the limit, so parallel guesses cannot slip past it: at most :data:`MAX_FAILURES`
+attempts per username are in flight or failed within the window. Restarting the server, or running
 several server processes, resets or splits the count. Unknown usernames are hashed against a
 dummy hash so that they take as long as known ones and cannot be probed by timing.
 """
@@ -335,6 +337,13 @@ class LoginThrottle:
     ``check`` raises :class:`LoginThrottled` while a key is locked out; ``failure`` records a
     failed attempt and locks the key out for ``lockout_s`` once ``max_failures`` fall within
     ``window_s``; ``success`` clears the key.
+
+    Logging in uses ``begin`` first: under the lock it checks the key and reserves one of the
+    ``max_failures`` slots for the attempt, so attempts still being checked (the ~50 ms scrypt)
+    count toward the limit. Parallel guesses cannot all pass the check before the first one
+    fails: at most ``max_failures`` attempts per key are in flight plus failed within the
+    window. ``success(key, reserved=True)`` / ``failure(key, now, reserved=True)`` /
+    ``release(key)`` give the slot back.
     """
 
     def __init__(self, *, max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S,
@@ -343,17 +352,47 @@ class LoginThrottle:
         self._lock = threading.Lock()
         self._failures: dict[object, list[float]] = {}
         self._locked_until: dict[object, float] = {}
+        self._in_flight: dict[object, int] = {}
+
+    def _check(self, key: object, username: str, now: float) -> None:
+        until = self._locked_until.get(key)
+        if until is not None:
+            if now < until:
+                raise LoginThrottled(username, until - now)
+            del self._locked_until[key]
 
     def check(self, key: object, username: str, now: float) -> None:
         with self._lock:
-            until = self._locked_until.get(key)
-            if until is not None:
-                if now < until:
-                    raise LoginThrottled(username, until - now)
-                del self._locked_until[key]
+            self._check(key, username, now)
 
-    def failure(self, key: object, now: float) -> None:
+    def begin(self, key: object, username: str, now: float) -> None:
+        """:meth:`check`, then reserve a slot for one attempt (raises :class:`LoginThrottled`
+        when the failures in the window plus the attempts in flight already reach the limit)."""
         with self._lock:
+            self._check(key, username, now)
+            recent = sum(1 for t in self._failures.get(key, []) if now - t < self.window_s)
+            in_flight = self._in_flight.get(key, 0)
+            if recent + in_flight >= self.max_failures:
+                # the attempts in flight lock the name out if they fail: the worst case
+                raise LoginThrottled(username, self.lockout_s)
+            self._in_flight[key] = in_flight + 1
+
+    def _release(self, key: object) -> None:
+        n = self._in_flight.get(key, 0) - 1
+        if n > 0:
+            self._in_flight[key] = n
+        else:
+            self._in_flight.pop(key, None)
+
+    def release(self, key: object) -> None:
+        """Give back a slot from :meth:`begin` without counting a failure (the attempt errored)."""
+        with self._lock:
+            self._release(key)
+
+    def failure(self, key: object, now: float, *, reserved: bool = False) -> None:
+        with self._lock:
+            if reserved:
+                self._release(key)
             recent = [t for t in self._failures.get(key, []) if now - t < self.window_s]
             recent.append(now)
             if len(recent) >= self.max_failures:
@@ -364,8 +403,10 @@ class LoginThrottle:
             if len(self._failures) + len(self._locked_until) > self.max_keys:
                 self._prune(now)
 
-    def success(self, key: object) -> None:
+    def success(self, key: object, *, reserved: bool = False) -> None:
         with self._lock:
+            if reserved:
+                self._release(key)
             self._failures.pop(key, None)
             self._locked_until.pop(key, None)
 
@@ -553,22 +594,28 @@ class AccountStore:
         """
         u = normalize_username(username)
         key = (str(self.path), u)
-        self.throttle.check(key, u, self.clock())
-        if not self.exists():
-            raise AccountsFileMissing(
-                self.path, "there is no credentials file yet, so nobody can log in",
-                f"an administrator creates the first account on the server with `{create_command(self.path)}`")
-        rec = self._read().get(u)
-        encoded = rec["password_hash"] if rec else _dummy_hash()
+        self.throttle.begin(key, u, self.clock())  # reserves a slot: attempts in flight count
+        outcome = None
         try:
-            ok = verify_password(password[:MAX_PASSWORD_CHARS + 1], encoded)
-        except ValueError as exc:
-            raise AccountError(self.path, f"the password hash of user {u!r} is damaged ({exc})",
-                               f"set a new password with `python -m sinks accounts passwd {u}`") from None
-        if ok and rec is not None:
-            self.throttle.success(key)
+            if not self.exists():
+                raise AccountsFileMissing(
+                    self.path, "there is no credentials file yet, so nobody can log in",
+                    f"an administrator creates the first account on the server with `{create_command(self.path)}`")
+            rec = self._read().get(u)
+            encoded = rec["password_hash"] if rec else _dummy_hash()
+            try:
+                ok = verify_password(password[:MAX_PASSWORD_CHARS + 1], encoded)
+            except ValueError as exc:
+                raise AccountError(self.path, f"the password hash of user {u!r} is damaged ({exc})",
+                                   f"set a new password with `python -m sinks accounts passwd {u}`") from None
+            outcome = ok and rec is not None
+        finally:
+            if outcome is None:
+                self.throttle.release(key)
+        if outcome:
+            self.throttle.success(key, reserved=True)
             return self._account(rec)
-        self.throttle.failure(key, self.clock())
+        self.throttle.failure(key, self.clock(), reserved=True)
         return None
 
     def login(self, username: str, password: str) -> Session | None:

@@ -19,6 +19,7 @@ written, so an error leaves nothing half-written and an earlier inventory intact
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from geodata.crs import CoordSystem
@@ -43,12 +44,15 @@ def _read_redlines(args):
             gdf = read_vector(path, layer=args.redlines_layer)
         return gdf, args.redlines_id_field, str(path)
     if args.workspace is not None:
-        from geodata.store import Workspace
+        from geodata.store import NotAWorkspaceError, Workspace
 
         ws_path = Path(args.workspace)
-        if not ws_path.is_file():  # Workspace() would create a new, empty store
+        if not ws_path.is_file():
             raise DataError(ws_path, "the workspace file does not exist", "give the path of an existing workspace .gpkg")
-        ws = Workspace(ws_path)
+        try:  # read-only: Workspace() would add the store tables to any GeoPackage it is given
+            ws = Workspace.open_existing(ws_path)
+        except NotAWorkspaceError as exc:
+            raise DataError(ws_path, exc.problem, "give the workspace.gpkg the dashboard writes, or pass red lines with --redlines") from None
         layer = args.redlines_store_layer
         if layer not in ws.layers():
             raise DataError(ws_path, f"the workspace has no layer '{layer}' (layers: {', '.join(ws.layers()) or 'none'})",
@@ -60,13 +64,36 @@ def _read_redlines(args):
     return None, None, None
 
 
+MARKER = "wetland_inventory.json"
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be written, before the (long) computation: it must be new,
+    empty or an earlier inventory, and its nearest existing ancestor must be a writable folder
+    (the files are written to a temporary folder beside it, then swapped in)."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        what = "is a file" if not out.is_dir() else f"is a folder that is not an earlier inventory (no {MARKER})"
+        raise DataError(out, f"the output folder {what}", "choose a new or empty folder for --out")
+    parent = out.absolute().parent
+    ancestor = parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise DataError(out, f"the output folder cannot be created: {ancestor} is a file, not a folder",
+                        "choose --out inside an existing folder (not below a file)")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise DataError(out, f"the output folder cannot be created: no permission to write in {ancestor}",
+                        "choose --out in a folder you can write to")
+
+
 def _write(inv, out: Path) -> list[Path]:
     import geopandas as gpd
 
     from geodata.files import atomic_report_dir
     from sinks.report import _clean, _json_default
 
-    with atomic_report_dir(out, marker="wetland_inventory.json") as tmp:
+    with atomic_report_dir(out, marker=MARKER) as tmp:
         for y in inv.years:
             gdf = inv.patch_geodataframe(y)
             gdf.insert(0, "year", y)
@@ -87,7 +114,7 @@ def _write(inv, out: Path) -> list[Path]:
             "n_alerts": len(inv.alerts),
             "provenance": inv.provenance,
         }
-        (tmp / "wetland_inventory.json").write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+        (tmp / MARKER).write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
     return sorted(out.iterdir())
 
 
@@ -95,6 +122,7 @@ def _cmd_wetlands(args) -> int:
     from sinks.cli import _Progress
     from sinks.wetland_inventory import wetland_inventory
 
+    check_out_dir(args.out)  # before ~10 s of computation, not after
     redlines, id_field, src = _read_redlines(args)
     if redlines is not None:
         redlines.attrs["source"] = src

@@ -190,7 +190,7 @@ def _polygonal(geom) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def _config_sites(cfg: Config) -> ZoneLayer | None:
+def config_sites(cfg: Config) -> ZoneLayer | None:
     w = cfg.wetlands
     if w is None or w.sites is None:
         return None
@@ -396,6 +396,17 @@ def _alerts(change: pd.DataFrame, summary: pd.DataFrame, redline_ids: list[str],
 # ---------------------------------------------------------------------------------- entry
 
 
+def _hectares(value: object, name: str, what: str, fix: str) -> float:
+    """``value`` as a finite number of hectares >= 0, else a :class:`DataError` naming ``name``."""
+    try:
+        ha = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DataError(name, f"{what} must be a number of hectares, got {value!r}", fix) from None
+    if not (math.isfinite(ha) and ha >= 0):
+        raise DataError(name, f"{what} must be a finite number of hectares >= 0, got {value!r}", fix)
+    return ha
+
+
 def wetland_inventory(
     config: Config | str | Path,
     *,
@@ -449,12 +460,10 @@ def wetland_inventory(
     cfg = config if isinstance(config, Config) else load_config(config)
     say = progress or (lambda step, frac: None)
     w = cfg.wetlands
-    threshold = float(alert_min_loss_ha if alert_min_loss_ha is not None else (w.alert_min_loss_ha if w else DEFAULT_ALERT_MIN_LOSS_HA))
-    if not threshold >= 0 or math.isinf(threshold):
-        raise DataError("alert_min_loss_ha", f"the alert threshold must be a number of hectares >= 0, got {threshold}", "give e.g. 1.0")
-    min_ha = float(min_patch_ha if min_patch_ha is not None else (w.min_patch_ha if w else 0.0))
-    if not min_ha >= 0:
-        raise DataError("min_patch_ha", f"the least patch area must be >= 0 ha, got {min_ha}", "give e.g. 0.0")
+    threshold = _hectares(alert_min_loss_ha if alert_min_loss_ha is not None else (w.alert_min_loss_ha if w else DEFAULT_ALERT_MIN_LOSS_HA),
+                          "alert_min_loss_ha", "the alert threshold", "give e.g. 1.0 (hectares lost per red line and period)")
+    min_ha = _hectares(min_patch_ha if min_patch_ha is not None else (w.min_patch_ha if w else 0.0),
+                       "min_patch_ha", "the least patch area", "give e.g. 0.0 to keep every patch")
 
     say("read layers", 0.0)
     years = cfg.years
@@ -466,7 +475,7 @@ def wetland_inventory(
     study_label = f"the study area ({'the zones of ' + str(cfg.zones) if cfg.zones is not None else 'the raster extent'})"
 
     site_layer = (_named_layer(sites, what="sites", id_field=sites_id_field, coord_system=coord_system, prefer="site_id")
-                  if sites is not None else _config_sites(cfg))
+                  if sites is not None else config_sites(cfg))
     rl_layer = (_named_layer(redlines, what="red lines", id_field=redlines_id_field, coord_system=coord_system, prefer="redline_id")
                 if redlines is not None else None)
 

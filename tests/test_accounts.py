@@ -261,6 +261,76 @@ def test_success_clears_the_failure_count(store):
     assert store.authenticate("li.wei", PW)
 
 
+
+def _parallel_wrong_guesses(store, monkeypatch, n: int) -> tuple[int, int, list]:
+    """``n`` threads guess a wrong password for li.wei at the same moment. Every hash is held
+    until each thread has either reached it or been refused, so the guesses truly overlap
+    (no sleeps). Returns (hashes run, LoginThrottled count, other outcomes)."""
+    import threading
+
+    real = acc._scrypt
+    cond = threading.Condition()
+    state = {"hashed": 0, "throttled": 0}
+    release = threading.Event()
+    others: list = []
+
+    def counting_scrypt(*a):
+        with cond:
+            state["hashed"] += 1
+            cond.notify_all()
+        release.wait(timeout=10)
+        return real(*a)
+
+    monkeypatch.setattr(acc, "_scrypt", counting_scrypt)
+    start = threading.Barrier(n)
+
+    def guess(i: int) -> None:
+        start.wait(timeout=10)
+        try:
+            others.append(store.authenticate("li.wei", f"wrong guess {i}"))
+        except LoginThrottled:
+            with cond:
+                state["throttled"] += 1
+                cond.notify_all()
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    with cond:
+        cond.wait_for(lambda: state["hashed"] + state["throttled"] >= n, timeout=10)
+    release.set()
+    for th in threads:
+        th.join(timeout=30)
+    return state["hashed"], state["throttled"], others
+
+
+def test_parallel_guesses_cannot_beat_the_throttle(store, monkeypatch):
+    hashed, throttled, others = _parallel_wrong_guesses(store, monkeypatch, 20)
+    assert hashed == acc.MAX_FAILURES  # only 5 of the 20 simultaneous guesses reach the password check
+    assert throttled == 20 - acc.MAX_FAILURES
+    assert others == [None] * acc.MAX_FAILURES
+    with pytest.raises(LoginThrottled):  # and the name is now locked out
+        store.authenticate("li.wei", PW)
+
+
+def test_in_flight_slots_are_given_back(store, monkeypatch):
+    throttle = store.throttle
+    key = (str(store.path), "li.wei")
+    for _ in range(acc.MAX_FAILURES):
+        throttle.begin(key, "li.wei", store.clock())
+    with pytest.raises(LoginThrottled):
+        throttle.begin(key, "li.wei", store.clock())  # all five slots in flight
+    throttle.success(key, reserved=True)
+    throttle.release(key)
+    throttle.begin(key, "li.wei", store.clock())  # slots come back
+    # an attempt that errors (damaged hash) gives its slot back without counting a failure
+    monkeypatch.setattr(acc, "verify_password", lambda *a: (_ for _ in ()).throw(ValueError("bad")))
+    other = AccountStore(store.path, throttle=LoginThrottle(), clock=store.clock)
+    for _ in range(2 * acc.MAX_FAILURES):
+        with pytest.raises(AccountError):
+            other.authenticate("li.wei", PW)
+    assert other.throttle._in_flight == {} and other.throttle._failures == {}
+
 # ---------------------------------------------------------------------------------------- sessions
 
 

@@ -709,3 +709,50 @@ def test_store_shares_a_geopackage_with_gdal_layers(tiny, tmp_path: Path):
     sqlite3.connect(a_sqlite_db).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(DataError, match="not a GeoPackage"):
         Workspace(a_sqlite_db)
+
+
+# ---------------------------------------------------------------------------------------------
+# read-only opening (Workspace.open_existing): never writes to the file
+
+
+def test_open_existing_refuses_a_plain_geopackage_and_leaves_it_unchanged(tmp_path: Path):
+    plain = tmp_path / "plain.gpkg"
+    layer_of(2).to_file(plain, layer="zones", driver="GPKG", engine="pyogrio")
+    before = sha256_file(plain)
+    with pytest.raises(store.NotAWorkspaceError) as err:
+        Workspace.open_existing(plain)
+    assert isinstance(err.value, DataError)
+    assert "plain.gpkg" in str(err.value) and "is not a workspace (no store tables)" in err.value.problem and err.value.fix
+    assert sha256_file(plain) == before  # Workspace(plain) would have added the store tables
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.gpkg"]  # no journal left either
+    missing = tmp_path / "missing.gpkg"
+    with pytest.raises(DataError, match="does not exist"):
+        Workspace.open_existing(missing)
+    assert not missing.exists()
+    empty = tmp_path / "empty.gpkg"
+    empty.write_bytes(b"")
+    with pytest.raises(store.NotAWorkspaceError):
+        Workspace.open_existing(empty)
+    assert empty.read_bytes() == b""
+
+
+def test_open_existing_reads_a_workspace_and_refuses_every_write(tmp_path: Path):
+    path = tmp_path / "work.gpkg"
+    Workspace(path, crs=4490).save("redlines", layer_of(2), author="a", reason="r")
+    before = sha256_file(path)
+    ro = Workspace.open_existing(path)
+    assert ro.read_only and ro.crs_epsg == 4490 and ro.layers() == ("redlines",)
+    gdf = ro.load("redlines")
+    assert list(gdf["feature_id"]) == ["r0", "r1"] and ro.history("redlines")[0].author == "a"
+    assert ro.verify() == []
+    for write in (lambda: ro.save("redlines", layer_of(1), author="b", reason="r"),
+                  lambda: ro.restore("redlines", 1, author="b", reason="r"),
+                  lambda: ro.export("redlines", tmp_path / "out.geojson")):
+        with pytest.raises(DataError, match="opened read-only"):
+            write()
+    with ro._transaction(write=False, source="test") as con:  # SQLite refuses writes too (mode=ro)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            con.execute("CREATE TABLE sneaky (x)")
+    assert sha256_file(path) == before and not (tmp_path / "out.geojson").exists()
+    with pytest.raises(CRSMismatchError):
+        Workspace.open_existing(path, crs=4326)

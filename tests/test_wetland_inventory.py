@@ -382,3 +382,78 @@ def test_cli_errors_leave_nothing_written(grid, tmp_path):
     r = _cli("wetlands", grid["config"], "--out", fresh, "--workspace", tmp_path / "missing.gpkg")
     assert r.returncode == 1 and "workspace file does not exist" in r.stderr
     assert not fresh.exists() and not (tmp_path / "missing.gpkg").exists()
+
+
+# ------------------------------------------------------------------------- parameter and CLI checks
+
+
+@pytest.mark.parametrize("name", ["min_patch_ha", "alert_min_loss_ha"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), -1.0, "lots"])
+def test_hectare_parameters_must_be_finite_and_not_negative(grid, name, value):
+    with pytest.raises(DataError) as e:
+        wetland_inventory(grid["config"], **{name: value})
+    assert e.value.source == name and "hectares" in e.value.problem and e.value.fix
+
+
+def _main(*args) -> int:
+    from sinks.cli import main
+
+    return main([str(a) for a in args])
+
+
+def test_cli_min_patch_inf_is_a_clear_error_not_a_traceback(grid, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _main("wetlands", grid["config"], "--out", out, "--min-patch-ha", "inf") == 1
+    err = capsys.readouterr().err
+    assert "error: min_patch_ha" in err and "finite number of hectares >= 0, got inf" in err and "fix:" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+@pytest.fixture
+def no_inventory(monkeypatch):
+    """wetland_inventory must not be called: the CLI refuses its arguments first."""
+    import sinks.wetland_inventory as wi
+
+    def refuse(*a, **k):
+        raise AssertionError("the inventory was computed before the arguments were checked")
+
+    monkeypatch.setattr(wi, "wetland_inventory", refuse)
+
+
+@pytest.mark.parametrize("below", ["sub", "sub/deeper"])
+def test_cli_out_below_a_file_fails_before_computing(grid, tmp_path, capsys, no_inventory, below):
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("not a folder")
+    out = a_file / below
+    assert _main("wetlands", grid["config"], "--out", out) == 1
+    err = capsys.readouterr().err
+    assert f"error: {out}" in err and "cannot be created" in err and "is a file, not a folder" in err and "fix:" in err
+    assert "%]" not in err  # no progress line: nothing was computed
+    assert a_file.read_text() == "not a folder"
+
+
+def test_cli_out_that_is_a_file_or_a_foreign_folder_fails_before_computing(grid, tmp_path, capsys, no_inventory):
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("x")
+    assert _main("wetlands", grid["config"], "--out", a_file) == 1
+    assert "is a file" in capsys.readouterr().err
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "letter.odt").write_text("x")
+    assert _main("wetlands", grid["config"], "--out", docs) == 1
+    assert "not an earlier inventory" in capsys.readouterr().err and (docs / "letter.odt").exists()
+
+
+def test_cli_refuses_a_plain_geopackage_as_workspace_and_leaves_it_unchanged(grid, tmp_path, capsys):
+    from geodata.files import sha256_file
+
+    plain = tmp_path / "plain.gpkg"
+    _redlines().to_file(plain, layer="wetland_redlines", driver="GPKG", engine="pyogrio")
+    before = sha256_file(plain)
+    out = tmp_path / "out"
+    assert _main("wetlands", grid["config"], "--out", out, "--workspace", plain) == 1
+    err = capsys.readouterr().err
+    assert f"error: {plain}" in err and "is not a workspace (no store tables)" in err
+    assert "--redlines" in err and "fix:" in err
+    assert sha256_file(plain) == before and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("plain")) == ["plain.gpkg"]
