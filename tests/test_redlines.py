@@ -141,7 +141,7 @@ def test_draw_save_reload_restore_and_a_stale_save_is_refused(tmp_path):
     assert v == 0 and red.empty
     draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])])
     draft["name_zh"] = ["绿水湾湿地"]
-    res = flow.save_redlines(ws, red, draft, remove=[], author="officer.li", reason="first draft", expected_parent=0, study_area=_study_area())
+    res, _ = flow.save_redlines(ws, red, draft, remove=[], author="officer.li", reason="first draft", expected_parent=0, study_area=_study_area())
     assert res.info.version == 1 and res.info.author == "officer.li"
     red, v = flow.load_redlines(ws)
     assert v == 1 and list(red[rl.ID_FIELD]) == ["RL-001"] and red["name_zh"].iloc[0] == "绿水湾湿地"
@@ -169,7 +169,7 @@ def test_a_self_intersecting_drawing_is_repaired_and_reported(tmp_path):
     a, b = X0, X0 + 1000
     bowtie = _lonlat([shapely.Polygon([(a, Y0), (b, Y0 + 1000), (b, Y0), (a, Y0 + 1000)])]).iloc[0]
     draft = rl.drawings_to_frame([_feature(bowtie)])
-    res = flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], author="officer.li", reason="bow tie", expected_parent=0, study_area=_study_area())
+    res, _ = flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], author="officer.li", reason="bow tie", expected_parent=0, study_area=_study_area())
     assert [r.feature_id for r in res.repairs] == ["RL-001"]
     msg = flow.saved_message(res, "en")
     assert "RL-001" in msg and "repaired" in msg
@@ -202,3 +202,19 @@ def test_an_upload_in_gcj02_is_converted_and_one_without_crs_refused(tmp_path):
     with pytest.raises(DataError) as e:
         flow.read_upload(_Upload("projected_numbers.geojson", nocrs), "wgs84", existing_ids=[])
     assert "projected_numbers.geojson" in str(e.value.source)
+
+
+def test_clipping_cuts_a_red_line_to_the_study_area_and_says_so(tmp_path):
+    # study area: x from X0-5000 to X0+15000. A 2 km square from X0+14000 has its west half inside.
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    half = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 14_000, Y0, 2000)]).iloc[0])])
+    res, clipped = flow.save_redlines(ws, rl.empty_layer(), half, remove=[], author="officer.li", reason="edge", expected_parent=0,
+                                      study_area=_study_area(), clip=True)
+    assert clipped == ["RL-001"] and res.info.version == 1
+    assert flow.total_area_ha(flow.load_redlines(ws)[0]) == pytest.approx(200.0, rel=1e-3)  # 1 km x 2 km
+    assert "RL-001" in flow.saved_message(res, "zh", clipped)
+    far = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 50_000, Y0, 1000)]).iloc[0])], existing_ids=["RL-001"])
+    with pytest.raises(DataError, match=r"\['RL-002'\] lie wholly outside"):
+        flow.save_redlines(ws, flow.load_redlines(ws)[0], far, remove=[], author="officer.li", reason="far", expected_parent=1,
+                           study_area=_study_area(), clip=True)
+    assert flow.load_redlines(ws)[1] == 1

@@ -19,6 +19,7 @@ from pathlib import Path
 import folium
 import numpy as np
 import rasterio
+from branca.element import Template
 from folium import plugins
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
@@ -56,11 +57,57 @@ def offline_map(bounds_lonlat: tuple[float, float, float, float]) -> folium.Map:
     return m
 
 
-def add_draw_control(m: folium.Map) -> plugins.Draw:
-    """Leaflet.draw's toolbar (polygon and rectangle; edit and delete the new shapes), local files.
+# Leaflet.draw's own words (L.drawLocal) in Chinese; English is the plugin's default
+DRAW_ZH = {
+    "draw.toolbar.buttons.polygon": "绘制多边形", "draw.toolbar.buttons.rectangle": "绘制矩形",
+    "draw.toolbar.actions.title": "取消绘制", "draw.toolbar.actions.text": "取消",
+    "draw.toolbar.finish.title": "完成绘制", "draw.toolbar.finish.text": "完成",
+    "draw.toolbar.undo.title": "删除最后一个点", "draw.toolbar.undo.text": "删除最后一点",
+    "draw.handlers.polygon.tooltip.start": "单击开始绘制。", "draw.handlers.polygon.tooltip.cont": "单击继续绘制。",
+    "draw.handlers.polygon.tooltip.end": "单击第一个点闭合多边形。",
+    "draw.handlers.polyline.error": "<strong>错误：</strong>边不能交叉！",
+    "draw.handlers.rectangle.tooltip.start": "按住并拖动绘制矩形。",
+    "draw.handlers.simpleshape.tooltip.end": "松开鼠标完成绘制。",
+    "edit.toolbar.actions.save.title": "保存修改", "edit.toolbar.actions.save.text": "保存",
+    "edit.toolbar.actions.cancel.title": "放弃修改", "edit.toolbar.actions.cancel.text": "取消",
+    "edit.toolbar.actions.clearAll.title": "清除全部图形", "edit.toolbar.actions.clearAll.text": "全部清除",
+    "edit.toolbar.buttons.edit": "编辑图形", "edit.toolbar.buttons.editDisabled": "没有可编辑的图形",
+    "edit.toolbar.buttons.remove": "删除图形", "edit.toolbar.buttons.removeDisabled": "没有可删除的图形",
+    "edit.handlers.edit.tooltip.text": "拖动节点或标记编辑图形。", "edit.handlers.edit.tooltip.subtext": "点击取消撤销修改。",
+    "edit.handlers.remove.tooltip.text": "点击要删除的图形。",
+}
+
+
+class _DrawLocale(folium.MacroElement):
+    """Sets ``L.drawLocal`` before the toolbar is built (added to the map ahead of it)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var words = {{ this.words|tojson }};
+          Object.keys(words).forEach(function (path) {
+            var parts = path.split("."), obj = L.drawLocal;
+            for (var i = 0; i < parts.length - 1; i++) { obj = obj[parts[i]] = obj[parts[i]] || {}; }
+            obj[parts[parts.length - 1]] = words[path];
+          });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, words: dict[str, str]) -> None:
+        super().__init__()
+        self._name = "DrawLocale"
+        self.words = words
+
+
+def add_draw_control(m: folium.Map, lang: str = "en") -> plugins.Draw:
+    """Leaflet.draw's toolbar (polygon and rectangle; edit and delete the new shapes), local files,
+    in Chinese when ``lang`` is ``"zh"``.
 
     What is drawn comes back from ``st_folium`` as ``all_drawings`` (GeoJSON features, lon/lat).
     """
+    if lang == "zh":
+        _DrawLocale(DRAW_ZH).add_to(m)
     shape = {"allowIntersection": False, "showArea": True, "shapeOptions": {"color": "#c0392b", "weight": 3}}
     draw = plugins.Draw(
         draw_options={"polygon": shape, "rectangle": {"shapeOptions": shape["shapeOptions"]}, "polyline": False,

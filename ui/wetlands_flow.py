@@ -1,11 +1,15 @@
 """The "Wetlands & red lines" screen's data: patches per date, the red-line workspace, the map.
 
-Cached per input file fingerprint (path, size, mtime), like :mod:`ui.cache`; the red lines are
-read from the workspace on every run (a save by another officer shows up at the next rerun).
+The numbers come from :func:`sinks.wetland_inventory.wetland_inventory` (the CLI's ``python -m
+sinks wetlands``), kept per input fingerprint and red-line version like :mod:`ui.cache` keeps
+assessments; the red lines are read from the workspace on every run (a save by another officer
+shows up at the next rerun).
 """
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,16 +17,19 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
+from geodata.crs import ANALYSIS_CRS
 from geodata.errors import DataError
 from geodata.store import STORE_CRS_CHOICES, ConflictError, Workspace
 from sinks.config import load_config
 from sinks.landcover.datasets import workspace_dir
 from ui import fmt, leaflet
-from ui.i18n import t
+from ui.i18n import ZH, t
 from wetlands import redlines as rl
-from wetlands.patches import TYPES, wetland_patches
+from sinks.wetland_inventory import WetlandInventory, wetland_inventory
+from wetlands.patches import TYPES
 
 __all__ = ["DataError", "ConflictError"]  # what the page catches
 WORKSPACE_FILE = "workspace.gpkg"
@@ -30,12 +37,12 @@ ID_FIELD = rl.ID_FIELD
 EXPORT_CRS = STORE_CRS_CHOICES  # 4490 CGCS2000, 4326 WGS84
 WATER_TYPES = ("river", "lake_reservoir", "pond")
 VEGETATED_TYPES = ("riverbank", "lakeshore", "marsh")
-MIN_PATCH_HA = 1.0  # patches below 1 ha are counted (dropped_n/ha) but not drawn or listed
 SIMPLIFY_M = 10.0  # outline simplification for the map (a third of a 30 m pixel)
 # patch types: blues for open water, greens for vegetated wetland, orange for paddy
 TYPE_HEX = {"river": "#1f78b4", "lake_reservoir": "#41b6c4", "pond": "#a6cee3", "riverbank": "#1b7837",
             "lakeshore": "#5aae61", "marsh": "#a6dba0", "paddy": "#fdae61"}
 REDLINE_HEX = "#c0392b"
+ALERT_HEX = "#e7298a"  # wetland lost inside a red line: magenta, apart from every type colour
 MAX_UPLOAD_BYTES = 20 * 2**20  # red-line layers are small; server.maxUploadSize is 50 MB for rasters
 
 
@@ -44,9 +51,13 @@ def workspace() -> Workspace:
     return Workspace(workspace_dir() / WORKSPACE_FILE)
 
 
+def _layers(ws: Workspace) -> tuple[str, ...]:
+    return ws.layers()
+
+
 def load_redlines(ws: Workspace) -> tuple[gpd.GeoDataFrame, int]:
     """The latest red lines in lon/lat and their version (0 = none saved yet)."""
-    if rl.LAYER not in ws.layers():
+    if rl.LAYER not in _layers(ws):
         return rl.empty_layer(), 0
     gdf = ws.load(rl.LAYER)
     version = int(gdf.attrs["store_version"])
@@ -67,36 +78,83 @@ class PatchLayer:
     dropped_ha: float
     valid_ha: float
     rules: tuple[str, ...]
+    min_area_ha: float
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _patches(lc: tuple[str, int, int], zones: tuple[str, int, int] | None, zones_layer: str | None, zone_id: str,
-             river_layer: str | None, min_ha: float) -> PatchLayer:
-    zgdf = gpd.read_file(zones[0], layer=zones_layer) if zones else None
-    river = gpd.read_file(zones[0], layer=river_layer) if zones and river_layer else None
-    p = wetland_patches(lc[0], zones=zgdf, zone_id_field=zone_id, river=river, min_area_ha=min_ha)
+class _Store:
+    """The last few inventories (one per set of inputs and red-line version), shared by all
+    sessions, with one lock per key so two sessions never compute the same one twice."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[str, WetlandInventory] = OrderedDict()
+        self.layers: dict[tuple[str, int], PatchLayer] = {}
+        self.key_locks: dict[str, threading.Lock] = {}
+
+    def get(self, key: str) -> WetlandInventory | None:
+        with self.lock:
+            inv = self.items.get(key)
+            if inv is not None:
+                self.items.move_to_end(key)
+            return inv
+
+    def put(self, key: str, inv: WetlandInventory) -> None:
+        with self.lock:
+            self.items[key] = inv
+            while len(self.items) > self.size:
+                old, _ = self.items.popitem(last=False)
+                self.layers = {k: v for k, v in self.layers.items() if k[0] != old}
+
+    def key_lock(self, key: str) -> threading.Lock:
+        with self.lock:
+            return self.key_locks.setdefault(key, threading.Lock())
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> _Store:
+    return _Store()
+
+
+def inventory_key(cache_key: str, redlines: gpd.GeoDataFrame) -> str:
+    """Inputs (the assessment's key: config and file fingerprints) + the red-line version."""
+    return f"{cache_key}|redlines:{redlines.attrs.get('store_sha256', 'none')}"
+
+
+def cached_inventory(key: str) -> WetlandInventory | None:
+    return _store().get(key)
+
+
+def load_inventory(config_path: str, key: str, redlines: gpd.GeoDataFrame, *, progress=None) -> WetlandInventory:
+    """The wetland inventory (patches, sites, change, alerts) of the configuration with these
+    red lines: :func:`sinks.wetland_inventory.wetland_inventory`, the same call as the CLI's."""
+    store = _store()
+    inv = store.get(key)
+    if inv is not None:
+        return inv
+    with store.key_lock(key):
+        inv = store.get(key)
+        if inv is None:
+            inv = wetland_inventory(config_path, redlines=redlines if len(redlines) else None, progress=progress)
+            store.put(key, inv)
+    return inv
+
+
+def patch_layer(inv: WetlandInventory, key: str, year: int) -> PatchLayer:
+    """The patches of ``year`` for the map: lon/lat, outlines simplified by :data:`SIMPLIFY_M`."""
+    store = _store()
+    got = store.layers.get((key, year))
+    if got is not None:
+        return got
+    p = inv.patches[year]
     gdf = p.to_geodataframe()
-    utm = gdf.estimate_utm_crs() if len(gdf) else gdf.crs
-    gdf = gdf.to_crs(utm)
-    gdf["geometry"] = gdf.geometry.simplify(SIMPLIFY_M)
-    return PatchLayer(gdf=gdf.to_crs(rl.DRAWN_CRS), n_dropped=p.dropped_n, dropped_ha=p.dropped_ha, valid_ha=p.valid_ha,
-                      rules=p.rules.describe())
-
-
-def river_layer(zones_path: Path | None) -> str | None:
-    """The demo boundaries carry the Yangtze as layer ``yangtze``; other zone files may not."""
-    import pyogrio
-
-    if zones_path is None or zones_path.suffix.lower() != ".gpkg":
-        return None
-    return "yangtze" if "yangtze" in [r[0] for r in pyogrio.list_layers(zones_path)] else None
-
-
-def patches(config_path: str, year: int) -> PatchLayer:
-    cfg = load_config(config_path)
-    zones = cfg.zones
-    return _patches(_stat(Path(cfg.landcover[year])), _stat(zones) if zones else None, cfg.zones_layer, cfg.zone_id_field,
-                    river_layer(zones), MIN_PATCH_HA)
+    if len(gdf):
+        gdf["geometry"] = gdf.to_crs(gdf.estimate_utm_crs()).geometry.simplify(SIMPLIFY_M).to_crs(gdf.crs).values
+    layer = PatchLayer(gdf=gdf.to_crs(rl.DRAWN_CRS), n_dropped=p.dropped_n, dropped_ha=p.dropped_ha, valid_ha=p.valid_ha, rules=p.rules.describe(),
+                       min_area_ha=p.min_area_ha)
+    with store.lock:
+        store.layers[(key, year)] = layer
+    return layer
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -108,6 +166,13 @@ def overlay(config_path: str, year: int) -> leaflet.Overlay:
     return _overlay(_stat(Path(load_config(config_path).landcover[year])))
 
 
+def class_label(group: str, lang: str) -> str:
+    """A land-cover class group (:data:`sinks.wetland_inventory.CLASS_GROUPS`) in words; a code
+    outside the legend stays as ``code_<n>``."""
+    key = f"wet.class.{group}"
+    return t(key, lang) if key in ZH else str(group)
+
+
 def type_name(code: str, lang: str) -> str:
     return t(f"wet.type.{code}", lang)
 
@@ -117,8 +182,10 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
 
 
 def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd.GeoDataFrame, lc: leaflet.Overlay | None,
-              lang: str, suggestions: gpd.GeoDataFrame | None = None) -> folium.Map:
-    """Land cover (picture), districts, wetland patches by type, red lines, suggested patches."""
+              lang: str, suggestions: gpd.GeoDataFrame | None = None, alerts: gpd.GeoDataFrame | None = None,
+              carried: list[dict] | None = None) -> folium.Map:
+    """Land cover (picture), districts, wetland patches by type, red lines, wetland lost inside
+    red lines (alerts), suggested patches."""
     west, south, east, north = zones.total_bounds
     m = leaflet.offline_map((west, south, east, north))
     if lc is not None:
@@ -149,6 +216,19 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
         folium.GeoJson(_geojson(r), name=t("wet.layer.redlines", lang),
                        style_function=lambda f: {"color": REDLINE_HEX, "weight": 3, "fillColor": REDLINE_HEX, "fillOpacity": 0.08},
                        tooltip=folium.GeoJsonTooltip([rl.ID_FIELD, "name"], aliases=[t("wet.col.redline", lang), t("wet.col.name", lang)])).add_to(m)
+    if carried:
+        folium.GeoJson({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": f.get("geometry")}
+                                                                  for f in carried if f and f.get("geometry")]},
+                       name=t("wet.layer.carried", lang),
+                       style_function=lambda f: {"color": REDLINE_HEX, "weight": 2, "dashArray": "5 5", "fillOpacity": 0.05}).add_to(m)
+    if alerts is not None and len(alerts):
+        al = alerts[["redline_id", "destination", "area_ha", "geometry"]].copy()
+        al["became"] = [class_label(d, lang) for d in al["destination"]]
+        al["area"] = [fmt.hectares(v, lang) for v in al["area_ha"]]
+        folium.GeoJson(_geojson(al[["redline_id", "became", "area", "geometry"]]), name=t("wet.layer.alerts", lang),
+                       style_function=lambda f: {"color": ALERT_HEX, "weight": 1.5, "fillColor": ALERT_HEX, "fillOpacity": 0.85},
+                       tooltip=folium.GeoJsonTooltip(["redline_id", "became", "area"],
+                                                     aliases=[t("wet.col.redline", lang), t("wet.alert.became", lang), t("wet.col.area", lang)])).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -157,6 +237,7 @@ def legend_html(lang: str) -> str:
     """Swatches for the patch types and the red line (drawn under the map)."""
     items = [(TYPE_HEX[c], type_name(c, lang), "fill") for c in TYPES if c in TYPE_HEX]
     items.append((REDLINE_HEX, t("wet.layer.redlines", lang), "line"))
+    items.append((ALERT_HEX, t("wet.layer.alerts", lang), "fill"))
     cells = []
     for colour, label, kind in items:
         box = (f"background:{colour};opacity:.8" if kind == "fill" else f"border:3px solid {colour}")
@@ -202,7 +283,7 @@ def read_upload(upload, coord_system: str, *, existing_ids: list[str]) -> gpd.Ge
     ids = rl.next_ids(existing_ids, len(gdf))
     names = {c: gdf[c].fillna("").astype(str) if c in gdf else pd.Series([""] * len(gdf)) for c in ("name_zh", "name_en")}
     out = gpd.GeoDataFrame({rl.ID_FIELD: ids, "name_zh": names["name_zh"].to_numpy(), "name_en": names["name_en"].to_numpy(),
-                            "note": [f"uploaded from {name}" + (f" ({system.value} converted)" if system is not CoordSystem.WGS84 else "")] * len(gdf)},
+                            "note": [f"上传自 / uploaded from {name}" + (f" ({system.value} → WGS84)" if system is not CoordSystem.WGS84 else "")] * len(gdf)},
                            geometry=gdf.geometry.values, crs=rl.DRAWN_CRS)
     return out
 
@@ -220,11 +301,52 @@ def cover_totals(p: gpd.GeoDataFrame) -> tuple[float, float]:
 
 
 def total_area_ha(gdf: gpd.GeoDataFrame) -> float:
-    return float(_area_ha(gdf).sum())
+    """Area of the union (overlaps counted once), ha."""
+    if gdf.empty:
+        return 0.0
+    return float(shapely.area(shapely.union_all(gdf.to_crs(ANALYSIS_CRS).geometry.values)) / 1e4)
+
+
+def ids_ever(ws: Workspace) -> list[str]:
+    """Every red-line id any version ever held: new ids never reuse a removed one, so an id
+    means one outline across the whole history."""
+    hist = history(ws)
+    if not hist:
+        return []
+    return list(_ids_ever(str(ws.path), hist[-1].version, hist[-1].sha256))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ids_ever(path: str, latest: int, sha: str) -> tuple[str, ...]:
+    ws = Workspace(path)
+    seen: dict[str, None] = {}
+    for v in range(1, latest + 1):
+        for i in ws.load(rl.LAYER, v, verify=False)[ID_FIELD].astype(str):
+            seen.setdefault(i, None)
+    return tuple(seen)
+
+
+def apply_names(draft: gpd.GeoDataFrame, names: dict[str, dict[str, str]]) -> gpd.GeoDataFrame:
+    """Names and notes typed earlier (kept by id across reruns) put back onto the draft."""
+    if draft.empty or not names:
+        return draft
+    out = draft.copy()
+    for col in ("name_zh", "name_en", "note"):
+        out[col] = [names.get(i, {}).get(col) or v for i, v in zip(out[ID_FIELD], out[col])]
+    return out
+
+
+def names_from_editor(edited: pd.DataFrame) -> dict[str, dict[str, str]]:
+    return {str(r[ID_FIELD]): {c: ("" if pd.isna(r[c]) else str(r[c])) for c in ("name_zh", "name_en", "note")}
+            for _, r in edited.iterrows()}
 
 
 def redline_ids(redlines: gpd.GeoDataFrame) -> list[str]:
     return [str(v) for v in redlines[ID_FIELD]] if len(redlines) else []
+
+
+def _taken(known: list[str], draft: gpd.GeoDataFrame) -> list[str]:
+    return list(known) + [str(v) for v in draft[ID_FIELD]]
 
 
 def suggestions(p: gpd.GeoDataFrame, redlines: gpd.GeoDataFrame, min_ha: float) -> gpd.GeoDataFrame:
@@ -235,26 +357,26 @@ def suggestion_labels(suggest: gpd.GeoDataFrame, lang: str) -> dict[int, str]:
     return {int(r.patch_id): f"#{r.patch_id} · {type_name(r.type, lang)} · {fmt.hectares(r.area_ha, lang)}" for r in suggest.itertuples()}
 
 
-def draft_from_drawings(drawings, redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return rl.drawings_to_frame(drawings, existing_ids=redline_ids(redlines))
+def draft_from_drawings(drawings, known: list[str]) -> gpd.GeoDataFrame:
+    return rl.drawings_to_frame(drawings, existing_ids=known)
 
 
 def _append(draft: gpd.GeoDataFrame, add: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat([draft, add.to_crs(draft.crs)], ignore_index=True), geometry="geometry", crs=draft.crs)
 
 
-def add_patches_to_draft(draft: gpd.GeoDataFrame, redlines: gpd.GeoDataFrame, suggest: gpd.GeoDataFrame, patch_ids) -> gpd.GeoDataFrame:
+def add_patches_to_draft(draft: gpd.GeoDataFrame, known: list[str], suggest: gpd.GeoDataFrame, patch_ids) -> gpd.GeoDataFrame:
     """The chosen patches' outlines as new red lines in the draft (note: which patch)."""
     chosen = suggest[suggest["patch_id"].isin(list(patch_ids))]
-    ids = rl.next_ids(redline_ids(redlines) + list(draft[ID_FIELD]), len(chosen))
+    ids = rl.next_ids(_taken(known, draft), len(chosen))
     add = gpd.GeoDataFrame({ID_FIELD: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids),
-                            "note": [f"outline of wetland patch #{i}" for i in chosen["patch_id"]]},
+                            "note": [f"湿地斑块 #{i} 的轮廓 / outline of wetland patch #{i}" for i in chosen["patch_id"]]},
                            geometry=chosen.geometry.values, crs=chosen.crs)
     return _append(draft, add)
 
 
-def add_upload_to_draft(draft: gpd.GeoDataFrame, redlines: gpd.GeoDataFrame, upload, coord_system: str) -> gpd.GeoDataFrame:
-    return _append(draft, read_upload(upload, coord_system, existing_ids=redline_ids(redlines) + list(draft[ID_FIELD])))
+def add_upload_to_draft(draft: gpd.GeoDataFrame, known: list[str], upload, coord_system: str) -> gpd.GeoDataFrame:
+    return _append(draft, read_upload(upload, coord_system, existing_ids=_taken(known, draft)))
 
 
 def apply_draft_edits(draft: gpd.GeoDataFrame, edited: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -266,7 +388,7 @@ def apply_draft_edits(draft: gpd.GeoDataFrame, edited: pd.DataFrame) -> gpd.GeoD
 
 
 def history(ws: Workspace):
-    return ws.history(rl.LAYER) if rl.LAYER in ws.layers() else ()
+    return ws.history(rl.LAYER) if rl.LAYER in _layers(ws) else ()
 
 
 def restore(ws: Workspace, version: int, *, author: str, reason: str, expected_parent: int):
@@ -286,19 +408,51 @@ def redline_table(redlines: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+def clip_to_study_area(gdf: gpd.GeoDataFrame, study_area: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """``gdf`` cut to the study area, in the analysis CRS (EPSG:32650, metres: where the store
+    checks containment; cutting in lon/lat leaves slivers of a few m2 outside once projected).
+    Returns the clipped layer (features wholly outside dropped) and the ids of the changed ones."""
+    if gdf.empty:
+        return gdf, []
+    metric = gdf.to_crs(ANALYSIS_CRS)
+    area = shapely.union_all(study_area.to_crs(ANALYSIS_CRS).geometry.values)
+    before = metric.geometry.values
+    after = shapely.intersection(before, area)
+    changed = np.abs(shapely.area(after) - shapely.area(before)) > 1.0
+    ids = metric.iloc[:, 0].astype(str).to_numpy()
+    out = metric.assign(geometry=after)
+    out = out[~out.geometry.is_empty & (shapely.area(out.geometry.values) > 0)]
+    return out.to_crs(gdf.crs), [str(i) for i in ids[changed]]
+
+
 def save_redlines(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, *, remove: list[str], author: str, reason: str,
-                  expected_parent: int, study_area: gpd.GeoDataFrame):
+                  expected_parent: int, study_area: gpd.GeoDataFrame, clip: bool = False):
     """Save ``current`` minus ``remove`` plus ``draft`` as the next version (refused when another
-    officer saved since ``expected_parent``; outlines outside the study area refused)."""
+    officer saved since ``expected_parent``). With ``clip`` the new outlines are first cut to the
+    study area (and ``clipped`` lists them); without, outlines reaching outside are refused.
+
+    Returns ``(SaveResult, clipped ids)``."""
+    clipped: list[str] = []
+    if clip and len(draft):
+        cut, clipped = clip_to_study_area(draft, study_area)
+        gone = sorted(set(draft[ID_FIELD].astype(str)) - set(cut[ID_FIELD].astype(str)))
+        if gone:
+            raise DataError("red-line editor", f"red lines {gone} lie wholly outside the study area", "draw them inside the districts of this assessment")
+        draft = cut
     layer = rl.merge_draft(current, draft, remove_ids=remove)
-    return ws.save(rl.LAYER, layer, author=author, reason=reason, id_field=rl.ID_FIELD, expected_parent=expected_parent,
-                   within=study_area, source="red-line editor")
+    res = ws.save(rl.LAYER, layer, author=author, reason=reason, id_field=rl.ID_FIELD, expected_parent=expected_parent,
+                  within=study_area, source="red-line editor")
+    return res, clipped
 
 
-def saved_message(res, lang: str) -> str:
+def saved_message(res, lang: str, clipped: list[str] | None = None) -> str:
     msg = t("wet.save.done", lang, v=res.info.version, n=res.info.feature_count)
+    if clipped:
+        msg += " " + t("wet.save.clipped", lang, ids=", ".join(clipped))
     if res.repairs:
-        msg += " " + t("wet.save.repaired", lang, ids=", ".join(f"{r.feature_id} ({r.problem})" for r in res.repairs))
+        # GEOS states the problem in English: shown in the English view only
+        ids = ", ".join(r.feature_id if lang == "zh" else f"{r.feature_id} ({r.problem})" for r in res.repairs)
+        msg += " " + t("wet.save.repaired", lang, ids=ids)
     return msg
 
 
@@ -307,7 +461,7 @@ def history_table(hist, lang: str) -> pd.DataFrame:
              t("wet.hist.when", lang): h.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC"), t("wet.hist.reason", lang): h.reason,
              t("wet.hist.features", lang): h.feature_count,
              t("wet.hist.restored_from", lang): h.restored_from if h.restored_from is not None else fmt.DASH,
-             "sha256": h.sha256[:12]} for h in reversed(hist)]
+             t("wet.hist.sha", lang): h.sha256[:12]} for h in reversed(hist)]
     return pd.DataFrame(rows)
 
 
@@ -350,3 +504,116 @@ def patch_csv(p: gpd.GeoDataFrame) -> bytes:
     df["centroid_lon"] = c.x.round(6).to_numpy()
     df["centroid_lat"] = c.y.round(6).to_numpy()
     return df.to_csv(index=False).encode("utf-8-sig")
+
+
+# ------------------------------------------------------------------------------ sites, change, alerts
+
+
+def seed_demo_redlines(ws: Workspace, config_path: str) -> bool:
+    """For an illustrative configuration only: when no red line was ever saved, store its
+    wetland sites as version 1 (author ``demo``), so the public demo has red lines to show.
+    Real areas start empty. Returns whether it seeded."""
+    cfg = load_config(config_path)
+    if not cfg.illustrative or rl.LAYER in ws.layers():
+        return False
+    from sinks.pipeline import config_zones
+    from sinks.wetland_inventory import config_sites
+
+    sites = config_sites(cfg)
+    if sites is None or sites.gdf.empty:
+        return False
+    # clipped to the study area (the districts), where every later save is checked to lie
+    g, _ = clip_to_study_area(sites.gdf, config_zones(cfg).gdf)
+    g = g.to_crs(rl.DRAWN_CRS)
+    seed = gpd.GeoDataFrame({ID_FIELD: g[sites.id_field].astype(str).to_numpy(),
+                             "name_zh": g["name_zh"].to_numpy() if "name_zh" in g else "",
+                             "name_en": g["name_en"].to_numpy() if "name_en" in g else "",
+                             "note": "illustrative: the demo's wetland site outline clipped to the districts, not an official red line"},
+                            geometry=g.geometry.values, crs=rl.DRAWN_CRS)
+    try:
+        ws.save(rl.LAYER, seed, author="demo", reason="illustrative red lines seeded from the demo's wetland sites (not official)",
+                id_field=ID_FIELD, expected_parent=0, source=str(config_path))
+    except ConflictError:
+        return False  # another session seeded it first
+    return True
+
+
+def period_for(inv: WetlandInventory, year: int) -> str | None:
+    """The change period ending at ``year`` (else the first one starting there)."""
+    for p in inv.periods:
+        if p.endswith(f"-{year}"):
+            return p
+    return next((p for p in inv.periods if p.startswith(f"{year}-")), None)
+
+
+def _names(ids, df: pd.DataFrame, lang: str) -> list[str]:
+    """The reader's-language name of each row, else its id."""
+    col = "name_zh" if lang == "zh" else "name_en"
+    names = df[col] if col in df else [None] * len(df)
+    return [str(n) if isinstance(n, str) and n.strip() else str(i) for n, i in zip(names, ids)]
+
+
+def sites_table(inv: WetlandInventory, year: int, lang: str) -> pd.DataFrame:
+    """Per named site at ``year``: wetland, stock, removals (with the area they leave out),
+    change since the previous date, share inside the red lines."""
+    s = inv.sites[inv.sites["year"] == year]
+    return pd.DataFrame({
+        t("wet.site.name", lang): _names(s["site_id"], s, lang),
+        t("wet.site.wetland", lang): s["wetland_ha"].round(2).to_numpy(),
+        t("wet.site.vegetated", lang): s["vegetated_wetland_ha"].round(2).to_numpy(),
+        t("wet.site.water", lang): s["water_ha"].round(2).to_numpy(),
+        t("wet.site.change", lang): s["wetland_change_ha"].round(2).to_numpy(),
+        t("wet.site.stock", lang): s["stock_tc"].round(0).to_numpy(),
+        t("wet.site.removals", lang): s["net_removals_tco2e_yr"].round(1).to_numpy(),
+        t("wet.site.unestimated", lang): s["unestimated_area_ha"].round(2).to_numpy(),
+        t("wet.site.protected", lang): (s["protected_share"] * 100).round(1).to_numpy(),
+    })
+
+
+SCOPES = ("study", "inside_redlines", "outside_redlines")
+
+
+def change_table(inv: WetlandInventory, period: str, lang: str) -> pd.DataFrame:
+    """Wetland (water + vegetated) at both dates, lost, gained and net, for the study area,
+    inside and outside the red lines, and each red line."""
+    s = inv.change_summary[inv.change_summary["period"] == period]
+    names = dict(zip(inv.redlines[ID_FIELD], _names(inv.redlines[ID_FIELD], inv.redlines, lang))) if inv.redlines is not None else {}
+    where = [t(f"wet.scope.{sc}", lang) if sc != "redline" else names.get(r, str(r)) for sc, r in zip(s["scope"], s["redline_id"])]
+    return pd.DataFrame({
+        t("wet.chg.where", lang): where,
+        t("wet.chg.t0", lang, year=period.split("-")[0]): s["wetland_t0_ha"].round(2).to_numpy(),
+        t("wet.chg.t1", lang, year=period.split("-")[1]): s["wetland_t1_ha"].round(2).to_numpy(),
+        t("wet.chg.lost", lang): s["lost_ha"].round(2).to_numpy(),
+        t("wet.chg.gained", lang): s["gained_ha"].round(2).to_numpy(),
+        t("wet.chg.net", lang): s["net_change_ha"].round(2).to_numpy(),
+        t("wet.chg.became_water", lang): s["became_water_ha"].round(2).to_numpy(),
+    })
+
+
+def destination_frame(inv: WetlandInventory, period: str, lang: str) -> pd.DataFrame:
+    """Wetland lost by what it became, inside and outside the red lines (the whole study area
+    when there are none): where, became (headers in the reader's language), ``area_ha``."""
+    c = inv.change[(inv.change["period"] == period) & (inv.change["flow"] == "lost")]
+    scopes = ["inside_redlines", "outside_redlines"] if (c["scope"] == "inside_redlines").any() or inv.redlines is not None else ["study"]
+    c = c[c["scope"].isin(scopes)]
+    return pd.DataFrame({t("wet.chg.where", lang): [t(f"wet.scope.{s}", lang) for s in c["scope"]],
+                         t("wet.chg.became_axis", lang): [class_label(k, lang) for k in c["other_class"]],
+                         "area_ha": c["area_ha"].to_numpy()})
+
+
+def alerts_table(inv: WetlandInventory, period: str, lang: str) -> pd.DataFrame:
+    a = inv.alerts[inv.alerts["period"] == period]
+    return pd.DataFrame({
+        t("wet.col.redline", lang): a["redline_id"].to_numpy(),
+        t("wet.col.name", lang): _names(a["redline_id"], a, lang),
+        t("wet.alert.lost", lang): a["lost_ha"].round(2).to_numpy(),
+        t("wet.alert.share", lang): (a["lost_share"] * 100).round(1).to_numpy(),
+        t("wet.alert.became", lang): [class_label(k, lang) for k in a["main_destination"]],
+    })
+
+
+def alert_outlines(inv: WetlandInventory, period: str | None) -> gpd.GeoDataFrame | None:
+    if period is None or inv.alert_polygons is None or inv.alert_polygons.empty:
+        return None
+    g = inv.alert_polygons[inv.alert_polygons["period"] == period]
+    return g if len(g) else None

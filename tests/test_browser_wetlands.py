@@ -1,0 +1,123 @@
+"""The red-line journey in a real browser: the public sees red lines read-only; an officer logs
+in, draws a polygon with Leaflet.draw, saves it with a reason, reloads and finds it, and
+downloads the export. Runs against ``streamlit run app.py`` with its own workspace and accounts
+file (never the developer's), fully offline (no request leaves 127.0.0.1).
+"""
+from __future__ import annotations
+
+import pyogrio
+import pytest
+import shapely
+
+from geodata.store import Workspace
+from sinks.accounts import AccountStore
+from tests.test_browser import Recorder, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+FOLIUM = "iframe[title='streamlit_folium.st_folium']"
+OFFICER, PASSWORD = "officer.li", "correct-horse-9"
+POINT = (118.62, 32.05)  # lon, lat inside Pukou, where the officer draws
+
+
+@pytest.fixture(scope="module")
+def site(demo_ready, tmp_path_factory):
+    root = tmp_path_factory.mktemp("wetlands_browser")
+    accounts = root / "accounts.json"
+    AccountStore(accounts).add(OFFICER, PASSWORD, role="officer", display_name="Li Wei")
+    env = {"SINKS_WORKSPACE": str(root / "ws"), "SINKS_ACCOUNTS": str(accounts)}
+    with streamlit_server(root, env_extra=env) as base:
+        yield base, root / "ws" / "workspace.gpkg"
+
+
+def _one_map(page):
+    """The folium iframe once Streamlit has dropped any stale copy of it, and its Leaflet frame."""
+    page.wait_for_selector(FOLIUM, timeout=120_000)
+    page.wait_for_function(f"document.querySelectorAll(\"{FOLIUM}\").length === 1", timeout=60_000)
+    frame = page.frame_locator(FOLIUM)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    return frame
+
+
+def _metrics(page) -> list[str]:
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMetricValue']\").length === 5", timeout=60_000)
+    return [e.inner_text().strip() for e in page.locator("[data-testid='stMetricValue']").all()]
+
+
+def test_public_sees_red_lines_without_edit_controls(site, browser):
+    base, ws_path = site
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    rec = Recorder(page, base)
+    try:
+        page.goto(f"{base}/wetlands?lang=en")
+        frame = _one_map(page)
+        seeded = Workspace(ws_path).load("wetland_redlines")  # the demo's illustrative red lines
+        assert len(seeded) == 2 and set(seeded.attrs) >= {"store_version"}
+        assert _metrics(page)[3] == "2"
+        frame.locator("path[stroke='#c0392b']").first.wait_for(timeout=30_000)
+        assert frame.locator("path[stroke='#c0392b']").count() == 2
+        assert frame.locator(".leaflet-draw").count() == 0, "the public map has no drawing toolbar"
+        assert page.get_by_role("button", name="Save as a new version").count() == 0
+        assert page.get_by_text("Upload red lines").count() == 0
+        assert rec.external() == [], rec.external()
+        assert rec.unexpected_errors() == [], rec.unexpected_errors()
+    finally:
+        page.close()
+
+
+def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
+    base, ws_path = site
+    page = browser.new_page(viewport={"width": 1440, "height": 1100}, accept_downloads=True)
+    rec = Recorder(page, base)
+    try:
+        page.goto(f"{base}/wetlands?lang=en")
+        _one_map(page)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_label("Username").fill(OFFICER)
+        sidebar.get_by_role("textbox", name="Password").fill(PASSWORD)
+        sidebar.get_by_role("button", name="Log in").click()
+        page.wait_for_selector("text=Li Wei", timeout=60_000)
+        frame = _one_map(page)
+        frame.locator(".leaflet-draw-draw-polygon").wait_for(timeout=60_000)
+        # a small square around POINT, placed with Leaflet's own projection
+        leaflet = next(f for f in page.frames if "streamlit_folium" in f.url)
+        x, y = leaflet.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{POINT[1]}, {POINT[0]}]); return [p.x, p.y]; }})()")
+        box = page.locator(FOLIUM).bounding_box()
+        cx, cy = box["x"] + x, box["y"] + y
+        frame.locator(".leaflet-draw-draw-polygon").click()
+        corners = [(cx - 12, cy - 12), (cx + 12, cy - 12), (cx + 12, cy + 12), (cx - 12, cy + 12)]
+        for px, py in corners + corners[:1]:
+            page.mouse.click(px, py)
+            page.wait_for_timeout(250)
+        page.get_by_label("Reason for the change (required; kept in the version history)").fill("browser test: a red line in Pukou")
+        page.get_by_role("button", name="Save as a new version").click()
+        page.wait_for_selector("text=Saved as v2", timeout=60_000)
+
+        # the store holds it: version 2 by the officer, the drawn square around POINT
+        ws = Workspace(ws_path)
+        latest = ws.history("wetland_redlines")[-1]
+        assert (latest.version, latest.author, latest.feature_count) == (2, OFFICER, 3)
+        red = ws.load("wetland_redlines").to_crs(4326)
+        drawn = red[red["redline_id"] == "RL-001"]
+        assert len(drawn) == 1 and drawn.geometry.iloc[0].contains(shapely.Point(POINT))
+
+        # a reload starts a new session (logged out): the red line is there for everyone
+        page.reload()
+        frame = _one_map(page)
+        assert _metrics(page)[3] == "3"
+        frame.locator("path[stroke='#c0392b']").nth(2).wait_for(timeout=30_000)
+        assert frame.locator("path[stroke='#c0392b']").count() == 3
+        assert frame.locator(".leaflet-draw").count() == 0
+
+        page.get_by_role("tab", name="Red lines, history and export").click()
+        page.get_by_role("button", name="Prepare the export file").click()
+        with page.expect_download(timeout=60_000) as dl:
+            page.get_by_role("button", name="Download wetland_redlines_v2_epsg4490.gpkg").click()
+        out = tmp_path / "export.gpkg"
+        dl.value.save_as(out)
+        info = pyogrio.read_info(out)
+        assert info["features"] == 3 and "4490" in info["crs"]
+        assert rec.external() == [], rec.external()
+        assert rec.unexpected_errors() == [], rec.unexpected_errors()
+    finally:
+        page.close()

@@ -1,0 +1,120 @@
+"""AppTest of the "Wetlands & red lines" page: what the public and an officer get, in both
+languages, and the figures on screen against the core (sinks.wetland_inventory).
+
+Each test runs the real app.py with its own workspace and accounts file (tmp_path). AppTest
+cannot click on the map; tests/test_browser_wetlands.py draws in Chromium.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geodata.store import Workspace
+from sinks.accounts import AccountStore
+from sinks.wetland_inventory import wetland_inventory
+from ui import fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "configs" / "jiangbei_demo.toml"
+OFFICER, PASSWORD = "officer.li", "correct-horse-9"
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    from ui.cache import missing_demo_files
+
+    if missing_demo_files(str(DEMO)):
+        from sinks.demo import build_demo
+
+        build_demo(ROOT / "data")
+    accounts = tmp_path / "accounts.json"
+    AccountStore(accounts).add(OFFICER, PASSWORD, role="officer", display_name="Li Wei")
+    monkeypatch.setenv("SINKS_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("SINKS_ACCOUNTS", str(accounts))
+    return tmp_path
+
+
+def _open(lang: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page("app_pages/wetlands.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _map_args(at: AppTest) -> dict:
+    maps = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
+    assert len(maps) == 1
+    return json.loads(maps[0].proto.json_args)
+
+
+def _login(at: AppTest, user: str = OFFICER, password: str = PASSWORD) -> AppTest:
+    at.text_input[0].input(user)
+    at.text_input[1].input(password)
+    at.get("form_submit_button")[0].click().run()  # the login form's submit (the first form on the page)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_public_view_is_read_only_and_offline(env, lang):
+    at = _open(lang)
+    args = _map_args(at)
+    assert all(u.startswith("/app/static/vendor/") for u in args["js_links"] + args["css_links"])
+    assert "http://" not in args["script"] and "https://" not in args["script"]
+    assert "L.Control.Draw" not in args["script"], "no drawing toolbar for the public"
+    assert args["returned_objects"] == []
+    assert len(at.get("file_uploader")) == 0
+    labels = [b.label for b in at.button] + [b.label for b in at.get("form_submit_button")]
+    assert not any(("保存" in x or "Save" in x or "恢复" in x or "Restore" in x) for x in labels), labels
+    assert "2025" in at.metric[0].label and len(at.metric) == 5
+
+
+def test_figures_on_screen_are_the_inventorys(env):
+    at = _open("en")
+    # the demo seeds its two illustrative sites as red lines (version 1, author "demo")
+    ws = Workspace(env / "ws" / "workspace.gpkg")
+    red = ws.load("wetland_redlines")
+    assert ws.history("wetland_redlines")[0].author == "demo" and len(red) == 2
+    inv = wetland_inventory(DEMO, redlines=red)
+    p = inv.patches[2025]
+    by_type = p.area_by_type()
+    values = {m.label: m.value for m in at.metric}
+    assert values["Wetland patches 2025"] == f"{len(p.patches):,}"
+    assert values["Vegetated wetland"] == fmt.hectares(by_type["riverbank"] + by_type["lakeshore"] + by_type["marsh"], "en")
+    assert values["Open water"] == fmt.hectares(by_type["river"] + by_type["lake_reservoir"] + by_type["pond"], "en")
+    assert values["Wetland red lines"] == "2"
+    n_alerts = int((inv.alerts["period"] == "2020-2025").sum())
+    assert n_alerts == 1  # the Baguazhou ring lost 26.55 ha to cropland (hand-checked in test_wetland_inventory)
+    assert values["Red-line alerts 2020–2025"] == str(n_alerts)
+    tables = {tuple(df.value.columns): df.value for df in at.dataframe}
+    change = next(v for k, v in tables.items() if "Lost (ha)" in k and "Where" in k)
+    study = change[change["Where"] == "Study area"].iloc[0]
+    s = inv.change_summary[(inv.change_summary["scope"] == "study")].iloc[0]
+    assert study["Lost (ha)"] == pytest.approx(round(s["lost_ha"], 2))
+    inside, outside = (change[change["Where"] == w]["Lost (ha)"].iloc[0] for w in ("Inside red lines", "Outside red lines"))
+    assert inside + outside == pytest.approx(study["Lost (ha)"], abs=0.011)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_officer_gets_the_drawing_tools_in_their_language(env, lang):
+    at = _login(_open(lang))
+    args = _map_args(at)
+    assert "L.Control.Draw" in args["script"]
+    assert args["returned_objects"] == ["all_drawings"]
+    zh_words = ("绘制多边形" in args["script"]) or (json.dumps("绘制多边形")[1:-1] in args["script"])  # Jinja's tojson escapes
+    assert zh_words == (lang == "zh")
+    assert all(u.startswith("/app/static/vendor/") for u in args["js_links"] + args["css_links"])
+    assert len(at.get("file_uploader")) == 1
+    submits = [b.label for b in at.get("form_submit_button")]
+    assert any(("保存为新版本" if lang == "zh" else "Save as a new version") in x for x in submits), submits
+
+
+def test_wrong_password_gives_no_tools(env):
+    at = _login(_open("en"), password="not-the-password")
+    assert "L.Control.Draw" not in _map_args(at)["script"]
+    assert any("Wrong" in e.value or "wrong" in e.value or "incorrect" in e.value.lower() for e in at.error), [e.value for e in at.error]
