@@ -118,3 +118,42 @@ def test_wrong_password_gives_no_tools(env):
     at = _login(_open("en"), password="not-the-password")
     assert "L.Control.Draw" not in _map_args(at)["script"]
     assert any("Wrong" in e.value or "wrong" in e.value or "incorrect" in e.value.lower() for e in at.error), [e.value for e in at.error]
+
+
+def _geojson_square(lon: float, lat: float, d: float = 0.01) -> bytes:
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    return json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+                       "features": [{"type": "Feature", "properties": {"name_zh": "上传的红线"},
+                                     "geometry": {"type": "Polygon", "coordinates": [ring]}}]}).encode()
+
+
+def _save(at: AppTest, reason: str) -> AppTest:
+    at.text_area[0].input(reason)
+    submit = next(b for b in at.get("form_submit_button") if b.label == "Save as a new version")
+    submit.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_save_by_another_officer_meanwhile_is_a_conflict_and_nothing_is_lost(env):
+    at = _login(_open("en"))
+    ws = Workspace(env / "ws" / "workspace.gpkg")
+    assert ws.history("wetland_redlines")[-1].version == 1
+    # officer B saves version 2 (removes one seeded line) while A is drafting an upload
+    red = ws.load("wetland_redlines")
+    ws.save("wetland_redlines", red.iloc[:1], author="officer.wang", reason="B's edit", id_field="redline_id", expected_parent=1)
+    at.get("file_uploader")[0].upload("mine.geojson", _geojson_square(118.60, 32.05), "application/geo+json").run()
+    assert any("Another officer saved v2" in w.value for w in at.warning), [w.value for w in at.warning]
+    _save(at, "A's upload")
+    assert any("Not saved" in e.value and "officer.wang" in e.value for e in at.error), [e.value for e in at.error]
+    assert ws.history("wetland_redlines")[-1].version == 2  # nothing written
+    # A builds on the latest version: the upload is still in the draft and saves as version 3
+    next(b for b in at.button if b.label == "Build on the latest version").click().run()
+    _save(at, "A's upload on top of B's edit")
+    assert any("Saved as v3" in s.value for s in at.success), [s.value for s in at.success]
+    v3 = ws.load("wetland_redlines")
+    assert len(v3) == 2 and "上传的红线" in set(v3["name_zh"])
+    new_id = v3[v3["name_zh"] == "上传的红线"]["redline_id"].iloc[0]
+    assert new_id == "RL-001"
+    # the uploader was reset: saving again for another reason does not add the upload twice
+    assert at.get("file_uploader")[0].value is None
