@@ -1,5 +1,5 @@
 """Wetlands & red lines: the wetland map and inventory for everyone; drawing, saving, restoring
-and exporting red lines for logged-in ecology officers."""
+and exporting red lines and named wetland sites for logged-in ecology officers."""
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -11,11 +11,19 @@ from ui.i18n import t
 ctx = state.require_context()
 lang, a, year = ctx.lang, ctx.assessment, ctx.year
 K_MSG = "wet_msg"  # a message to show once after a rerun
-K_BASE = "wet_base"  # the red-line version the officer's draft builds on
+K_TARGET = "wet_target"  # which layer the officer edits: "redlines" or "sites"
+# per edited layer (suffix _redlines / _sites):
+K_BASE = "wet_base"  # the version the officer's draft builds on
 K_GEN = "wet_gen"  # bumped after each own save or restore: a fresh map, uploader and form
 K_DRAWN = "wet_drawn"  # {"year|lang": [GeoJSON features drawn on that map]}
-K_EXPORT = "wet_export"  # ((version, format, crs), bytes, file name) of the last prepared export
-K_NAMES = "wet_names"  # {red-line id: {"name_zh", "name_en", "note"}} typed into the draft table
+K_NAMES = "wet_names"  # {id: {"name_zh", "name_en", "note"}} typed into the table
+K_EXPORT = "wet_export"  # ((layer, version, format, crs), bytes, file name) of the last prepared export
+
+
+def kept(name: str, target: str, default):
+    """Session state of one edited layer."""
+    return st.session_state.setdefault(f"{name}_{target}", default)
+
 
 st.title(t("wet.title", lang))
 st.caption(t("wet.caption", lang))
@@ -32,13 +40,16 @@ if missing:
 
 try:
     ws = flow.workspace()
-    flow.seed_demo_redlines(ws, ctx.config_path)
-    redlines, version = flow.load_redlines(ws)
-    key = flow.inventory_key(ctx.cache_key, redlines)
+    flow.seed_demo_layers(ws, ctx.config_path)
+    redlines, version = flow.load_layer(ws, flow.REDLINES)
+    sites, sites_version = flow.load_layer(ws, flow.SITES)
+    versions = {"redlines": version, "sites": sites_version}
+    current = {"redlines": redlines, "sites": sites}
+    key = flow.inventory_key(ctx.cache_key, redlines, sites if sites_version else None)
     inv = flow.cached_inventory(key)
     if inv is None:
         bar = st.progress(0.0, text=t("wet.computing", lang))
-        inv = flow.load_inventory(ctx.config_path, key, redlines,
+        inv = flow.load_inventory(ctx.config_path, key, redlines, sites if sites_version else None,
                                   progress=lambda step, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{t('wet.computing', lang)} · {step}"))
         bar.empty()
     layer = flow.patch_layer(inv, key, year)
@@ -64,36 +75,40 @@ c5.metric(t("wet.kpi.alerts", lang, period=fmt.period(period, lang) if period el
           help=t("wet.kpi.alerts_help", lang, ha=fmt.hectares(inv.alert_min_loss_ha, lang)))
 
 tab_map, tab_inv, tab_chg, tab_red = st.tabs([t("wet.tab.map", lang), t("wet.tab.inventory", lang), t("wet.tab.change", lang),
-                                              t("wet.tab.redlines", lang)])
+                                              t("wet.tab.layers", lang)])
 
 with tab_map:
     suggest = None
+    target, spec = "redlines", flow.REDLINES
     if officer:
+        target = st.segmented_control(t("wet.edit.target", lang), list(flow.EDIT_LAYERS), key=K_TARGET, default="redlines",
+                                      format_func=lambda k: t(f"wet.edit.{k}", lang)) or "redlines"
+        spec = flow.EDIT_LAYERS[target]
         # the version this officer's draft builds on: a save by someone else meanwhile is a conflict
-        base = st.session_state.setdefault(K_BASE, version)
-        gen = st.session_state.setdefault(K_GEN, 0)
-        if base != version:
-            st.warning(t("wet.base.stale", lang, base=base, latest=version), icon=":material/sync_problem:")
-            if st.button(t("wet.base.rebase", lang), key="wet_rebase"):
-                st.session_state[K_BASE] = version
+        base = kept(K_BASE, target, versions[target])
+        gen = kept(K_GEN, target, 0)
+        if base != versions[target]:
+            st.warning(t("wet.base.stale", lang, base=base, latest=versions[target]), icon=":material/sync_problem:")
+            if st.button(t("wet.base.rebase", lang), key=f"wet_rebase_{target}"):
+                st.session_state[f"{K_BASE}_{target}"] = versions[target]
                 st.rerun()
         with st.expander(t("wet.suggest.title", lang)):
             if st.toggle(t("wet.suggest.show", lang), key="wet_suggest_on"):
                 min_ha = st.number_input(t("wet.suggest.min_ha", lang), min_value=1.0, value=8.0, step=1.0, key="wet_suggest_ha",
                                          help=t("wet.suggest.help", lang))
-                suggest = flow.suggestions(p, redlines, min_ha)
+                suggest = flow.suggestions(p, current[target], min_ha)
                 st.caption(t("wet.suggest.count", lang, n=len(suggest)))
     # drawings are kept per map (year, language): switching either draws a fresh map, and what
     # was drawn on the other one is carried over (shown dashed) instead of being lost
     sig = f"{year}|{lang}"
-    drawn = st.session_state.setdefault(K_DRAWN, {}) if officer else {}
+    drawn = kept(K_DRAWN, target, {}) if officer else {}
     carried = [f for k, fs in drawn.items() if k != sig for f in fs]
     m = flow.build_map(zones=a.zones, patch_layer=layer, redlines=redlines, lc=lc, lang=lang, suggestions=suggest,
-                       alerts=flow.alert_outlines(inv, period), carried=carried)
+                       alerts=flow.alert_outlines(inv, period), carried=carried, sites=sites)
     if officer:
         leaflet.add_draw_control(m, lang)
         st.caption(t("wet.draw.help", lang))
-        out = st_folium(m, key=f"wet_map_{gen}_{sig}", height=560, use_container_width=True, returned_objects=["all_drawings"])
+        out = st_folium(m, key=f"wet_map_{target}_{gen}_{sig}", height=560, use_container_width=True, returned_objects=["all_drawings"])
         if out and out.get("all_drawings") is not None:
             drawn[sig] = out["all_drawings"]
     else:
@@ -101,66 +116,68 @@ with tab_map:
     st.html(flow.legend_html(lang))
 
     if officer:
-        st.subheader(t("wet.draft.title", lang))
-        known = flow.ids_ever(ws)
+        st.subheader(t(f"wet.draft.title_{target}", lang))
+        known = flow.ids_ever(ws, spec)
         try:
-            draft = flow.draft_from_drawings(carried + drawn.get(sig, []), known)
+            draft = flow.draft_from_drawings(carried + drawn.get(sig, []), known, spec)
         except flow.DataError as exc:
             show_data_error(exc, lang)
-            draft = flow.draft_from_drawings([], known)
+            draft = flow.draft_from_drawings([], known, spec)
         if suggest is not None and len(suggest):
             labels = flow.suggestion_labels(suggest, lang)
-            pick = st.multiselect(t("wet.suggest.pick", lang), list(labels), key=f"wet_suggest_pick_{gen}", format_func=labels.get)
+            pick = st.multiselect(t("wet.suggest.pick", lang), list(labels), key=f"wet_suggest_pick_{target}_{gen}", format_func=labels.get)
             if pick:
-                draft = flow.add_patches_to_draft(draft, known, suggest, pick)
-        upload = st.file_uploader(t("wet.upload.label", lang), type=["gpkg", "geojson", "json", "zip"], key=f"wet_upload_{gen}",
+                draft = flow.add_patches_to_draft(draft, known, suggest, pick, spec)
+        upload = st.file_uploader(t("wet.upload.label", lang), type=["gpkg", "geojson", "json", "zip"], key=f"wet_upload_{target}_{gen}",
                                   help=t("wet.upload.help", lang))
         coord = st.radio(t("wet.upload.coord", lang), ["wgs84", "gcj02", "bd09"], horizontal=True, key="wet_upload_coord",
                          format_func=lambda c: t(f"wet.coord.{c}", lang))
         if upload is not None:
             try:
-                draft = flow.add_upload_to_draft(draft, known, upload, coord)
+                draft = flow.add_upload_to_draft(draft, known, upload, coord, spec)
             except flow.DataError as exc:
                 show_data_error(exc, lang)
-        names = st.session_state.setdefault(K_NAMES, {})  # typed names and notes, by red-line id
-        draft = flow.apply_names(draft, names)
-        if draft.empty:
+        names = kept(K_NAMES, target, {})  # typed names and notes, by id (existing and new features)
+        table = flow.edit_table(flow.apply_names(current[target], names, spec), flow.apply_names(draft, names, spec), spec)
+        if table.empty:
             st.info(t("wet.draft.empty", lang), icon=":material/draw:")
         else:
-            edited = st.data_editor(flow.draft_table(draft), key=f"wet_draft_{gen}_{len(draft)}", hide_index=True, width="stretch",
-                                    disabled=[flow.ID_FIELD, "area_ha"],
+            st.caption(t("wet.draft.names_help", lang))
+            edited = st.data_editor(table, key=f"wet_names_{target}_{gen}_{len(table)}", hide_index=True, width="stretch",
+                                    disabled=[spec.id_field, "area_ha", "new"],
                                     column_config={"area_ha": st.column_config.NumberColumn(t("wet.col.area", lang), format="%.2f"),
+                                                   "new": st.column_config.CheckboxColumn(t("wet.col.new", lang)),
                                                    "name_zh": t("wet.col.name_zh", lang), "name_en": t("wet.col.name_en", lang),
-                                                   "note": t("wet.col.note", lang), flow.ID_FIELD: t("wet.col.redline", lang)})
-            names.update(flow.names_from_editor(edited))
-            draft = flow.apply_names(draft, names)
-        with st.form("wet_save"):
-            remove = st.multiselect(t("wet.save.remove", lang), flow.redline_ids(redlines), key=f"wet_remove_{gen}")
-            reason = st.text_area(t("wet.save.reason", lang), key=f"wet_reason_{gen}", max_chars=2000)
+                                                   "note": t("wet.col.note", lang), spec.id_field: t("wet.col.id", lang)})
+            names.update(flow.names_from_editor(edited, spec))
+        with st.form(f"wet_save_{target}"):
+            remove = st.multiselect(t("wet.save.remove", lang), flow.feature_ids(current[target], spec), key=f"wet_remove_{target}_{gen}")
+            reason = st.text_area(t("wet.save.reason", lang), key=f"wet_reason_{target}_{gen}", max_chars=2000)
             clip = st.checkbox(t("wet.save.clip", lang), value=True, key="wet_clip", help=t("wet.save.clip_help", lang))
-            submitted = st.form_submit_button(t("wet.save.button", lang), type="primary")
+            submitted = st.form_submit_button(t(f"wet.save.button_{target}", lang), type="primary")
         if submitted:
+            renamed = flow.renamed_ids(current[target], names, spec)
             if not reason.strip():
                 st.error(t("wet.save.need_reason", lang))
-            elif draft.empty and not remove:
+            elif draft.empty and not remove and not renamed:
                 st.warning(t("wet.save.nothing", lang))
-            elif remove and draft.empty and set(remove) >= set(flow.redline_ids(redlines)):
+            elif remove and draft.empty and set(remove) >= set(flow.feature_ids(current[target], spec)):
                 st.error(t("wet.save.not_empty", lang))
             else:
                 try:
-                    res, clipped = flow.save_redlines(ws, redlines, draft, remove=remove, author=user.username, reason=reason,
-                                                      expected_parent=base, study_area=a.zones, clip=clip)
+                    res, clipped = flow.save_edits(ws, current[target], draft, remove=remove, author=user.username, reason=reason,
+                                                   expected_parent=base, study_area=a.zones, clip=clip, names=names, spec=spec)
                 except flow.ConflictError as exc:
                     st.error(t("wet.save.conflict", lang, mine=base, latest=exc.latest.version, who=exc.latest.author,
                                when=exc.latest.saved_at.strftime('%Y-%m-%d %H:%M UTC')), icon=":material/sync_problem:")
                 except flow.DataError as exc:
                     show_data_error(exc, lang)
                 else:
-                    # a fresh map, uploader and draft; the draft's names are kept by id in the saved layer
-                    st.session_state[K_BASE] = res.info.version
-                    st.session_state[K_GEN] = gen + 1
-                    st.session_state[K_DRAWN] = {}
-                    st.session_state[K_NAMES] = {}
+                    # a fresh map, uploader and form for this layer; the names are in the saved version
+                    st.session_state[f"{K_BASE}_{target}"] = res.info.version
+                    st.session_state[f"{K_GEN}_{target}"] = gen + 1
+                    st.session_state[f"{K_DRAWN}_{target}"] = {}
+                    st.session_state[f"{K_NAMES}_{target}"] = {}
                     st.session_state[K_MSG] = flow.saved_message(res, lang, clipped)
                     st.rerun()
 
@@ -195,33 +212,36 @@ with tab_chg:
             st.caption(t("wet.alert.caption", lang))
 
 with tab_red:
-    if redlines.empty:
-        st.info(t("wet.red.none", lang))
+    shown = st.segmented_control(t("wet.edit.shown", lang), list(flow.EDIT_LAYERS), key="wet_shown", default="redlines",
+                                 format_func=lambda k: t(f"wet.edit.{k}", lang)) or "redlines"
+    sspec, sver = flow.EDIT_LAYERS[shown], versions[shown]
+    if current[shown].empty:
+        st.info(t(f"wet.red.none_{shown}", lang))
     else:
-        st.dataframe(flow.redline_table(redlines, lang), hide_index=True, width="stretch")
-    hist = flow.history(ws)
+        st.dataframe(flow.layer_table(current[shown], lang, sspec), hide_index=True, width="stretch")
+    hist = flow.history(ws, sspec)
     if hist:
         st.subheader(t("wet.red.history", lang))
         st.dataframe(flow.history_table(hist, lang), hide_index=True, width="stretch")
         if officer:
-            with st.form("wet_restore"):
-                pick = st.selectbox(t("wet.red.restore_pick", lang), [h.version for h in hist[:-1]] or [None], key="wet_restore_v")
-                why = st.text_input(t("wet.red.restore_reason", lang), key="wet_restore_reason")
+            with st.form(f"wet_restore_{shown}"):
+                pick = st.selectbox(t("wet.red.restore_pick", lang), [h.version for h in hist[:-1]] or [None], key=f"wet_restore_v_{shown}")
+                why = st.text_input(t("wet.red.restore_reason", lang), key=f"wet_restore_reason_{shown}")
                 go = st.form_submit_button(t("wet.red.restore", lang))
+            rbase = st.session_state.get(f"{K_BASE}_{shown}", sver)
             if go and not why.strip():
                 st.error(t("wet.save.need_reason", lang))
             elif go and pick is not None:
                 try:
-                    info = flow.restore(ws, int(pick), author=user.username, reason=why,
-                                        expected_parent=st.session_state.get(K_BASE, version))
+                    info = flow.restore(ws, int(pick), author=user.username, reason=why, expected_parent=rbase, spec=sspec)
                 except flow.ConflictError as exc:
-                    st.error(t("wet.save.conflict", lang, mine=st.session_state.get(K_BASE, version), latest=exc.latest.version,
-                               who=exc.latest.author, when=exc.latest.saved_at.strftime('%Y-%m-%d %H:%M UTC')))
+                    st.error(t("wet.save.conflict", lang, mine=rbase, latest=exc.latest.version, who=exc.latest.author,
+                               when=exc.latest.saved_at.strftime('%Y-%m-%d %H:%M UTC')))
                 except flow.DataError as exc:
                     show_data_error(exc, lang)
                 else:
-                    st.session_state[K_BASE] = info.version
-                    st.session_state[K_GEN] = st.session_state.get(K_GEN, 0) + 1
+                    st.session_state[f"{K_BASE}_{shown}"] = info.version
+                    st.session_state[f"{K_GEN}_{shown}"] = st.session_state.get(f"{K_GEN}_{shown}", 0) + 1
                     st.session_state[K_MSG] = t("wet.red.restored", lang, v=info.version, src=pick)
                     st.rerun()
         st.subheader(t("wet.red.export", lang))
@@ -229,11 +249,11 @@ with tab_red:
         fmt_choice = e1.selectbox(t("wet.red.export_fmt", lang), ["gpkg", "geojson", "shp.zip"], key="wet_exp_fmt")
         crs_choice = e2.selectbox(t("wet.red.export_crs", lang), list(flow.EXPORT_CRS), key="wet_exp_crs",
                                   format_func=lambda c: t(f"wet.crs.{c}", lang))
-        wanted = (version, fmt_choice, int(crs_choice))
+        wanted = (shown, sver, fmt_choice, int(crs_choice))
         # the file is written (and logged in the workspace) only when asked for, not on every view
         if st.button(t("wet.red.prepare", lang), key="wet_exp_go", icon=":material/file_export:"):
             try:
-                st.session_state[K_EXPORT] = (wanted, *flow.export_bytes(ws, fmt_choice, int(crs_choice), version))
+                st.session_state[K_EXPORT] = (wanted, *flow.export_bytes(ws, fmt_choice, int(crs_choice), sver, sspec))
             except flow.DataError as exc:
                 show_data_error(exc, lang)
         ready = st.session_state.get(K_EXPORT)

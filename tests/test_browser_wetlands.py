@@ -30,10 +30,14 @@ def site(demo_ready, tmp_path_factory):
 
 
 def _one_map(page):
-    """The folium iframe once Streamlit has dropped any stale copy of it, and its Leaflet frame."""
+    """The folium iframe once Streamlit has settled on one copy of it (a rerun briefly shows the
+    stale map beside the new one; a login or a returned drawing triggers one more rerun)."""
     page.wait_for_selector(FOLIUM, timeout=120_000)
-    page.wait_for_function(f"document.querySelectorAll(\"{FOLIUM}\").length === 1", timeout=60_000)
-    frame = page.frame_locator(FOLIUM)
+    one = f"document.querySelectorAll(\"{FOLIUM}\").length === 1"
+    page.wait_for_function(one, timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.wait_for_function(one, timeout=60_000)
+    frame = page.frame_locator(FOLIUM).first
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
     return frame
@@ -57,7 +61,7 @@ def test_public_sees_red_lines_without_edit_controls(site, browser):
         frame.locator("path[stroke='#c0392b']").first.wait_for(timeout=30_000)
         assert frame.locator("path[stroke='#c0392b']").count() == 2
         assert frame.locator(".leaflet-draw").count() == 0, "the public map has no drawing toolbar"
-        assert page.get_by_role("button", name="Save as a new version").count() == 0
+        assert page.get_by_role("button", name="Save red lines as a new version").count() == 0
         assert page.get_by_text("Upload red lines").count() == 0
         assert rec.external() == [], rec.external()
         assert rec.unexpected_errors() == [], rec.unexpected_errors()
@@ -79,18 +83,20 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
         page.wait_for_selector("text=Li Wei", timeout=60_000)
         frame = _one_map(page)
         frame.locator(".leaflet-draw-draw-polygon").wait_for(timeout=60_000)
-        # a small square around POINT, placed with Leaflet's own projection
-        leaflet = next(f for f in page.frames if "streamlit_folium" in f.url)
-        x, y = leaflet.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{POINT[1]}, {POINT[0]}]); return [p.x, p.y]; }})()")
-        box = page.locator(FOLIUM).bounding_box()
-        cx, cy = box["x"] + x, box["y"] + y
+        # a small square around POINT, placed with Leaflet's own projection, measured just before
+        # clicking (the page above the map settles after the login rerun)
         frame.locator(".leaflet-draw-draw-polygon").click()
-        corners = [(cx - 12, cy - 12), (cx + 12, cy - 12), (cx + 12, cy + 12), (cx - 12, cy + 12)]
+        page.wait_for_timeout(1000)
+        leaflet = page.locator(FOLIUM).first.element_handle().content_frame()
+        x, y = leaflet.evaluate(f"(() => {{ const p = window.map.latLngToContainerPoint([{POINT[1]}, {POINT[0]}]); return [p.x, p.y]; }})()")
+        box = page.locator(FOLIUM).first.bounding_box()
+        cx, cy = box["x"] + x, box["y"] + y
+        corners = [(cx - 15, cy - 15), (cx + 15, cy - 15), (cx + 15, cy + 15), (cx - 15, cy + 15)]
         for px, py in corners + corners[:1]:
             page.mouse.click(px, py)
             page.wait_for_timeout(250)
         page.get_by_label("Reason for the change (required; kept in the version history)").fill("browser test: a red line in Pukou")
-        page.get_by_role("button", name="Save as a new version").click()
+        page.get_by_role("button", name="Save red lines as a new version").click()
         page.wait_for_selector("text=Saved as v2", timeout=60_000)
 
         # the store holds it: version 2 by the officer, the drawn square around POINT
@@ -109,7 +115,7 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
         assert frame.locator("path[stroke='#c0392b']").count() == 3
         assert frame.locator(".leaflet-draw").count() == 0
 
-        page.get_by_role("tab", name="Red lines, history and export").click()
+        page.get_by_role("tab", name="Red lines, sites, history and export").click()
         page.get_by_role("button", name="Prepare the export file").click()
         with page.expect_download(timeout=60_000) as dl:
             page.get_by_role("button", name="Download wetland_redlines_v2_epsg4490.gpkg").click()

@@ -218,3 +218,31 @@ def test_clipping_cuts_a_red_line_to_the_study_area_and_says_so(tmp_path):
         flow.save_redlines(ws, flow.load_redlines(ws)[0], far, remove=[], author="officer.li", reason="far", expected_parent=1,
                            study_area=_study_area(), clip=True)
     assert flow.load_redlines(ws)[1] == 1
+
+
+def test_renaming_saved_red_lines_goes_into_the_next_version(tmp_path):
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])])
+    flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], author="officer.li", reason="first", expected_parent=0, study_area=_study_area())
+    red, v = flow.load_redlines(ws)
+    names = {"RL-001": {"name_zh": "新化湿地", "name_en": "Xinhua wetland", "note": ""}}
+    assert flow.renamed_ids(red, names) == ["RL-001"]
+    assert flow.renamed_ids(red, {"RL-001": {"name_zh": "", "name_en": "", "note": ""}}) == []  # unchanged
+    res, _ = flow.save_redlines(ws, red, rl.empty_layer(), remove=[], author="officer.li", reason="name it", expected_parent=v,
+                                study_area=_study_area(), names=names)
+    red2, v2 = flow.load_redlines(ws)
+    assert (v2, red2["name_zh"].iloc[0], red2["name_en"].iloc[0]) == (2, "新化湿地", "Xinhua wetland")
+    assert red2.geometry.iloc[0].equals_exact(red.geometry.iloc[0], 1e-9)
+
+
+def test_sites_are_their_own_layer_with_their_own_ids(tmp_path):
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    square = _feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])
+    site = flow.draft_from_drawings([square], flow.ids_ever(ws, flow.SITES), flow.SITES)
+    assert list(site["site_id"]) == ["WS-001"]
+    flow.save_edits(ws, rl.empty_layer(spec=flow.SITES), site, remove=[], author="officer.li", reason="Duwei park", expected_parent=0,
+                    study_area=_study_area(), spec=flow.SITES)
+    sites, v = flow.load_layer(ws, flow.SITES)
+    assert v == 1 and list(sites["site_id"]) == ["WS-001"]
+    assert flow.load_redlines(ws)[1] == 0  # the red lines are untouched
+    assert [h.layer for h in flow.history(ws, flow.SITES)] == ["wetland_sites"]

@@ -111,7 +111,7 @@ def test_an_officer_gets_the_drawing_tools_in_their_language(env, lang):
     assert all(u.startswith("/app/static/vendor/") for u in args["js_links"] + args["css_links"])
     assert len(at.get("file_uploader")) == 1
     submits = [b.label for b in at.get("form_submit_button")]
-    assert any(("保存为新版本" if lang == "zh" else "Save as a new version") in x for x in submits), submits
+    assert any(("保存为新版本" if lang == "zh" else "Save red lines as a new version") in x for x in submits), submits
 
 
 def test_wrong_password_gives_no_tools(env):
@@ -129,7 +129,7 @@ def _geojson_square(lon: float, lat: float, d: float = 0.01) -> bytes:
 
 def _save(at: AppTest, reason: str) -> AppTest:
     at.text_area[0].input(reason)
-    submit = next(b for b in at.get("form_submit_button") if b.label == "Save as a new version")
+    submit = next(b for b in at.get("form_submit_button") if b.label == "Save red lines as a new version")
     submit.click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -157,3 +157,20 @@ def test_a_save_by_another_officer_meanwhile_is_a_conflict_and_nothing_is_lost(e
     assert new_id == "RL-001"
     # the uploader was reset: saving again for another reason does not add the upload twice
     assert at.get("file_uploader")[0].value is None
+
+
+def test_an_officer_adds_a_wetland_site_and_the_inventory_lists_it(env):
+    at = _login(_open("en"))
+    ws = Workspace(env / "ws" / "workspace.gpkg")
+    assert len(ws.load("wetland_sites")) == 2  # the demo's sites, seeded as version 1
+    at.get("segmented_control")[0].set_value("sites").run()
+    at.get("file_uploader")[0].upload("duwei.geojson", _geojson_square(118.62, 32.04), "application/geo+json").run()
+    at.text_area[0].input("Duwei wetland park (test outline)")
+    next(b for b in at.get("form_submit_button") if b.label == "Save wetland sites as a new version").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Saved as v2" in s.value for s in at.success), [s.value for s in at.success]
+    sites = ws.load("wetland_sites")
+    assert list(sites["site_id"]) == ["lvshuiwan_wetland", "baguazhou_ring", "WS-001"]
+    assert ws.history("wetland_redlines")[-1].version == 1  # red lines untouched
+    site_table = next(df.value for df in at.dataframe if "Site" in df.value.columns)
+    assert "WS-001" in set(site_table["Site"])  # no English name was given: the id stands in

@@ -34,6 +34,8 @@ from wetlands.patches import TYPES
 __all__ = ["DataError", "ConflictError"]  # what the page catches
 WORKSPACE_FILE = "workspace.gpkg"
 ID_FIELD = rl.ID_FIELD
+REDLINES, SITES = rl.REDLINES, rl.SITES
+EDIT_LAYERS = {"redlines": REDLINES, "sites": SITES}  # what an officer can edit on the page
 EXPORT_CRS = STORE_CRS_CHOICES  # 4490 CGCS2000, 4326 WGS84
 WATER_TYPES = ("river", "lake_reservoir", "pond")
 VEGETATED_TYPES = ("riverbank", "lakeshore", "marsh")
@@ -42,6 +44,7 @@ SIMPLIFY_M = 10.0  # outline simplification for the map (a third of a 30 m pixel
 TYPE_HEX = {"river": "#1f78b4", "lake_reservoir": "#41b6c4", "pond": "#a6cee3", "riverbank": "#1b7837",
             "lakeshore": "#5aae61", "marsh": "#a6dba0", "paddy": "#fdae61"}
 REDLINE_HEX = "#c0392b"
+SITE_HEX = "#00441b"  # named wetland sites: dark green outline
 ALERT_HEX = "#e7298a"  # wetland lost inside a red line: magenta, apart from every type colour
 MAX_UPLOAD_BYTES = 20 * 2**20  # red-line layers are small; server.maxUploadSize is 50 MB for rasters
 
@@ -55,11 +58,11 @@ def _layers(ws: Workspace) -> tuple[str, ...]:
     return ws.layers()
 
 
-def load_redlines(ws: Workspace) -> tuple[gpd.GeoDataFrame, int]:
-    """The latest red lines in lon/lat and their version (0 = none saved yet)."""
-    if rl.LAYER not in _layers(ws):
-        return rl.empty_layer(), 0
-    gdf = ws.load(rl.LAYER)
+def load_layer(ws: Workspace, spec: rl.EditLayer = REDLINES) -> tuple[gpd.GeoDataFrame, int]:
+    """The latest version of an edited layer in lon/lat and its number (0 = none saved yet)."""
+    if spec.layer not in _layers(ws):
+        return rl.empty_layer(spec=spec), 0
+    gdf = ws.load(spec.layer)
     version = int(gdf.attrs["store_version"])
     out = gdf.to_crs(rl.DRAWN_CRS)
     out.attrs.update(gdf.attrs)
@@ -116,18 +119,25 @@ def _store() -> _Store:
     return _Store()
 
 
-def inventory_key(cache_key: str, redlines: gpd.GeoDataFrame) -> str:
-    """Inputs (the assessment's key: config and file fingerprints) + the red-line version."""
-    return f"{cache_key}|redlines:{redlines.attrs.get('store_sha256', 'none')}"
+def load_redlines(ws: Workspace) -> tuple[gpd.GeoDataFrame, int]:
+    return load_layer(ws, REDLINES)
+
+
+def inventory_key(cache_key: str, redlines: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None) -> str:
+    """Inputs (the assessment's key: config and file fingerprints) + the red-line and site versions."""
+    site_sha = sites.attrs.get("store_sha256", "none") if sites is not None else "config"
+    return f"{cache_key}|redlines:{redlines.attrs.get('store_sha256', 'none')}|sites:{site_sha}"
 
 
 def cached_inventory(key: str) -> WetlandInventory | None:
     return _store().get(key)
 
 
-def load_inventory(config_path: str, key: str, redlines: gpd.GeoDataFrame, *, progress=None) -> WetlandInventory:
+def load_inventory(config_path: str, key: str, redlines: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None, *,
+                   progress=None) -> WetlandInventory:
     """The wetland inventory (patches, sites, change, alerts) of the configuration with these
-    red lines: :func:`sinks.wetland_inventory.wetland_inventory`, the same call as the CLI's."""
+    red lines and sites (the workspace's saved sites replace the configuration's; none saved:
+    the configuration's): :func:`sinks.wetland_inventory.wetland_inventory`, as the CLI calls it."""
     store = _store()
     inv = store.get(key)
     if inv is not None:
@@ -135,7 +145,9 @@ def load_inventory(config_path: str, key: str, redlines: gpd.GeoDataFrame, *, pr
     with store.key_lock(key):
         inv = store.get(key)
         if inv is None:
-            inv = wetland_inventory(config_path, redlines=redlines if len(redlines) else None, progress=progress)
+            use_sites = sites if sites is not None and len(sites) else None
+            inv = wetland_inventory(config_path, redlines=redlines if len(redlines) else None, sites=use_sites,
+                                    sites_id_field=SITES.id_field if use_sites is not None else None, progress=progress)
             store.put(key, inv)
     return inv
 
@@ -183,7 +195,7 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
 
 def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd.GeoDataFrame, lc: leaflet.Overlay | None,
               lang: str, suggestions: gpd.GeoDataFrame | None = None, alerts: gpd.GeoDataFrame | None = None,
-              carried: list[dict] | None = None) -> folium.Map:
+              carried: list[dict] | None = None, sites: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Land cover (picture), districts, wetland patches by type, red lines, wetland lost inside
     red lines (alerts), suggested patches."""
     west, south, east, north = zones.total_bounds
@@ -210,6 +222,12 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
         folium.GeoJson(_geojson(s[["patch_id", "area", "geometry"]]), name=t("wet.layer.suggestions", lang),
                        style_function=lambda f: {"color": "#6a3d9a", "weight": 2, "dashArray": "6 4", "fill": False},
                        tooltip=folium.GeoJsonTooltip(["patch_id", "area"], aliases=[t("wet.col.patch", lang), t("wet.col.area", lang)])).add_to(m)
+    if sites is not None and len(sites):
+        w = sites[[SITES.id_field, "geometry"]].copy()
+        w["name"] = [str(v or "") for v in sites.get("name_zh" if lang == "zh" else "name_en", pd.Series([""] * len(w)))]
+        folium.GeoJson(_geojson(w), name=t("wet.layer.sites", lang),
+                       style_function=lambda f: {"color": SITE_HEX, "weight": 2, "dashArray": "2 4", "fill": False},
+                       tooltip=folium.GeoJsonTooltip([SITES.id_field, "name"], aliases=[t("wet.site.name", lang), t("wet.col.name", lang)])).add_to(m)
     if len(redlines):
         r = redlines[[rl.ID_FIELD, "geometry"]].copy()
         r["name"] = [str(v or "") for v in redlines.get("name_zh" if lang == "zh" else "name_en", pd.Series([""] * len(r)))]
@@ -237,6 +255,7 @@ def legend_html(lang: str) -> str:
     """Swatches for the patch types and the red line (drawn under the map)."""
     items = [(TYPE_HEX[c], type_name(c, lang), "fill") for c in TYPES if c in TYPE_HEX]
     items.append((REDLINE_HEX, t("wet.layer.redlines", lang), "line"))
+    items.append((SITE_HEX, t("wet.layer.sites", lang), "line"))
     items.append((ALERT_HEX, t("wet.layer.alerts", lang), "fill"))
     cells = []
     for colour, label, kind in items:
@@ -249,7 +268,7 @@ def legend_html(lang: str) -> str:
 # ------------------------------------------------------------------------------ red-line edits
 
 
-def read_upload(upload, coord_system: str, *, existing_ids: list[str]) -> gpd.GeoDataFrame:
+def read_upload(upload, coord_system: str, *, existing_ids: list[str], spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
     """An uploaded red-line file (GeoPackage, GeoJSON, zipped shapefile; read from memory) as a
     draft with new ids. The CRS check (none, projected numbers labelled lon/lat) and the GCJ-02 /
     BD-09 conversion happen here, so the draft on the map is where the lines really are."""
@@ -280,9 +299,9 @@ def read_upload(upload, coord_system: str, *, existing_ids: list[str]) -> gpd.Ge
     kinds = set(gdf.geom_type.dropna())
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise DataError(name, f"red lines must be polygons; the layer has {', '.join(sorted(kinds))}", "upload the polygon layer")
-    ids = rl.next_ids(existing_ids, len(gdf))
+    ids = rl.next_ids(existing_ids, len(gdf), spec.prefix)
     names = {c: gdf[c].fillna("").astype(str) if c in gdf else pd.Series([""] * len(gdf)) for c in ("name_zh", "name_en")}
-    out = gpd.GeoDataFrame({rl.ID_FIELD: ids, "name_zh": names["name_zh"].to_numpy(), "name_en": names["name_en"].to_numpy(),
+    out = gpd.GeoDataFrame({spec.id_field: ids, "name_zh": names["name_zh"].to_numpy(), "name_en": names["name_en"].to_numpy(),
                             "note": [f"上传自 / uploaded from {name}" + (f" ({system.value} → WGS84)" if system is not CoordSystem.WGS84 else "")] * len(gdf)},
                            geometry=gdf.geometry.values, crs=rl.DRAWN_CRS)
     return out
@@ -307,104 +326,124 @@ def total_area_ha(gdf: gpd.GeoDataFrame) -> float:
     return float(shapely.area(shapely.union_all(gdf.to_crs(ANALYSIS_CRS).geometry.values)) / 1e4)
 
 
-def ids_ever(ws: Workspace) -> list[str]:
-    """Every red-line id any version ever held: new ids never reuse a removed one, so an id
+def ids_ever(ws: Workspace, spec: rl.EditLayer = REDLINES) -> list[str]:
+    """Every id any version of the layer ever held: new ids never reuse a removed one, so an id
     means one outline across the whole history."""
-    hist = history(ws)
+    hist = history(ws, spec)
     if not hist:
         return []
-    return list(_ids_ever(str(ws.path), hist[-1].version, hist[-1].sha256))
+    return list(_ids_ever(str(ws.path), spec.layer, spec.id_field, hist[-1].version, hist[-1].sha256))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _ids_ever(path: str, latest: int, sha: str) -> tuple[str, ...]:
+def _ids_ever(path: str, layer: str, id_field: str, latest: int, sha: str) -> tuple[str, ...]:
     ws = Workspace(path)
     seen: dict[str, None] = {}
     for v in range(1, latest + 1):
-        for i in ws.load(rl.LAYER, v, verify=False)[ID_FIELD].astype(str):
+        for i in ws.load(layer, v, verify=False)[id_field].astype(str):
             seen.setdefault(i, None)
     return tuple(seen)
 
 
-def apply_names(draft: gpd.GeoDataFrame, names: dict[str, dict[str, str]]) -> gpd.GeoDataFrame:
-    """Names and notes typed earlier (kept by id across reruns) put back onto the draft."""
-    if draft.empty or not names:
-        return draft
-    out = draft.copy()
-    for col in ("name_zh", "name_en", "note"):
-        out[col] = [names.get(i, {}).get(col) or v for i, v in zip(out[ID_FIELD], out[col])]
+NAME_COLUMNS = ("name_zh", "name_en", "note")
+
+
+def apply_names(gdf: gpd.GeoDataFrame, names: dict[str, dict[str, str]], spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
+    """Names and notes typed into the table (kept by id across reruns) put onto ``gdf``; a name
+    typed empty stays empty."""
+    if gdf.empty or not names:
+        return gdf
+    out = gdf.copy()
+    for col in NAME_COLUMNS:
+        old = out[col] if col in out else pd.Series([""] * len(out), index=out.index)
+        out[col] = [names[i][col] if i in names and col in names[i] else v for i, v in zip(out[spec.id_field].astype(str), old)]
     return out
 
 
-def names_from_editor(edited: pd.DataFrame) -> dict[str, dict[str, str]]:
-    return {str(r[ID_FIELD]): {c: ("" if pd.isna(r[c]) else str(r[c])) for c in ("name_zh", "name_en", "note")}
-            for _, r in edited.iterrows()}
+def names_from_editor(edited: pd.DataFrame, spec: rl.EditLayer = REDLINES) -> dict[str, dict[str, str]]:
+    return {str(r[spec.id_field]): {c: ("" if pd.isna(r[c]) else str(r[c])) for c in NAME_COLUMNS} for _, r in edited.iterrows()}
+
+
+def renamed_ids(current: gpd.GeoDataFrame, names: dict[str, dict[str, str]], spec: rl.EditLayer = REDLINES) -> list[str]:
+    """Ids of saved features whose name or note was changed in the table."""
+    out = []
+    for _, r in current.iterrows():
+        typed = names.get(str(r[spec.id_field]))
+        if typed and any(typed.get(c, "") != ("" if pd.isna(r.get(c)) else str(r.get(c, ""))) for c in NAME_COLUMNS):
+            out.append(str(r[spec.id_field]))
+    return out
+
+
+def feature_ids(gdf: gpd.GeoDataFrame, spec: rl.EditLayer = REDLINES) -> list[str]:
+    return [str(v) for v in gdf[spec.id_field]] if len(gdf) else []
 
 
 def redline_ids(redlines: gpd.GeoDataFrame) -> list[str]:
-    return [str(v) for v in redlines[ID_FIELD]] if len(redlines) else []
+    return feature_ids(redlines, REDLINES)
 
 
-def _taken(known: list[str], draft: gpd.GeoDataFrame) -> list[str]:
-    return list(known) + [str(v) for v in draft[ID_FIELD]]
+def _taken(known: list[str], draft: gpd.GeoDataFrame, spec: rl.EditLayer) -> list[str]:
+    return list(known) + feature_ids(draft, spec)
 
 
-def suggestions(p: gpd.GeoDataFrame, redlines: gpd.GeoDataFrame, min_ha: float) -> gpd.GeoDataFrame:
-    return rl.suggest_from_patches(p, redlines, min_area_ha=min_ha)
+def suggestions(p: gpd.GeoDataFrame, covered_by: gpd.GeoDataFrame, min_ha: float) -> gpd.GeoDataFrame:
+    return rl.suggest_from_patches(p, covered_by, min_area_ha=min_ha)
 
 
 def suggestion_labels(suggest: gpd.GeoDataFrame, lang: str) -> dict[int, str]:
     return {int(r.patch_id): f"#{r.patch_id} · {type_name(r.type, lang)} · {fmt.hectares(r.area_ha, lang)}" for r in suggest.itertuples()}
 
 
-def draft_from_drawings(drawings, known: list[str]) -> gpd.GeoDataFrame:
-    return rl.drawings_to_frame(drawings, existing_ids=known)
+def draft_from_drawings(drawings, known: list[str], spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
+    return rl.drawings_to_frame(drawings, existing_ids=known, spec=spec)
 
 
 def _append(draft: gpd.GeoDataFrame, add: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat([draft, add.to_crs(draft.crs)], ignore_index=True), geometry="geometry", crs=draft.crs)
 
 
-def add_patches_to_draft(draft: gpd.GeoDataFrame, known: list[str], suggest: gpd.GeoDataFrame, patch_ids) -> gpd.GeoDataFrame:
-    """The chosen patches' outlines as new red lines in the draft (note: which patch)."""
+def add_patches_to_draft(draft: gpd.GeoDataFrame, known: list[str], suggest: gpd.GeoDataFrame, patch_ids,
+                         spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
+    """The chosen patches' outlines as new features in the draft (note: which patch)."""
     chosen = suggest[suggest["patch_id"].isin(list(patch_ids))]
-    ids = rl.next_ids(_taken(known, draft), len(chosen))
-    add = gpd.GeoDataFrame({ID_FIELD: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids),
+    ids = rl.next_ids(_taken(known, draft, spec), len(chosen), spec.prefix)
+    add = gpd.GeoDataFrame({spec.id_field: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids),
                             "note": [f"湿地斑块 #{i} 的轮廓 / outline of wetland patch #{i}" for i in chosen["patch_id"]]},
                            geometry=chosen.geometry.values, crs=chosen.crs)
     return _append(draft, add)
 
 
-def add_upload_to_draft(draft: gpd.GeoDataFrame, known: list[str], upload, coord_system: str) -> gpd.GeoDataFrame:
-    return _append(draft, read_upload(upload, coord_system, existing_ids=_taken(known, draft)))
+def add_upload_to_draft(draft: gpd.GeoDataFrame, known: list[str], upload, coord_system: str,
+                        spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
+    return _append(draft, read_upload(upload, coord_system, existing_ids=_taken(known, draft, spec), spec=spec))
 
 
-def apply_draft_edits(draft: gpd.GeoDataFrame, edited: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Names and notes typed into the draft table, back onto the draft."""
-    out = draft.copy()
-    for col in ("name_zh", "name_en", "note"):
-        out[col] = edited[col].fillna("").astype(str).to_numpy()
-    return out
+def history(ws: Workspace, spec: rl.EditLayer = REDLINES):
+    return ws.history(spec.layer) if spec.layer in _layers(ws) else ()
 
 
-def history(ws: Workspace):
-    return ws.history(rl.LAYER) if rl.LAYER in _layers(ws) else ()
+def restore(ws: Workspace, version: int, *, author: str, reason: str, expected_parent: int, spec: rl.EditLayer = REDLINES):
+    return ws.restore(spec.layer, version, author=author, reason=reason, expected_parent=expected_parent)
 
 
-def restore(ws: Workspace, version: int, *, author: str, reason: str, expected_parent: int):
-    return ws.restore(rl.LAYER, version, author=author, reason=reason, expected_parent=expected_parent)
+def edit_table(current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, spec: rl.EditLayer = REDLINES) -> pd.DataFrame:
+    """The rows an officer names: the layer's features, then the new ones (``new`` ticked)."""
+    rows = []
+    for gdf, new in ((current, False), (draft, True)):
+        if len(gdf):
+            rows.append(pd.DataFrame({spec.id_field: gdf[spec.id_field].astype(str).to_numpy(),
+                                      **{c: (gdf[c] if c in gdf else pd.Series([""] * len(gdf))).fillna("").astype(str).to_numpy()
+                                         for c in NAME_COLUMNS},
+                                      "area_ha": _area_ha(gdf).round(2), "new": new}))
+    cols = [spec.id_field, *NAME_COLUMNS, "area_ha", "new"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
-def draft_table(draft: gpd.GeoDataFrame) -> pd.DataFrame:
-    return pd.DataFrame({rl.ID_FIELD: draft[rl.ID_FIELD].to_numpy(), "name_zh": draft["name_zh"].to_numpy(),
-                         "name_en": draft["name_en"].to_numpy(), "note": draft["note"].to_numpy(), "area_ha": _area_ha(draft)})
-
-
-def redline_table(redlines: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
-    """The current red lines (no outline) with their area, headers in the reader's language."""
-    heads = {ID_FIELD: "wet.col.redline", "name_zh": "wet.col.name_zh", "name_en": "wet.col.name_en", "note": "wet.col.note"}
-    out = pd.DataFrame({t(heads[c], lang): redlines[c].to_numpy() for c in rl.COLUMNS if c in redlines})
-    out[t("wet.col.area", lang)] = _area_ha(redlines).round(2)
+def layer_table(gdf: gpd.GeoDataFrame, lang: str, spec: rl.EditLayer = REDLINES) -> pd.DataFrame:
+    """The layer's features (no outline) with their area, headers in the reader's language."""
+    heads = {spec.id_field: "wet.col.id", "name_zh": "wet.col.name_zh", "name_en": "wet.col.name_en", "note": "wet.col.note"}
+    out = pd.DataFrame({t(heads[c], lang): gdf[c].to_numpy() for c in spec.columns if c in gdf})
+    out[t("wet.col.area", lang)] = _area_ha(gdf).round(2)
     return out
 
 
@@ -425,24 +464,32 @@ def clip_to_study_area(gdf: gpd.GeoDataFrame, study_area: gpd.GeoDataFrame) -> t
     return out.to_crs(gdf.crs), [str(i) for i in ids[changed]]
 
 
-def save_redlines(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, *, remove: list[str], author: str, reason: str,
-                  expected_parent: int, study_area: gpd.GeoDataFrame, clip: bool = False):
-    """Save ``current`` minus ``remove`` plus ``draft`` as the next version (refused when another
-    officer saved since ``expected_parent``). With ``clip`` the new outlines are first cut to the
-    study area (and ``clipped`` lists them); without, outlines reaching outside are refused.
+def save_edits(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, *, remove: list[str], author: str, reason: str,
+               expected_parent: int, study_area: gpd.GeoDataFrame, clip: bool = False, names: dict | None = None,
+               spec: rl.EditLayer = REDLINES):
+    """Save ``current`` (renamed by ``names``) minus ``remove`` plus ``draft`` as the next version
+    of ``spec``'s layer (refused when another officer saved since ``expected_parent``). With
+    ``clip`` the new outlines are first cut to the study area (``clipped`` lists them); without,
+    outlines reaching outside are refused.
 
     Returns ``(SaveResult, clipped ids)``."""
     clipped: list[str] = []
     if clip and len(draft):
         cut, clipped = clip_to_study_area(draft, study_area)
-        gone = sorted(set(draft[ID_FIELD].astype(str)) - set(cut[ID_FIELD].astype(str)))
+        gone = sorted(set(feature_ids(draft, spec)) - set(feature_ids(cut, spec)))
         if gone:
-            raise DataError("red-line editor", f"red lines {gone} lie wholly outside the study area", "draw them inside the districts of this assessment")
+            raise DataError(f"{spec.layer} editor", f"{gone} lie wholly outside the study area", "draw them inside the districts of this assessment")
         draft = cut
-    layer = rl.merge_draft(current, draft, remove_ids=remove)
-    res = ws.save(rl.LAYER, layer, author=author, reason=reason, id_field=rl.ID_FIELD, expected_parent=expected_parent,
-                  within=study_area, source="red-line editor")
+    if names:
+        current, draft = apply_names(current, names, spec), apply_names(draft, names, spec)
+    layer = rl.merge_draft(current, draft, remove_ids=remove, spec=spec)
+    res = ws.save(spec.layer, layer, author=author, reason=reason, id_field=spec.id_field, expected_parent=expected_parent,
+                  within=study_area, source=f"{spec.layer} editor")
     return res, clipped
+
+
+def save_redlines(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, **kwargs):
+    return save_edits(ws, current, draft, spec=REDLINES, **kwargs)
 
 
 def saved_message(res, lang: str, clipped: list[str] | None = None) -> str:
@@ -474,10 +521,10 @@ def _export(ws_path: str, layer: str, version: int, fmt_: str, crs: int) -> tupl
     return res.path.read_bytes(), name
 
 
-def export_bytes(ws: Workspace, fmt_: str, crs: int, version: int) -> tuple[bytes, str]:
-    """The red lines of ``version`` as a file to download (written once per version, format and
-    CRS into ``<workspace>/exports``, and recorded in the workspace's export log)."""
-    return _export(str(ws.path), rl.LAYER, int(version), fmt_, int(crs))
+def export_bytes(ws: Workspace, fmt_: str, crs: int, version: int, spec: rl.EditLayer = REDLINES) -> tuple[bytes, str]:
+    """A version of the layer as a file to download (written once per version, format and CRS
+    into ``<workspace>/exports``, and recorded in the workspace's export log)."""
+    return _export(str(ws.path), spec.layer, int(version), fmt_, int(crs))
 
 
 # ------------------------------------------------------------------------------ inventory
@@ -509,33 +556,36 @@ def patch_csv(p: gpd.GeoDataFrame) -> bytes:
 # ------------------------------------------------------------------------------ sites, change, alerts
 
 
-def seed_demo_redlines(ws: Workspace, config_path: str) -> bool:
-    """For an illustrative configuration only: when no red line was ever saved, store its
-    wetland sites as version 1 (author ``demo``), so the public demo has red lines to show.
-    Real areas start empty. Returns whether it seeded."""
+def seed_demo_layers(ws: Workspace, config_path: str) -> list[str]:
+    """For an illustrative configuration only: a layer never saved yet starts as its wetland
+    sites (version 1, author ``demo``): the named sites, and the same outlines as red lines, so
+    the public demo has something to show. Real areas start empty. Returns the seeded layers."""
     cfg = load_config(config_path)
-    if not cfg.illustrative or rl.LAYER in ws.layers():
-        return False
+    todo = [spec for spec in (SITES, REDLINES) if spec.layer not in _layers(ws)]
+    if not cfg.illustrative or not todo:
+        return []
     from sinks.pipeline import config_zones
     from sinks.wetland_inventory import config_sites
 
     sites = config_sites(cfg)
     if sites is None or sites.gdf.empty:
-        return False
-    # clipped to the study area (the districts), where every later save is checked to lie
+        return []
     g, _ = clip_to_study_area(sites.gdf, config_zones(cfg).gdf)
     g = g.to_crs(rl.DRAWN_CRS)
-    seed = gpd.GeoDataFrame({ID_FIELD: g[sites.id_field].astype(str).to_numpy(),
-                             "name_zh": g["name_zh"].to_numpy() if "name_zh" in g else "",
-                             "name_en": g["name_en"].to_numpy() if "name_en" in g else "",
-                             "note": "illustrative: the demo's wetland site outline clipped to the districts, not an official red line"},
-                            geometry=g.geometry.values, crs=rl.DRAWN_CRS)
-    try:
-        ws.save(rl.LAYER, seed, author="demo", reason="illustrative red lines seeded from the demo's wetland sites (not official)",
-                id_field=ID_FIELD, expected_parent=0, source=str(config_path))
-    except ConflictError:
-        return False  # another session seeded it first
-    return True
+    done = []
+    for spec in todo:
+        seed = gpd.GeoDataFrame({spec.id_field: g[sites.id_field].astype(str).to_numpy(),
+                                 "name_zh": g["name_zh"].to_numpy() if "name_zh" in g else "",
+                                 "name_en": g["name_en"].to_numpy() if "name_en" in g else "",
+                                 "note": "illustrative: the demo's wetland site outline clipped to the districts, not official"},
+                                geometry=g.geometry.values, crs=rl.DRAWN_CRS)
+        try:
+            ws.save(spec.layer, seed, author="demo", reason="illustrative, seeded from the demo's wetland sites (not official)",
+                    id_field=spec.id_field, expected_parent=0, source=str(config_path))
+            done.append(spec.layer)
+        except ConflictError:
+            pass  # another session seeded it first
+    return done
 
 
 def period_for(inv: WetlandInventory, year: int) -> str | None:

@@ -1,8 +1,10 @@
-"""Wetland red lines as edited by ecology officers: drafts from drawings, suggestions from patches.
+"""Layers ecology officers edit: wetland red lines and named wetland sites. Drafts from
+drawings, suggestions from patches.
 
-The red lines themselves live in the versioned workspace (:class:`geodata.store.Workspace`, layer
-:data:`LAYER`): every save is a new version with author and reason, any version can be restored.
-This module only turns what an officer does into a layer to save:
+Both live in the versioned workspace (:class:`geodata.store.Workspace`; layers
+:data:`REDLINES` and :data:`SITES`, described by an :class:`EditLayer`): every save is a new
+version with author and reason, any version can be restored. This module only turns what an
+officer does into a layer to save:
 
 * :func:`drawings_to_frame`: the GeoJSON features Leaflet.draw returns (lon/lat) -> polygons with
   new ids;
@@ -13,6 +15,7 @@ This module only turns what an officer does into a layer to save:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import geopandas as gpd
@@ -22,24 +25,41 @@ import shapely
 
 from geodata.errors import DataError
 
-LAYER = "wetland_redlines"
-ID_FIELD = "redline_id"
-COLUMNS = (ID_FIELD, "name_zh", "name_en", "note")
-_ID = re.compile(r"^RL-(\d+)$")
 DRAWN_CRS = "EPSG:4326"  # Leaflet returns lon/lat on the map's datum (WGS84 = CGCS2000 here)
 
 
-def empty_layer(crs: Any = DRAWN_CRS) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in COLUMNS}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+@dataclass(frozen=True)
+class EditLayer:
+    """A workspace layer officers edit: its name, id column and the prefix of new ids."""
+
+    layer: str
+    id_field: str
+    prefix: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.id_field, "name_zh", "name_en", "note")
 
 
-def next_ids(existing: Iterable[str], n: int) -> list[str]:
-    """``n`` new ids ``RL-001``... after the highest existing ``RL-<number>`` (others ignored)."""
-    top = max((int(m.group(1)) for s in existing if (m := _ID.match(str(s)))), default=0)
-    return [f"RL-{top + i:03d}" for i in range(1, n + 1)]
+REDLINES = EditLayer("wetland_redlines", "redline_id", "RL")
+SITES = EditLayer("wetland_sites", "site_id", "WS")
+LAYER, ID_FIELD, COLUMNS = REDLINES.layer, REDLINES.id_field, REDLINES.columns  # the red lines, most used
 
 
-def drawings_to_frame(features: Sequence[dict] | None, *, existing_ids: Iterable[str] = (), source: str = "map drawing") -> gpd.GeoDataFrame:
+def empty_layer(crs: Any = DRAWN_CRS, spec: EditLayer = REDLINES) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in spec.columns}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def next_ids(existing: Iterable[str], n: int, prefix: str = REDLINES.prefix) -> list[str]:
+    """``n`` new ids ``<prefix>-001``... after the highest existing ``<prefix>-<number>`` (others
+    ignored)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
+    top = max((int(m.group(1)) for s in existing if (m := pattern.match(str(s)))), default=0)
+    return [f"{prefix}-{top + i:03d}" for i in range(1, n + 1)]
+
+
+def drawings_to_frame(features: Sequence[dict] | None, *, existing_ids: Iterable[str] = (), source: str = "map drawing",
+                      spec: EditLayer = REDLINES) -> gpd.GeoDataFrame:
     """Leaflet.draw features (GeoJSON dicts in lon/lat) -> a red-line draft with new ids.
 
     Only polygons are kept (the toolbar offers polygon and rectangle); a drawing that is not a
@@ -54,24 +74,24 @@ def drawings_to_frame(features: Sequence[dict] | None, *, existing_ids: Iterable
             kind = geom.get("type") if isinstance(geom, dict) else "nothing"
             raise DataError(source, f"drawing {i} is a {kind}, not a polygon", "draw red lines with the polygon or rectangle tool")
         geoms.append(shapely.geometry.shape(geom))
-    ids = next_ids(existing_ids, len(geoms))
-    gdf = gpd.GeoDataFrame({ID_FIELD: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids), "note": [""] * len(ids)},
-                           geometry=gpd.GeoSeries(geoms, crs=DRAWN_CRS), crs=DRAWN_CRS)
-    return gdf
+    ids = next_ids(existing_ids, len(geoms), spec.prefix)
+    return gpd.GeoDataFrame({spec.id_field: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids), "note": [""] * len(ids)},
+                            geometry=gpd.GeoSeries(geoms, crs=DRAWN_CRS), crs=DRAWN_CRS)
 
 
-def merge_draft(current: gpd.GeoDataFrame | None, draft: gpd.GeoDataFrame, *, remove_ids: Iterable[str] = ()) -> gpd.GeoDataFrame:
+def merge_draft(current: gpd.GeoDataFrame | None, draft: gpd.GeoDataFrame, *, remove_ids: Iterable[str] = (),
+                spec: EditLayer = REDLINES) -> gpd.GeoDataFrame:
     """The layer to save: ``current`` without ``remove_ids``, plus ``draft`` (reprojected to the
-    current layer's CRS). Columns outside :data:`COLUMNS` of the current layer are kept."""
+    current layer's CRS). Columns outside the spec's columns of the current layer are kept."""
     drop = set(map(str, remove_ids))
     if current is None or current.empty:
-        base = empty_layer(draft.crs if draft.crs is not None else DRAWN_CRS)
+        base = empty_layer(draft.crs if draft.crs is not None else DRAWN_CRS, spec)
     else:
-        base = current[~current[ID_FIELD].astype(str).isin(drop)]
+        base = current[~current[spec.id_field].astype(str).isin(drop)]
     add = draft.to_crs(base.crs) if len(draft) and draft.crs != base.crs else draft
-    clash = set(base[ID_FIELD].astype(str)) & set(add[ID_FIELD].astype(str))
+    clash = set(base[spec.id_field].astype(str)) & set(add[spec.id_field].astype(str))
     if clash:
-        raise DataError(LAYER, f"ids {sorted(clash)} are both in the layer and in the draft", "give the new red lines new ids (next_ids)")
+        raise DataError(spec.layer, f"ids {sorted(clash)} are both in the layer and in the draft", "give the new features new ids (next_ids)")
     out = pd.concat([base, add], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=base.crs)
 
