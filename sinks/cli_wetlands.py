@@ -14,7 +14,11 @@ written, so an error leaves nothing half-written and an earlier inventory intact
   ``wetland_change_summary.csv``;
 * ``alerts.csv`` and ``alerts.gpkg`` (layer ``alert_losses``: the lost pixels as polygons;
   layer ``redlines``: the red lines as analysed, when given);
-* ``wetland_inventory.json``: provenance (inputs, thresholds, definitions) and the totals.
+* ``wetland_inventory.json``: provenance (inputs, thresholds, definitions, the water index) and
+  the totals (per year also ``index_added_ha``).
+
+``--water-index mndwi|ndwi|none`` overrides the configuration's ``[wetlands.water_index]``
+(``none``: no index). The index refines the patches only, not change, sites or alerts.
 """
 from __future__ import annotations
 
@@ -107,10 +111,13 @@ def _write(inv, out: Path) -> list[Path]:
         ap.to_file(tmp / "alerts.gpkg", layer="alert_losses", driver="GPKG", engine="pyogrio", geometry_type="Polygon")
         if inv.redlines is not None:
             inv.redlines.to_file(tmp / "alerts.gpkg", layer="redlines", driver="GPKG", engine="pyogrio", geometry_type="Unknown")
+        added = inv.index_added_ha()
         doc = {
             "alert_min_loss_ha": inv.alert_min_loss_ha,
             "patches": {str(y): {"n_patches": len(p.patches), "area_ha": p.total_ha, "dropped_n": p.dropped_n,
-                                 "dropped_ha": p.dropped_ha, "area_by_type_ha": p.area_by_type()} for y, p in inv.patches.items()},
+                                 "dropped_ha": p.dropped_ha, "area_by_type_ha": p.area_by_type(),
+                                 "index": p.index, "n_dates": p.n_dates, "index_added_ha": added[y]}
+                        for y, p in inv.patches.items()},
             "n_alerts": len(inv.alerts),
             "provenance": inv.provenance,
         }
@@ -127,12 +134,24 @@ def _cmd_wetlands(args) -> int:
     if redlines is not None:
         redlines.attrs["source"] = src
     inv = wetland_inventory(args.config, redlines=redlines, redlines_id_field=id_field, coord_system=args.redlines_coord_system,
-                            alert_min_loss_ha=args.alert_ha, min_patch_ha=args.min_patch_ha, progress=_Progress())
+                            alert_min_loss_ha=args.alert_ha, min_patch_ha=args.min_patch_ha, water_index=args.water_index,
+                            progress=_Progress())
     files = _write(inv, args.out)
-    print("wetland patches (water, vegetated wetland; connectivity 8):")
+    wi = inv.provenance.get("water_index")
+    if wi:
+        paddy = "index-wet cropland counted as paddy" if wi["paddy_as_wetland"] else "index-wet cropland not counted"
+        print(f"wetland patches (water, vegetated wetland; connectivity 8), refined with {wi['index'].upper()} > "
+              f"{wi['threshold']['value']:g} on >= {wi['min_water_frequency']['value']:g} of the dates (unverified defaults; "
+              f"{paddy}; patches only, not the change tables):")
+    else:
+        print("wetland patches (water, vegetated wetland; connectivity 8; no water index):")
+    added = inv.index_added_ha()
     for y, p in inv.patches.items():
         by_type = ", ".join(f"{t} {a:,.1f}" for t, a in p.area_by_type().items() if a > 0)
-        print(f"  {y}: {len(p.patches):,} patches, {p.total_ha:,.1f} ha ({by_type})")
+        idx = ""
+        if wi:
+            idx = f"; index_added_ha {added[y]:,.2f} ({p.n_dates} date(s))" if p.n_dates else "; no band files for the index"
+        print(f"  {y}: {len(p.patches):,} patches, {p.total_ha:,.1f} ha ({by_type}){idx}")
     if len(inv.sites):
         last = inv.sites[inv.sites["year"] == inv.years[-1]]
         for _, r in last.iterrows():
@@ -166,4 +185,7 @@ def add_parsers(sub) -> None:
     w.add_argument("--redlines-store-layer", default="wetland_redlines", help="layer of --workspace holding the red lines (default wetland_redlines)")
     w.add_argument("--alert-ha", type=float, help="least wetland loss (ha) per red line and period that raises an alert; a policy choice (default: the configuration's, else 1.0)")
     w.add_argument("--min-patch-ha", type=float, help="drop wetland patches smaller than this (ha; default: the configuration's, else 0)")
+    w.add_argument("--water-index", choices=["mndwi", "ndwi", "none"],
+                   help="refine the patches with this water index on the band files of [wetlands.water_index], or none "
+                        "(default: as the configuration says)")
     w.set_defaults(func=_cmd_wetlands)

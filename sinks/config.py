@@ -6,12 +6,35 @@ structural problem it cannot get past.
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geodata.crs import CoordSystem
 from geodata.errors import DataError, SchemaError
+
+
+WATER_INDICES: tuple[str, ...] = ("mndwi", "ndwi")
+
+
+@dataclass(frozen=True)
+class WaterIndexConfig:
+    """The optional ``[wetlands.water_index]`` table: refine the wetland *patches* with a water index.
+
+    ``bands`` maps a land-cover year to its band files (one file = one date, opened with
+    :func:`geodata.bands.open_bands`, on the land-cover grid); with several files the water
+    *frequency* over the dates is used. ``threshold`` None and ``min_water_frequency`` 0.5 are
+    the defaults of :mod:`wetlands.patches` (both **unverified**, see its ``THRESHOLDS``).
+    ``paddy_as_wetland`` False keeps index-wet cropland out of the figures (rules with
+    ``index_paddy_codes=()``): only shrub, grass and bare can become water.
+    """
+
+    bands: dict[int, tuple[Path, ...]]
+    index: str = "mndwi"
+    threshold: float | None = None
+    min_water_frequency: float = 0.5
+    paddy_as_wetland: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,13 +57,68 @@ class WetlandsConfig:
     river_layer: str | None = None
     alert_min_loss_ha: float = 1.0
     min_patch_ha: float = 0.0
+    water_index: WaterIndexConfig | None = None  # the optional [wetlands.water_index] table
 
 
 _WETLAND_KEYS = {"sites_path", "sites_layer", "sites_id_field", "sites_kind_field", "sites_kinds", "sites_coord_system",
-                 "river_path", "river_layer", "alert_min_loss_ha", "min_patch_ha"}
+                 "river_path", "river_layer", "alert_min_loss_ha", "min_patch_ha", "water_index"}
+_WATER_INDEX_KEYS = {"index", "threshold", "min_water_frequency", "paddy_as_wetland", "bands"}
+_WI = "[wetlands.water_index]"
 
 
-def _wetlands_section(path: Path, base: Path, doc: dict) -> WetlandsConfig | None:
+def _water_index_section(path: Path, base: Path, wi: object, years: list[int]) -> WaterIndexConfig:
+    """Parse ``[wetlands.water_index]``; raises ``SchemaError`` naming the key and the fix.
+
+    Checks the values and that each ``bands`` year is a land-cover year; whether the files exist
+    and sit on the land-cover grid is checked when they are opened (:func:`validate_config`,
+    :func:`sinks.wetland_inventory.wetland_inventory`).
+    """
+    example = '[wetlands.water_index]\nindex = "mndwi"\n[wetlands.water_index.bands]\n2025 = ["bands_2025.tif"]'
+    if not isinstance(wi, dict):
+        raise SchemaError(path, f"{_WI} must be a table, got {wi!r}", f"write it as a table: {example}")
+    unknown = sorted(set(wi) - _WATER_INDEX_KEYS)
+    if unknown:
+        raise SchemaError(path, f"{_WI} has unknown keys {unknown}", f"use only {sorted(_WATER_INDEX_KEYS)}")
+    index = wi.get("index", "mndwi")
+    if not isinstance(index, str) or index.lower() not in WATER_INDICES:
+        raise SchemaError(path, f"{_WI} index must be one of {list(WATER_INDICES)}, got {index!r}",
+                          'write index = "mndwi" (green, SWIR1) or index = "ndwi" (green, NIR)')
+    thr = wi.get("threshold")
+    if thr is not None and (isinstance(thr, bool) or not isinstance(thr, (int, float)) or not -1 <= thr <= 1):
+        raise SchemaError(path, f"{_WI} threshold must be a number within [-1, 1] (a normalized difference), got {thr!r}",
+                          "write e.g. threshold = 0.0, or leave it out for the default of wetlands.patches")
+    freq = wi.get("min_water_frequency", 0.5)
+    if isinstance(freq, bool) or not isinstance(freq, (int, float)) or not (math.isfinite(freq) and 0 < freq <= 1):
+        raise SchemaError(path, f"{_WI} min_water_frequency must lie in (0, 1] (a fraction of the dates), got {freq!r}",
+                          "write e.g. min_water_frequency = 0.5 (water on at least half of the clear dates)")
+    paddy = wi.get("paddy_as_wetland", False)
+    if not isinstance(paddy, bool):
+        raise SchemaError(path, f"{_WI} paddy_as_wetland must be true or false, got {paddy!r}", "write paddy_as_wetland = false")
+    table = wi.get("bands")
+    if not isinstance(table, dict) or not table:
+        raise SchemaError(path, f"{_WI} names no band files (a [wetlands.water_index.bands] table year = [files])",
+                          f"add e.g. {example}, or remove {_WI}")
+    bands: dict[int, tuple[Path, ...]] = {}
+    for key, files in table.items():
+        try:
+            year = int(key)
+        except ValueError:
+            raise SchemaError(path, f"{_WI} bands key {key!r} is not a year", 'write e.g. 2025 = ["bands_2025.tif"]') from None
+        if year not in years:
+            raise SchemaError(path, f"{_WI} bands year {year} has no land-cover map (land-cover years: {years})",
+                              f"use one of {years}: the bands refine the land cover of the same year")
+        if isinstance(files, str):
+            files = [files]
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
+            raise SchemaError(path, f"{_WI} bands {year} must be a non-empty list of file paths, got {files!r}",
+                              f'write e.g. {year} = ["bands_{year}.tif"] (one file per date)')
+        bands[year] = tuple(_resolve(base, f) for f in files)
+    return WaterIndexConfig(bands=dict(sorted(bands.items())), index=index.lower(),
+                            threshold=None if thr is None else float(thr), min_water_frequency=float(freq),
+                            paddy_as_wetland=paddy)
+
+
+def _wetlands_section(path: Path, base: Path, doc: dict, years: list[int] | None = None) -> WetlandsConfig | None:
     """Parse ``[wetlands]``; raises ``SchemaError`` on unknown keys or values of the wrong kind."""
     w = doc.get("wetlands")
     if w is None:
@@ -81,6 +159,8 @@ def _wetlands_section(path: Path, base: Path, doc: dict) -> WetlandsConfig | Non
         river_layer=text("river_layer", None),
         alert_min_loss_ha=number("alert_min_loss_ha", 1.0),
         min_patch_ha=number("min_patch_ha", 0.0),
+        water_index=(_water_index_section(path, base, w["water_index"], sorted(years or []))
+                     if "water_index" in w else None),
     )
 
 
@@ -167,7 +247,7 @@ def load_config(path: str | Path) -> Config:
         scheduler=engine.get("scheduler", "blockwise"),
         threads=int(engine.get("threads", 0)),
         dask_address=engine.get("dask_address") or None,
-        wetlands=_wetlands_section(path, base, doc),
+        wetlands=_wetlands_section(path, base, doc, sorted(years)),
         source=path.resolve(),
     )
 
@@ -263,4 +343,45 @@ def _validate_wetlands(cfg: Config) -> list[str]:
             require_crs(river.crs, f"{w.river}" + (f" layer {w.river_layer}" if w.river_layer else ""))
         except (DataError, ValueError) as exc:
             problems.append(str(exc))
+    if w.water_index is not None:
+        for year in w.water_index.bands:
+            try:
+                open_water_index_bands(cfg, year)
+            except DataError as exc:
+                problems.append(str(exc))
     return problems
+
+
+def open_water_index_bands(cfg: Config, year: int, index: str | None = None) -> list:
+    """The band sets (one per file = date) of ``[wetlands.water_index]`` for one land-cover year,
+    opened and checked: on that year's land-cover grid, with the bands ``index`` needs.
+
+    Raises the ``DataError`` of :func:`geodata.bands.open_bands` / the grid check (same class,
+    ``GridError``, ``CRSMismatchError`` ...), its message naming the configuration and the year.
+    """
+    from geodata.bands import open_bands
+    from geodata.rasters import check_categorical, check_same_grid, read_info
+
+    wi = cfg.wetlands.water_index if cfg.wetlands is not None else None
+    if wi is None or year not in wi.bands:
+        return []
+    index = (index or wi.index).lower()
+    need = {"mndwi": ["green", "swir1"], "ndwi": ["green", "nir"]}[index]
+    lc = check_categorical(read_info(cfg.landcover[year]))
+    out = []
+    for f in wi.bands[year]:
+        try:
+            if not f.exists():
+                raise DataError(f, "the band file does not exist", "check the path (relative to the configuration file), or run `make demo` for the demo bands")
+            bs = open_bands(f)
+            check_same_grid(bs.grid, lc)
+            bs.require(need, purpose=f"the {index.upper()} water refinement")
+        except DataError as exc:
+            where = f"band file for {year} in {_WI} of {cfg.source or 'the configuration'}"
+            try:  # keep the class (GridError, CRSMismatchError ...) for callers that tell them apart
+                named = type(exc)(exc.source, f"{exc.problem} ({where})", exc.fix)
+            except TypeError:  # pragma: no cover - a subclass with another signature
+                named = DataError(exc.source, f"{exc.problem} ({where})", exc.fix)
+            raise named from exc
+        out.append(bs)
+    return out

@@ -25,6 +25,18 @@ its centre, the rule of the zonal engine)
   ``alert_min_loss_ha``. The threshold is a **policy choice, not science** (the default 1.0 ha
   is about 11 pixels of 30 m); set it to what the supervising office acts on.
 
+Water index (optional, ``[wetlands.water_index]`` of the configuration)
+------------------------------------------------------------------------
+The **patch layer** (``patches``, ``patch_summary``) can be refined with MNDWI or NDWI over one
+or more band files per land-cover year (:func:`wetlands.patches.wetland_patches`): pixels wet on
+at least ``min_water_frequency`` of the dates are *added* as water on shrub, grass and bare land
+(and as paddy on cropland only with ``paddy_as_wetland = true``). The index threshold and the
+frequency are **unverified** defaults (see :data:`wetlands.patches.THRESHOLDS`). The index
+refines the patch extent and types **only**: change, sites and alerts are counted on the
+land-cover classes by the zonal engine, so with an index the patch total of a year can exceed
+the study area's wetland in the change tables by ``index_added_ha``
+(:meth:`WetlandInventory.index_added_ha`, also in the provenance).
+
 The numbers come from one :func:`sinks.pipeline.run_assessment` pass with the sites, each red
 line, the red-line union and the study area as (overlapping) zones, so stocks, removals and
 change are those of the dashboard's engine.
@@ -50,10 +62,10 @@ from geodata.crs import DISPLAY_CRS, CoordSystem, require_crs
 from geodata.errors import DataError
 from geodata.rasters import check_categorical, read_info
 from geodata.vectors import ZoneLayer, load_zones, read_vector
-from sinks.config import Config, load_config
+from sinks.config import WATER_INDICES, Config, load_config, open_water_index_bands
 from sinks.pipeline import Assessment, as_zone_layer, config_zones, run_assessment
 from wetlands.extent import WATER_CODES, WETLAND_CODES
-from wetlands.patches import THRESHOLDS, WetlandPatches, wetland_patches
+from wetlands.patches import THRESHOLDS, PatchRules, WetlandPatches, wetland_patches
 
 Progress = Callable[[str, float], None]
 M2_PER_HA = 10_000.0
@@ -150,6 +162,11 @@ class WetlandInventory:
     def patch_geodataframe(self, year: int, crs=DISPLAY_CRS) -> gpd.GeoDataFrame:
         """Patches of one date with outlines, in ``crs`` (EPSG:4326 by default)."""
         return self.patches[int(year)].to_geodataframe(crs)
+
+    def index_added_ha(self) -> dict[int, float]:
+        """Year -> area (ha) the water index added to the land-cover wetland in the kept patches
+        (0.0 for a year without band files or without an index)."""
+        return {y: float(sum(p.index_added_ha for p in self.patches[y].patches)) for y in self.years}
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -417,6 +434,7 @@ def wetland_inventory(
     coord_system: CoordSystem | str = CoordSystem.WGS84,
     alert_min_loss_ha: float | None = None,
     min_patch_ha: float | None = None,
+    water_index: str | None = None,
     patch_geometry: bool = True,
     progress: Progress | None = None,
 ) -> WetlandInventory:
@@ -446,6 +464,10 @@ def wetland_inventory(
     min_patch_ha
         Patches smaller than this (ha) are dropped from the patch tables (counted in
         ``dropped_n`` / ``dropped_ha``). Default: the configuration's, else 0.
+    water_index
+        ``None``: as the configuration's ``[wetlands.water_index]`` (no index without it);
+        ``"mndwi"`` / ``"ndwi"``: that index on the configured band files; ``"none"``: no index.
+        The index refines the patches only, not change, sites or alerts (module docstring).
     patch_geometry
         Draw patch outlines (False: figures only, faster).
     progress
@@ -455,7 +477,9 @@ def wetland_inventory(
     ------
     DataError
         Any unusable input: layers without a CRS, empty layers, red lines outside the study
-        area, sites off the raster, and everything :func:`run_assessment` refuses.
+        area, sites off the raster, band files missing, unreadable or off the land-cover grid
+        (the message names the configuration and the year), an index asked for without band
+        files, and everything :func:`run_assessment` refuses.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     say = progress or (lambda step, frac: None)
@@ -465,9 +489,24 @@ def wetland_inventory(
     min_ha = _hectares(min_patch_ha if min_patch_ha is not None else (w.min_patch_ha if w else 0.0),
                        "min_patch_ha", "the least patch area", "give e.g. 0.0 to keep every patch")
 
+    wi = w.water_index if w is not None else None
+    choice = None if water_index is None else str(water_index).strip().lower()
+    if choice is not None and choice not in (*WATER_INDICES, "none"):
+        raise DataError("water_index", f"the water index must be one of {[*WATER_INDICES, 'none']}, got {water_index!r}",
+                        "give mndwi, ndwi, or none to use no index")
+    if choice in WATER_INDICES and wi is None:
+        raise DataError(cfg.source or "the configuration", f"the {choice.upper()} water index was asked for, but the configuration "
+                        "names no band files ([wetlands.water_index] with a [wetlands.water_index.bands] table)",
+                        'add e.g. [wetlands.water_index.bands] 2025 = ["bands_2025.tif"], or use no index')
+    use_index = wi is not None and choice != "none"
+    index_name = (choice if choice in WATER_INDICES else wi.index) if use_index else None
+
     say("read layers", 0.0)
     years = cfg.years
     infos = {y: check_categorical(read_info(cfg.landcover[y])) for y in years}
+    # the band files are opened and checked before the (long) counting pass
+    band_sets = {y: open_water_index_bands(cfg, y, index_name) for y in wi.bands} if use_index else {}
+    rules = PatchRules() if (use_index and wi.paddy_as_wetland) else PatchRules(index_paddy_codes=())
     ref = infos[years[0]]
     districts = config_zones(cfg, ref)
     study = shapely.union_all(np.asarray(districts.gdf.to_crs(ref.crs).geometry.values))
@@ -540,8 +579,11 @@ def wetland_inventory(
     patches: dict[int, WetlandPatches] = {}
     for i, y in enumerate(years):
         say(f"wetland patches {y}", 0.6 + 0.3 * i / len(years))
+        idx_kw = (dict(bands=band_sets[y], index=index_name, index_threshold=wi.threshold,
+                       min_water_frequency=wi.min_water_frequency) if y in band_sets else {})
         patches[y] = wetland_patches(cfg.landcover[y], zones=districts if cfg.zones is not None else None,
-                                     zone_id_field=districts.id_field, river=river, min_area_ha=min_ha, geometry=patch_geometry)
+                                     zone_id_field=districts.id_field, river=river, min_area_ha=min_ha, geometry=patch_geometry,
+                                     rules=rules, **idx_kw)
     patch_summary = pd.concat([p.summary().assign(year=y) for y, p in patches.items()], ignore_index=True)
     patch_summary = patch_summary[["year", "zone_id", "type", "n_patches", "area_ha"]] if len(patch_summary) else pd.DataFrame(columns=["year", "zone_id", "type", "n_patches", "area_ha"])
 
@@ -555,6 +597,31 @@ def wetland_inventory(
     pcols = ["redline_id", "period", "destination", "code_t1", "area_ha"]
     alert_polygons = (gpd.GeoDataFrame(pd.concat(polys, ignore_index=True)[pcols + ["geometry"]], geometry="geometry", crs=DISPLAY_CRS)
                       if polys else gpd.GeoDataFrame({c: [] for c in pcols}, geometry=[], crs=DISPLAY_CRS))
+
+    water_prov = None
+    if use_index:
+        used = {y: patches[y] for y in band_sets}
+        thr_key = f"index_threshold_{index_name}"
+        water_prov = {
+            "index": index_name,
+            "bands": {"mndwi": "green, swir1", "ndwi": "green, nir"}[index_name],
+            "threshold": {"value": next(iter(used.values())).index_threshold, "unit": "unitless",
+                          "source": THRESHOLDS[thr_key].source if wi.threshold is None else "set in the configuration",
+                          "verified": False},
+            "min_water_frequency": {"value": wi.min_water_frequency, "unit": "fraction of valid dates",
+                                    "source": THRESHOLDS["min_water_frequency"].source, "verified": False},
+            "paddy_as_wetland": wi.paddy_as_wetland,
+            "index_water_codes": list(rules.index_water_codes),
+            "index_paddy_codes": list(rules.index_paddy_codes),
+            "files": {str(y): [str(f) for f in wi.bands[y]] for y in band_sets},
+            "n_dates": {str(y): p.n_dates for y, p in used.items()},
+            "years_without_bands": [y for y in years if y not in band_sets],
+            "index_added_ha": {str(y): float(sum(q.index_added_ha for q in p.patches)) for y, p in used.items()},
+            "overridden_by_caller": choice in WATER_INDICES and choice != wi.index,
+            "scope": "refines the patch layer (extent and types) only; change, sites and alerts use the land-cover "
+                     "classes, so a year's patch total can exceed the study area's wetland by index_added_ha",
+            "verified": False,
+        }
 
     ap = a.provenance
     provenance = {
@@ -571,6 +638,7 @@ def wetland_inventory(
                                                        "repaired": list(rl_layer.repaired_ids), "clipped_to_study_area": clipped_ids},
             "river": None if river is None else {"path": str(w.river), "layer": w.river_layer},
         },
+        "water_index": water_prov,
         "thresholds": {
             "alert_min_loss_ha": {"value": threshold, "unit": "ha", "source": "policy choice, not science: the loss a supervising office acts on", "verified": False},
             "min_patch_ha": {"value": min_ha, "unit": "ha", "source": "reporting choice", "verified": False},
@@ -598,7 +666,7 @@ def wetland_inventory(
         "analysis_crs": ap["analysis_crs"],
         "pixel_size_m": ap["pixel_size_m"],
         "coefficient_table": ap["coefficient_table"],
-        "patch_rules": {"connectivity": 8, "min_area_ha": min_ha},
+        "patch_rules": {"connectivity": 8, "min_area_ha": min_ha, "rules": list(rules.describe())},
         "versions": ap["versions"],
     }
     say("done", 1.0)

@@ -278,6 +278,10 @@ def test_wetlands_section_is_validated(grid):
     # the demo configuration names its sites and the Yangtze
     demo = load_config(ROOT / "configs" / "jiangbei_demo.toml").wetlands
     assert demo.sites.name == "jiangbei_sites_illustrative.gpkg" and demo.river_layer == "yangtze"
+    # and refines its patches with MNDWI on the demo bands (index-wet cropland not counted)
+    assert demo.water_index.index == "mndwi" and demo.water_index.paddy_as_wetland is False
+    assert {y: [f.name for f in fs] for y, fs in demo.water_index.bands.items()} == {
+        2020: ["jiangbei_bands_2020.tif"], 2025: ["jiangbei_bands_2025.tif"]}
 
 
 # ------------------------------------------------------------------------------------- demo
@@ -330,6 +334,12 @@ def test_demo_inventory_is_consistent(demo):
         polys = inv.alert_polygons[(inv.alert_polygons["redline_id"] == al["redline_id"]) & (inv.alert_polygons["period"] == al["period"])]
         assert polys["area_ha"].sum() == pytest.approx(al["lost_ha"])
     assert inv.provenance["thresholds"]["alert_min_loss_ha"]["source"].startswith("policy choice")
+    # MNDWI on the demo bands adds no water (no grass / shrub / bare pixel reads as water) and the
+    # index-wet cropland (about 500 ha of flooded rice a year) stays out: the patch totals above
+    # still equal the land-cover wetland of the change tables
+    assert inv.provenance["water_index"]["index"] == "mndwi"
+    assert inv.index_added_ha() == {2020: 0.0, 2025: 0.0}
+    assert all(inv.patches[y].n_dates == 1 for y in inv.years)
 
 
 # -------------------------------------------------------------------------------------- CLI
@@ -457,3 +467,199 @@ def test_cli_refuses_a_plain_geopackage_as_workspace_and_leaves_it_unchanged(gri
     assert "--redlines" in err and "fix:" in err
     assert sha256_file(plain) == before and not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("plain")) == ["plain.gpkg"]
+
+
+# ------------------------------------------------------------------------------- water index
+#
+# A 5 x 5 grid of 30 m pixels (0.09 ha each), the same land cover in 2020 and 2025:
+#
+#     30 30 30 40 40      30 grass, 40 cropland, 50 built-up, 80 water (land cover)
+#     40 40 40 40 40
+#     40 40 40 30 40
+#     40 40 40 40 40
+#     80 50 40 40 40
+#
+# Two band files (dates) for 2025 only. MNDWI is water (+0.67) on
+#   date 1: grass (0,0) (0,1) (0,2) (2,3), crop (2,0), built-up (4,1)
+#   date 2: grass (0,0) (0,1) (0,2),       crop (2,0), built-up (4,1)
+# elsewhere land (-0.52). Frequency: the three top grass pixels 2/2, grass (2,3) 1/2, crop 2/2.
+# min_water_frequency 0.5: 4 grass px become water = 0.36 ha (a pond of 3 px and one of 1 px);
+# 1.0: 3 px = 0.27 ha. The crop pixel becomes paddy only with paddy_as_wetland = true; the
+# built-up pixel never. The land-cover water (4,0) is a 0.09 ha pond in every case.
+
+LC_WI = np.array([
+    [30, 30, 30, 40, 40],
+    [40, 40, 40, 40, 40],
+    [40, 40, 40, 30, 40],
+    [40, 40, 40, 40, 40],
+    [80, 50, 40, 40, 40],
+], dtype="uint8")
+BAND_NAMES = ["green", "red", "nir", "swir1"]
+
+
+def _band_stack(wet_cells) -> np.ndarray:
+    """green, red, nir, swir1: water (MNDWI and NDWI 0.67) on ``wet_cells``, land elsewhere."""
+    wet = np.zeros(LC_WI.shape, bool)
+    for rc in wet_cells:
+        wet[rc] = True
+    g = np.where(wet, 0.10, 0.08)
+    return np.stack([g, np.full(wet.shape, 0.06), np.where(wet, 0.02, 0.30), np.where(wet, 0.02, 0.25)]).astype("float32")
+
+
+DATE1 = [(0, 0), (0, 1), (0, 2), (2, 3), (2, 0), (4, 1)]
+DATE2 = [(0, 0), (0, 1), (0, 2), (2, 0), (4, 1)]
+
+
+def _wi_config(d: Path, water_index: str = "", name: str = "run.toml") -> Path:
+    cfg = d / name
+    cfg.write_text(
+        '[landcover.years]\n2020 = "lc_2020.tif"\n2025 = "lc_2025.tif"\n'
+        '[coefficients]\npath = "coef.csv"\n'
+        '[wetlands]\nmin_patch_ha = 0.0\n' + water_index + '[engine]\nblock_size = 16\n', encoding="utf-8")
+    return cfg
+
+
+WI_BANDS = '[wetlands.water_index.bands]\n2025 = ["b/d1.tif", "b/d2.tif"]\n'
+
+
+@pytest.fixture
+def wi(tmp_path: Path) -> dict:
+    write_raster(tmp_path / "lc_2020.tif", LC_WI)
+    write_raster(tmp_path / "lc_2025.tif", LC_WI)
+    (tmp_path / "b").mkdir()
+    write_raster(tmp_path / "b" / "d1.tif", _band_stack(DATE1), nodata=None, descriptions=BAND_NAMES)
+    write_raster(tmp_path / "b" / "d2.tif", _band_stack(DATE2), nodata=None, descriptions=BAND_NAMES)
+    text = "lucode,lulc_name,quantity,value,unit,uncertainty_pct,source,verified,note\n"
+    for code, name, soil in ((30, "grass", 40), (40, "crop", 30), (50, "built", 20), (80, "water", 0)):
+        for q in ("c_above", "c_below", "c_soil", "c_dead", "gain_tc_per_ha_yr"):
+            unit = "t C/ha/yr" if q.startswith("gain") else "t C/ha"
+            text += f"{code},{name},{q},{soil if q == 'c_soil' else 0},{unit},50,test source,false,\n"
+    (tmp_path / "coef.csv").write_text(text, encoding="utf-8")
+    return {"dir": tmp_path, "config": lambda body="", name="run.toml": _wi_config(tmp_path, body, name)}
+
+
+def _by_cover(p) -> dict:
+    df = p.to_frame()
+    return {c: round(float(g["area_ha"].sum()), 9) for c, g in df.groupby("cover")}
+
+
+@pytest.mark.parametrize("freq, added, n_added", [(0.5, 0.36, 4), (1.0, 0.27, 3)])
+def test_water_index_from_the_config_by_hand(wi, freq, added, n_added):
+    cfg = wi["config"](f"[wetlands.water_index]\nindex = \"mndwi\"\nmin_water_frequency = {freq}\n" + WI_BANDS)
+    c = load_config(cfg).wetlands.water_index
+    assert c.index == "mndwi" and c.threshold is None and c.min_water_frequency == freq and c.paddy_as_wetland is False
+    assert c.bands == {2025: ((wi["dir"] / "b" / "d1.tif").resolve(), (wi["dir"] / "b" / "d2.tif").resolve())}
+    assert validate_config(cfg) == []
+    inv = wetland_inventory(cfg)
+    assert inv.index_added_ha() == pytest.approx({2020: 0.0, 2025: added})
+    p20, p25 = inv.patches[2020], inv.patches[2025]
+    # 2020 has no band files: the land-cover pond only
+    assert p20.n_dates == 0 and p20.total_ha == pytest.approx(0.09) and p20.index is None
+    # 2025: the pond + the index water, all of it water (the crop stays out, the built-up never joins)
+    assert p25.n_dates == 2 and p25.index == "mndwi" and p25.index_threshold == 0.0
+    assert p25.total_ha == pytest.approx(0.09 + added) and _by_cover(p25) == pytest.approx({"water": 0.09 + added})
+    assert sum(p.n_px for p in p25.patches) == 1 + n_added
+    assert p25.area_by_type()["paddy"] == 0.0
+    # the change tables stay on the land cover: 0.09 ha of wetland at both dates, no change
+    st = inv.change_summary[inv.change_summary["scope"] == "study"].iloc[0]
+    assert (st.wetland_t0_ha, st.wetland_t1_ha, st.lost_ha, st.gained_ha) == pytest.approx((0.09, 0.09, 0.0, 0.0))
+    prov = inv.provenance["water_index"]
+    assert prov["index"] == "mndwi" and prov["threshold"]["value"] == 0.0 and prov["threshold"]["verified"] is False
+    assert prov["min_water_frequency"]["value"] == freq and prov["min_water_frequency"]["verified"] is False
+    assert prov["files"] == {"2025": [str(f) for f in c.bands[2025]]} and prov["n_dates"] == {"2025": 2}
+    assert prov["years_without_bands"] == [2020] and prov["index_added_ha"]["2025"] == pytest.approx(added)
+    assert prov["index_paddy_codes"] == [] and "patch layer" in prov["scope"] and "change" in prov["scope"]
+
+
+def test_water_index_paddy_override_and_off(wi):
+    cfg = wi["config"]("[wetlands.water_index]\npaddy_as_wetland = true\n" + WI_BANDS)
+    inv = wetland_inventory(cfg)
+    # the crop pixel wet on 2/2 dates joins as paddy: 0.36 water + 0.09 paddy added
+    assert inv.index_added_ha()[2025] == pytest.approx(0.45)
+    assert _by_cover(inv.patches[2025]) == pytest.approx({"water": 0.45, "paddy": 0.09})
+    assert inv.provenance["water_index"]["index_paddy_codes"] == [40]
+    # "none" turns it off; NDWI (green, NIR) reads the same bands the same way here
+    off = wetland_inventory(cfg, water_index="none")
+    assert off.index_added_ha() == {2020: 0.0, 2025: 0.0} and off.provenance["water_index"] is None
+    assert off.patches[2025].total_ha == pytest.approx(0.09)
+    nd = wetland_inventory(cfg, water_index="NDWI")
+    assert nd.patches[2025].index == "ndwi" and nd.index_added_ha()[2025] == pytest.approx(0.45)
+    assert nd.provenance["water_index"]["overridden_by_caller"] is True
+    with pytest.raises(DataError, match="must be one of"):
+        wetland_inventory(cfg, water_index="ndvi")
+    # an index asked for without band files in the configuration
+    plain = wi["config"]("", name="plain.toml")
+    assert load_config(plain).wetlands.water_index is None
+    with pytest.raises(DataError, match="names no band files"):
+        wetland_inventory(plain, water_index="mndwi")
+    assert wetland_inventory(plain).provenance["water_index"] is None
+
+
+def test_cli_water_index_flag(wi, tmp_path, capsys):
+    import json
+
+    cfg = wi["config"]("[wetlands.water_index]\nmin_water_frequency = 0.5\n" + WI_BANDS)
+    assert _main("wetlands", cfg, "--out", tmp_path / "on") == 0
+    out = capsys.readouterr().out
+    assert "refined with MNDWI > 0 on >= 0.5 of the dates" in out and "index-wet cropland not counted" in out
+    assert "2025: 3 patches, 0.4 ha (pond 0.4); index_added_ha 0.36 (2 date(s))" in out  # 0.45 ha at one decimal
+    assert "2020: 1 patches, 0.1 ha (pond 0.1); no band files for the index" in out
+    doc = json.loads((tmp_path / "on" / "wetland_inventory.json").read_text(encoding="utf-8"))
+    assert doc["patches"]["2025"]["index_added_ha"] == pytest.approx(0.36) and doc["patches"]["2020"]["index_added_ha"] == 0
+    assert doc["provenance"]["water_index"]["index"] == "mndwi"
+    assert _main("wetlands", cfg, "--out", tmp_path / "off", "--water-index", "none") == 0
+    out = capsys.readouterr().out
+    assert "no water index" in out and "index_added_ha" not in out and "2025: 1 patches, 0.1 ha" in out
+    assert _main("wetlands", cfg, "--out", tmp_path / "nd", "--water-index", "ndwi") == 0
+    assert "refined with NDWI" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse refuses other names
+        _main("wetlands", cfg, "--out", tmp_path / "x", "--water-index", "ndvi")
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("body, match", [
+    ('[wetlands.water_index.bands]\n2019 = ["b/d1.tif"]\n', r"bands year 2019 has no land-cover map \(land-cover years: \[2020, 2025\]\)"),
+    ('[wetlands.water_index]\nmin_water_frequency = 0\n' + WI_BANDS, r"min_water_frequency must lie in \(0, 1\]"),
+    ('[wetlands.water_index]\nmin_water_frequency = 1.5\n' + WI_BANDS, r"min_water_frequency must lie in \(0, 1\]"),
+    ('[wetlands.water_index]\nindex = "ndvi"\n' + WI_BANDS, r"index must be one of \['mndwi', 'ndwi'\]"),
+    ('[wetlands.water_index]\nthreshold = 2\n' + WI_BANDS, r"threshold must be a number within \[-1, 1\]"),
+    ('[wetlands.water_index]\npaddy_as_wetland = "no"\n' + WI_BANDS, "paddy_as_wetland must be true or false"),
+    ('[wetlands.water_index]\nindex = "mndwi"\n', "names no band files"),
+    ('[wetlands.water_index]\nfrequency = 0.5\n' + WI_BANDS, r"unknown keys \['frequency'\]"),
+    ('[wetlands.water_index.bands]\n2025 = []\n', "2025 must be a non-empty list of file paths"),
+    ('[wetlands.water_index.bands]\nlast = ["b/d1.tif"]\n', "key 'last' is not a year"),
+])
+def test_water_index_config_values_are_checked(wi, body, match):
+    cfg = wi["config"](body)
+    with pytest.raises(DataError, match=match) as e:
+        load_config(cfg)
+    assert e.value.source == str(cfg) and "[wetlands.water_index]" in e.value.problem and e.value.fix
+    assert any("[wetlands.water_index]" in p for p in validate_config(cfg))
+
+
+def test_water_index_band_files_are_checked(wi):
+    from affine import Affine
+
+    from geodata.errors import GridError
+    from tests.conftest import ORIGIN_X, ORIGIN_Y, PX
+
+    d = wi["dir"]
+    write_raster(d / "b" / "shifted.tif", _band_stack(DATE1), nodata=None, descriptions=BAND_NAMES,
+                 transform=Affine(PX, 0, ORIGIN_X + 15, 0, -PX, ORIGIN_Y))
+    cfg = wi["config"]('[wetlands.water_index.bands]\n2025 = ["b/d1.tif", "b/shifted.tif"]\n')
+    with pytest.raises(GridError) as e:
+        wetland_inventory(cfg)
+    assert "shifted.tif" in e.value.source and "band file for 2025 in [wetlands.water_index]" in e.value.problem
+    assert str(cfg) in e.value.problem and "lc_2025.tif" in e.value.fix
+    assert [p for p in validate_config(cfg) if "shifted.tif" in p and "for 2025" in p]
+    # a missing file, and bands without SWIR1 for MNDWI (NDWI works on them)
+    cfg = wi["config"]('[wetlands.water_index.bands]\n2025 = ["b/missing.tif"]\n', name="missing.toml")
+    with pytest.raises(DataError, match="does not exist.*band file for 2025") as e:
+        wetland_inventory(cfg)
+    assert str(cfg) in str(e.value)
+    write_raster(d / "b" / "gnir.tif", _band_stack(DATE1)[[0, 2]], nodata=None, descriptions=["green", "nir"])
+    cfg = wi["config"]('[wetlands.water_index.bands]\n2025 = ["b/gnir.tif"]\n', name="gnir.toml")
+    with pytest.raises(DataError, match="swir1.*band file for 2025"):
+        wetland_inventory(cfg)
+    # one date: frequency 0 or 1, the four grass pixels of date 1
+    assert wetland_inventory(cfg, water_index="ndwi").index_added_ha()[2025] == pytest.approx(0.36)
