@@ -12,17 +12,22 @@ ctx = state.require_context()
 lang, a, year = ctx.lang, ctx.assessment, ctx.year
 K_MSG = "wet_msg"  # a message to show once after a rerun
 K_TARGET = "wet_target"  # which layer the officer edits: "redlines" or "sites"
-# per edited layer (suffix _redlines / _sites):
+# per officer and edited layer (suffix _<layer>_<username>), so a draft never passes to the next login:
 K_BASE = "wet_base"  # the version the officer's draft builds on
 K_GEN = "wet_gen"  # bumped after each own save or restore: a fresh map, uploader and form
-K_DRAWN = "wet_drawn"  # {"year|lang": [GeoJSON features drawn on that map]}
-K_NAMES = "wet_names"  # {id: {"name_zh", "name_en", "note"}} typed into the table
+K_ITEMS = "wet_items"  # the draft's new outlines, by source (ui.wetlands_flow: drawn, uploaded, patches)
+K_NAMES = "wet_names"  # {id: {column: text}}: names and notes the officer changed in the table
+K_DELETE = "wet_delete"  # ids ticked for deletion in the table
 K_EXPORT = "wet_export"  # ((layer, version, format, crs), bytes, file name) of the last prepared export
 
 
 def kept(name: str, target: str, default):
-    """Session state of one edited layer."""
-    return st.session_state.setdefault(f"{name}_{target}", default)
+    """Session state of one edited layer of the logged-in officer."""
+    return st.session_state.setdefault(f"{name}_{target}_{user.username}", default)
+
+
+def put(name: str, target: str, value) -> None:
+    st.session_state[f"{name}_{target}_{user.username}"] = value
 
 
 st.title(t("wet.title", lang))
@@ -47,11 +52,12 @@ try:
     current = {"redlines": redlines, "sites": sites}
     key = flow.inventory_key(ctx.cache_key, redlines, sites if sites_version else None)
     inv = flow.cached_inventory(key)
+    progress_box = st.empty()  # always there (see `notice` below), filled only while computing
     if inv is None:
-        bar = st.progress(0.0, text=t("wet.computing", lang))
+        bar = progress_box.progress(0.0, text=t("wet.computing", lang))
         inv = flow.load_inventory(ctx.config_path, key, redlines, sites if sites_version else None,
                                   progress=lambda step, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{t('wet.computing', lang)} · {step}"))
-        bar.empty()
+        progress_box.empty()
     layer = flow.patch_layer(inv, key, year)
     lc = flow.overlay(ctx.config_path, year)
 except flow.DataError as exc:
@@ -59,8 +65,11 @@ except flow.DataError as exc:
     st.stop()
 period = flow.period_for(inv, year)
 
+# always one element here, message or not: a message that comes and goes above the tabs would
+# make them new elements and send the reader back to the first tab
+notice = st.empty()
 if msg := st.session_state.pop(K_MSG, None):
-    st.success(msg, icon=":material/check_circle:")
+    notice.success(msg, icon=":material/check_circle:")
 
 p = layer.gdf
 water_ha, veg_ha = flow.cover_totals(p)
@@ -79,7 +88,7 @@ tab_map, tab_inv, tab_chg, tab_red = st.tabs([t("wet.tab.map", lang), t("wet.tab
 
 with tab_map:
     suggest = None
-    target, spec = "redlines", flow.REDLINES
+    target, spec, gen, items = "redlines", flow.REDLINES, 0, {}
     if officer:
         target = st.segmented_control(t("wet.edit.target", lang), list(flow.EDIT_LAYERS), key=K_TARGET, default="redlines",
                                       format_func=lambda k: t(f"wet.edit.{k}", lang)) or "redlines"
@@ -87,82 +96,97 @@ with tab_map:
         # the version this officer's draft builds on: a save by someone else meanwhile is a conflict
         base = kept(K_BASE, target, versions[target])
         gen = kept(K_GEN, target, 0)
+        items, names, delete = kept(K_ITEMS, target, {}), kept(K_NAMES, target, {}), kept(K_DELETE, target, set())
         if base != versions[target]:
             st.warning(t("wet.base.stale", lang, base=base, latest=versions[target]), icon=":material/sync_problem:")
             if st.button(t("wet.base.rebase", lang), key=f"wet_rebase_{target}"):
-                st.session_state[f"{K_BASE}_{target}"] = versions[target]
+                put(K_BASE, target, versions[target])
                 st.rerun()
-        with st.expander(t("wet.suggest.title", lang)):
+        with st.expander(t(f"wet.suggest.title_{target}", lang)):
             if st.toggle(t("wet.suggest.show", lang), key="wet_suggest_on"):
                 min_ha = st.number_input(t("wet.suggest.min_ha", lang), min_value=1.0, value=8.0, step=1.0, key="wet_suggest_ha",
                                          help=t("wet.suggest.help", lang))
                 suggest = flow.suggestions(p, current[target], min_ha)
                 st.caption(t("wet.suggest.count", lang, n=len(suggest)))
-    # drawings are kept per map (year, language): switching either draws a fresh map, and what
-    # was drawn on the other one is carried over (shown dashed) instead of being lost
-    sig = f"{year}|{lang}"
-    drawn = kept(K_DRAWN, target, {}) if officer else {}
-    carried = [f for k, fs in drawn.items() if k != sig for f in fs]
+    # each map (what it shows: layer, versions, year, language, suggestions) is its own component,
+    # since Leaflet is rebuilt when its content changes: what was drawn on another map stays in
+    # the draft and is drawn dashed here
+    shows = (versions["redlines"], versions["sites"], None if suggest is None else tuple(suggest["patch_id"]))
+    map_key = f"{target}_{gen}_{year}_{lang}_{abs(hash(shows)) % 10**8}"
+    carried = flow.carried_drawings(items, map_key) if officer else []
     m = flow.build_map(zones=a.zones, patch_layer=layer, redlines=redlines, lc=lc, lang=lang, suggestions=suggest,
                        alerts=flow.alert_outlines(inv, period), carried=carried, sites=sites)
     if officer:
         leaflet.add_draw_control(m, lang)
         st.caption(t("wet.draw.help", lang))
-        out = st_folium(m, key=f"wet_map_{target}_{gen}_{sig}", height=560, use_container_width=True, returned_objects=["all_drawings"])
+        out = st_folium(m, key=f"wet_map_{map_key}_{user.username}", height=560, use_container_width=True,
+                        returned_objects=["all_drawings"])
         if out and out.get("all_drawings") is not None:
-            drawn[sig] = out["all_drawings"]
+            try:
+                flow.sync_drawings(items, map_key, out["all_drawings"])
+            except flow.DataError as exc:
+                show_data_error(exc, lang)
     else:
-        st_folium(m, key=f"wet_map_{sig}", height=560, use_container_width=True, returned_objects=[])
+        st_folium(m, key=f"wet_map_{year}_{lang}", height=560, use_container_width=True, returned_objects=[])
     st.html(flow.legend_html(lang))
 
     if officer:
         st.subheader(t(f"wet.draft.title_{target}", lang))
-        known = flow.ids_ever(ws, spec)
-        try:
-            draft = flow.draft_from_drawings(carried + drawn.get(sig, []), known, spec)
-        except flow.DataError as exc:
-            show_data_error(exc, lang)
-            draft = flow.draft_from_drawings([], known, spec)
         if suggest is not None and len(suggest):
             labels = flow.suggestion_labels(suggest, lang)
             pick = st.multiselect(t("wet.suggest.pick", lang), list(labels), key=f"wet_suggest_pick_{target}_{gen}", format_func=labels.get)
-            if pick:
-                draft = flow.add_patches_to_draft(draft, known, suggest, pick, spec)
-        upload = st.file_uploader(t("wet.upload.label", lang), type=["gpkg", "geojson", "json", "zip"], key=f"wet_upload_{target}_{gen}",
-                                  help=t("wet.upload.help", lang))
+            flow.add_patch_items(items, suggest, pick)
+        upload = st.file_uploader(t(f"wet.upload.label_{target}", lang), type=["gpkg", "geojson", "json", "zip"],
+                                  key=f"wet_upload_{target}_{gen}", help=t("wet.upload.help", lang))
         coord = st.radio(t("wet.upload.coord", lang), ["wgs84", "gcj02", "bd09"], horizontal=True, key="wet_upload_coord",
                          format_func=lambda c: t(f"wet.coord.{c}", lang))
         if upload is not None:
             try:
-                draft = flow.add_upload_to_draft(draft, known, upload, coord, spec)
+                flow.add_upload_items(items, upload, coord, spec)
             except flow.DataError as exc:
                 show_data_error(exc, lang)
-        names = kept(K_NAMES, target, {})  # typed names and notes, by id (existing and new features)
-        table = flow.edit_table(flow.apply_names(current[target], names, spec), flow.apply_names(draft, names, spec), spec)
-        if table.empty:
+        known = flow.ids_ever(ws, spec)
+        draft_all = flow.draft_frame(items, known, spec)
+        base_table = flow.edit_table(current[target], draft_all, spec)
+        if base_table.empty:
             st.info(t("wet.draft.empty", lang), icon=":material/draw:")
         else:
             st.caption(t("wet.draft.names_help", lang))
-            edited = st.data_editor(table, key=f"wet_names_{target}_{gen}_{len(table)}", hide_index=True, width="stretch",
+            shown_table = flow.edit_table(current[target], draft_all, spec, names=names, delete=delete)
+            # a new editor whenever what it shows changes (rows or the officer's own changes), so
+            # its row-position edits can never land on another feature
+            ekey = hash((tuple(shown_table[spec.id_field]), repr(sorted(names.items())), tuple(sorted(delete))))
+            edited = st.data_editor(shown_table, key=f"wet_table_{target}_{gen}_{ekey}", hide_index=True, width="stretch",
                                     disabled=[spec.id_field, "area_ha", "new"],
                                     column_config={"area_ha": st.column_config.NumberColumn(t("wet.col.area", lang), format="%.2f"),
                                                    "new": st.column_config.CheckboxColumn(t("wet.col.new", lang)),
+                                                   "delete": st.column_config.CheckboxColumn(t("wet.col.delete", lang), help=t("wet.col.delete_help", lang)),
                                                    "name_zh": t("wet.col.name_zh", lang), "name_en": t("wet.col.name_en", lang),
                                                    "note": t("wet.col.note", lang), spec.id_field: t("wet.col.id", lang)})
-            names.update(flow.names_from_editor(edited, spec))
+            typed, ticked = flow.table_edits(base_table, edited, spec)
+            if typed != names or ticked != delete:
+                put(K_NAMES, target, typed)
+                put(K_DELETE, target, ticked)
+                st.rerun()
+        if items and st.button(t("wet.draft.discard", lang), key=f"wet_discard_{target}", icon=":material/delete_sweep:"):
+            put(K_ITEMS, target, {})
+            put(K_GEN, target, gen + 1)
+            st.rerun()
         with st.form(f"wet_save_{target}"):
-            remove = st.multiselect(t("wet.save.remove", lang), flow.feature_ids(current[target], spec), key=f"wet_remove_{target}_{gen}")
             reason = st.text_area(t("wet.save.reason", lang), key=f"wet_reason_{target}_{gen}", max_chars=2000)
             clip = st.checkbox(t("wet.save.clip", lang), value=True, key="wet_clip", help=t("wet.save.clip_help", lang))
             submitted = st.form_submit_button(t(f"wet.save.button_{target}", lang), type="primary")
         if submitted:
+            existing = set(flow.feature_ids(current[target], spec))
+            remove = sorted(delete & existing)
+            draft = flow.draft_frame(items, known, spec, drop=delete)
             renamed = flow.renamed_ids(current[target], names, spec)
             if not reason.strip():
                 st.error(t("wet.save.need_reason", lang))
             elif draft.empty and not remove and not renamed:
                 st.warning(t("wet.save.nothing", lang))
-            elif remove and draft.empty and set(remove) >= set(flow.feature_ids(current[target], spec)):
-                st.error(t("wet.save.not_empty", lang))
+            elif draft.empty and existing and set(remove) >= existing:
+                st.error(t(f"wet.save.not_empty_{target}", lang))
             else:
                 try:
                     res, clipped = flow.save_edits(ws, current[target], draft, remove=remove, author=user.username, reason=reason,
@@ -174,11 +198,12 @@ with tab_map:
                     show_data_error(exc, lang)
                 else:
                     # a fresh map, uploader and form for this layer; the names are in the saved version
-                    st.session_state[f"{K_BASE}_{target}"] = res.info.version
-                    st.session_state[f"{K_GEN}_{target}"] = gen + 1
-                    st.session_state[f"{K_DRAWN}_{target}"] = {}
-                    st.session_state[f"{K_NAMES}_{target}"] = {}
-                    st.session_state[K_MSG] = flow.saved_message(res, lang, clipped)
+                    put(K_BASE, target, res.info.version)
+                    put(K_GEN, target, gen + 1)
+                    put(K_ITEMS, target, {})
+                    put(K_NAMES, target, {})
+                    put(K_DELETE, target, set())
+                    st.session_state[K_MSG] = flow.saved_message(res, lang, clipped, target)
                     st.rerun()
 
 with tab_inv:
@@ -223,12 +248,12 @@ with tab_red:
     if hist:
         st.subheader(t("wet.red.history", lang))
         st.dataframe(flow.history_table(hist, lang), hide_index=True, width="stretch")
-        if officer:
+        if officer and len(hist) > 1:
             with st.form(f"wet_restore_{shown}"):
-                pick = st.selectbox(t("wet.red.restore_pick", lang), [h.version for h in hist[:-1]] or [None], key=f"wet_restore_v_{shown}")
+                pick = st.selectbox(t("wet.red.restore_pick", lang), [h.version for h in hist[:-1]], key=f"wet_restore_v_{shown}")
                 why = st.text_input(t("wet.red.restore_reason", lang), key=f"wet_restore_reason_{shown}")
                 go = st.form_submit_button(t("wet.red.restore", lang))
-            rbase = st.session_state.get(f"{K_BASE}_{shown}", sver)
+            rbase = kept(K_BASE, shown, sver)
             if go and not why.strip():
                 st.error(t("wet.save.need_reason", lang))
             elif go and pick is not None:
@@ -240,10 +265,13 @@ with tab_red:
                 except flow.DataError as exc:
                     show_data_error(exc, lang)
                 else:
-                    st.session_state[f"{K_BASE}_{shown}"] = info.version
-                    st.session_state[f"{K_GEN}_{shown}"] = st.session_state.get(f"{K_GEN}_{shown}", 0) + 1
+                    # the restored version is the new base; typed renames and deletions referred to the old one
+                    put(K_BASE, shown, info.version)
+                    put(K_NAMES, shown, {})
+                    put(K_DELETE, shown, set())
                     st.session_state[K_MSG] = t("wet.red.restored", lang, v=info.version, src=pick)
                     st.rerun()
+    if hist and officer:
         st.subheader(t("wet.red.export", lang))
         e1, e2 = st.columns(2)
         fmt_choice = e1.selectbox(t("wet.red.export_fmt", lang), ["gpkg", "geojson", "shp.zip"], key="wet_exp_fmt")

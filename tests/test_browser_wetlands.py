@@ -1,6 +1,6 @@
 """The red-line journey in a real browser: the public sees red lines read-only; an officer logs
-in, draws a polygon with Leaflet.draw, saves it with a reason, reloads and finds it, and
-downloads the export. Runs against ``streamlit run app.py`` with its own workspace and accounts
+in, draws a polygon with Leaflet.draw, saves it with a reason, downloads the export, reloads
+(a new, logged-out session) and finds it. Runs against ``streamlit run app.py`` with its own workspace and accounts
 file (never the developer's), fully offline (no request leaves 127.0.0.1).
 """
 from __future__ import annotations
@@ -63,6 +63,7 @@ def test_public_sees_red_lines_without_edit_controls(site, browser):
         assert frame.locator(".leaflet-draw").count() == 0, "the public map has no drawing toolbar"
         assert page.get_by_role("button", name="Save red lines as a new version").count() == 0
         assert page.get_by_text("Upload red lines").count() == 0
+        assert page.get_by_role("button", name="Prepare the export file").count() == 0
         assert rec.external() == [], rec.external()
         assert rec.unexpected_errors() == [], rec.unexpected_errors()
     finally:
@@ -107,14 +108,7 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
         drawn = red[red["redline_id"] == "RL-001"]
         assert len(drawn) == 1 and drawn.geometry.iloc[0].contains(shapely.Point(POINT))
 
-        # a reload starts a new session (logged out): the red line is there for everyone
-        page.reload()
-        frame = _one_map(page)
-        assert _metrics(page)[3] == "3"
-        frame.locator("path[stroke='#c0392b']").nth(2).wait_for(timeout=30_000)
-        assert frame.locator("path[stroke='#c0392b']").count() == 3
-        assert frame.locator(".leaflet-draw").count() == 0
-
+        # the officer exports the new version (export is an officer action)
         page.get_by_role("tab", name="Red lines, sites, history and export").click()
         page.get_by_role("button", name="Prepare the export file").click()
         with page.expect_download(timeout=60_000) as dl:
@@ -123,6 +117,16 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
         dl.value.save_as(out)
         info = pyogrio.read_info(out)
         assert info["features"] == 3 and "4490" in info["crs"]
+        page.get_by_role("tab", name="Map").click()
+
+        # a reload starts a new session (logged out): the red line is there for everyone
+        page.reload()
+        frame = _one_map(page)
+        assert _metrics(page)[3] == "3"
+        frame.locator("path[stroke='#c0392b']").nth(2).wait_for(timeout=30_000)
+        assert frame.locator("path[stroke='#c0392b']").count() == 3
+        assert frame.locator(".leaflet-draw").count() == 0
+
         assert rec.external() == [], rec.external()
         assert rec.unexpected_errors() == [], rec.unexpected_errors()
     finally:

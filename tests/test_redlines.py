@@ -238,7 +238,7 @@ def test_renaming_saved_red_lines_goes_into_the_next_version(tmp_path):
 def test_sites_are_their_own_layer_with_their_own_ids(tmp_path):
     ws = Workspace(tmp_path / "workspace.gpkg")
     square = _feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])
-    site = flow.draft_from_drawings([square], flow.ids_ever(ws, flow.SITES), flow.SITES)
+    site = rl.drawings_to_frame([square], existing_ids=flow.ids_ever(ws, flow.SITES), spec=flow.SITES)
     assert list(site["site_id"]) == ["WS-001"]
     flow.save_edits(ws, rl.empty_layer(spec=flow.SITES), site, remove=[], author="officer.li", reason="Duwei park", expected_parent=0,
                     study_area=_study_area(), spec=flow.SITES)
@@ -246,3 +246,40 @@ def test_sites_are_their_own_layer_with_their_own_ids(tmp_path):
     assert v == 1 and list(sites["site_id"]) == ["WS-001"]
     assert flow.load_redlines(ws)[1] == 0  # the red lines are untouched
     assert [h.layer for h in flow.history(ws, flow.SITES)] == ["wetland_sites"]
+
+
+def test_draft_items_keep_their_ids_and_names_whatever_is_added_around_them():
+    # an upload first, then a suggested patch "before" it in any order: ids never move
+    items: dict = {}
+    up = _lonlat([_square_utm(X0, Y0, 1000)]).iloc[0]
+    items["upload:f1:wgs84:0"] = {"geometry": json.loads(shapely.to_geojson(up)), "name_zh": "上传", "name_en": "", "note": ""}
+    first = flow.draft_frame(items, known=["RL-001"])
+    assert list(first["redline_id"]) == ["RL-002"]
+    patches = gpd.GeoDataFrame({"patch_id": [7], "type": ["marsh"], "area_ha": [25.0]},
+                               geometry=[_square_utm(X0 + 3000, Y0, 500)], crs=UTM50).to_crs(4326)
+    flow.add_patch_items(items, patches, [7])
+    items = {"patch:7": items.pop("patch:7"), **items}  # the patch now comes first in the dict
+    both = flow.draft_frame(items, known=["RL-001"]).set_index("redline_id")
+    assert both.loc["RL-002", "name_zh"] == "上传" and "patch #7" in both.loc["RL-003", "note"]
+    # a name typed for RL-002 stays on the upload, and dropping RL-003 leaves RL-002 alone
+    base = flow.edit_table(rl.empty_layer(), flow.draft_frame(items, known=["RL-001"]))
+    edited = base.copy()
+    edited.loc[edited["redline_id"] == "RL-002", "name_en"] = "Uploaded"
+    edited.loc[edited["redline_id"] == "RL-003", "delete"] = True
+    typed, ticked = flow.table_edits(base, edited)
+    assert typed == {"RL-002": {"name_en": "Uploaded"}} and ticked == {"RL-003"}
+    kept = flow.apply_names(flow.draft_frame(items, known=["RL-001"], drop=ticked), typed)
+    assert list(kept["redline_id"]) == ["RL-002"] and kept["name_en"].iloc[0] == "Uploaded"
+
+
+def test_drawings_sync_with_their_own_map_and_carry_over_from_others():
+    items: dict = {}
+    a, b = (_feature(_lonlat([_square_utm(X0 + d, Y0, 500)]).iloc[0]) for d in (0, 2000))
+    flow.sync_drawings(items, "map1", [a, b])
+    assert len(items) == 2
+    flow.sync_drawings(items, "map1", [b])  # deleted on the map with Leaflet.draw's bin
+    assert len(items) == 1
+    flow.sync_drawings(items, "map2", [a])  # another year's map: b stays, drawn dashed there
+    assert len(items) == 2 and len(flow.carried_drawings(items, "map2")) == 1
+    with pytest.raises(DataError, match="not a polygon"):
+        flow.sync_drawings(items, "map2", [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.6, 32.0]}}])

@@ -7,6 +7,7 @@ shows up at the next rerun).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -360,10 +361,6 @@ def apply_names(gdf: gpd.GeoDataFrame, names: dict[str, dict[str, str]], spec: r
     return out
 
 
-def names_from_editor(edited: pd.DataFrame, spec: rl.EditLayer = REDLINES) -> dict[str, dict[str, str]]:
-    return {str(r[spec.id_field]): {c: ("" if pd.isna(r[c]) else str(r[c])) for c in NAME_COLUMNS} for _, r in edited.iterrows()}
-
-
 def renamed_ids(current: gpd.GeoDataFrame, names: dict[str, dict[str, str]], spec: rl.EditLayer = REDLINES) -> list[str]:
     """Ids of saved features whose name or note was changed in the table."""
     out = []
@@ -382,10 +379,6 @@ def redline_ids(redlines: gpd.GeoDataFrame) -> list[str]:
     return feature_ids(redlines, REDLINES)
 
 
-def _taken(known: list[str], draft: gpd.GeoDataFrame, spec: rl.EditLayer) -> list[str]:
-    return list(known) + feature_ids(draft, spec)
-
-
 def suggestions(p: gpd.GeoDataFrame, covered_by: gpd.GeoDataFrame, min_ha: float) -> gpd.GeoDataFrame:
     return rl.suggest_from_patches(p, covered_by, min_area_ha=min_ha)
 
@@ -394,28 +387,63 @@ def suggestion_labels(suggest: gpd.GeoDataFrame, lang: str) -> dict[int, str]:
     return {int(r.patch_id): f"#{r.patch_id} · {type_name(r.type, lang)} · {fmt.hectares(r.area_ha, lang)}" for r in suggest.itertuples()}
 
 
-def draft_from_drawings(drawings, known: list[str], spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
-    return rl.drawings_to_frame(drawings, existing_ids=known, spec=spec)
+# A draft is a dict of items kept in the session, one per new outline, keyed by where it came
+# from ("draw:<map>:<hash>", "patch:<id>", "upload:<file>:<n>"). Each item gets its id once, so
+# names typed for it stay with it whatever is added or removed around it.
 
 
-def _append(draft: gpd.GeoDataFrame, add: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(pd.concat([draft, add.to_crs(draft.crs)], ignore_index=True), geometry="geometry", crs=draft.crs)
+def _geom_key(geometry: dict) -> str:
+    return hashlib.sha1(json.dumps(geometry, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def add_patches_to_draft(draft: gpd.GeoDataFrame, known: list[str], suggest: gpd.GeoDataFrame, patch_ids,
-                         spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
-    """The chosen patches' outlines as new features in the draft (note: which patch)."""
-    chosen = suggest[suggest["patch_id"].isin(list(patch_ids))]
-    ids = rl.next_ids(_taken(known, draft, spec), len(chosen), spec.prefix)
-    add = gpd.GeoDataFrame({spec.id_field: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids),
-                            "note": [f"湿地斑块 #{i} 的轮廓 / outline of wetland patch #{i}" for i in chosen["patch_id"]]},
-                           geometry=chosen.geometry.values, crs=chosen.crs)
-    return _append(draft, add)
+def sync_drawings(items: dict, map_key: str, features: list[dict] | None) -> None:
+    """Make the items drawn on map ``map_key`` equal to what that map reports (drawn, edited or
+    deleted there); drawings of other maps (another year, language or an earlier version) stay."""
+    now = {f"draw:{map_key}:{_geom_key(g)}": g for g in rl.polygon_geometries(features)}
+    for k in [k for k in items if k.startswith(f"draw:{map_key}:") and k not in now]:
+        del items[k]
+    for k, geom in now.items():
+        items.setdefault(k, {"geometry": geom, "name_zh": "", "name_en": "", "note": ""})
 
 
-def add_upload_to_draft(draft: gpd.GeoDataFrame, known: list[str], upload, coord_system: str,
-                        spec: rl.EditLayer = REDLINES) -> gpd.GeoDataFrame:
-    return _append(draft, read_upload(upload, coord_system, existing_ids=_taken(known, draft, spec), spec=spec))
+def carried_drawings(items: dict, map_key: str) -> list[dict]:
+    """Drawings made on another map than ``map_key`` (drawn dashed, not editable there)."""
+    return [{"type": "Feature", "properties": {}, "geometry": v["geometry"]}
+            for k, v in items.items() if k.startswith("draw:") and not k.startswith(f"draw:{map_key}:")]
+
+
+def add_patch_items(items: dict, suggest: gpd.GeoDataFrame, patch_ids) -> None:
+    chosen = suggest[suggest["patch_id"].isin(list(patch_ids))].to_crs(rl.DRAWN_CRS)
+    for pid, geom in zip(chosen["patch_id"], chosen.geometry):
+        items.setdefault(f"patch:{pid}", {"geometry": json.loads(shapely.to_geojson(geom)), "name_zh": "", "name_en": "",
+                                          "note": f"湿地斑块 #{pid} 的轮廓 / outline of wetland patch #{pid}"})
+
+
+def add_upload_items(items: dict, upload, coord_system: str, spec: rl.EditLayer = REDLINES) -> int:
+    """The features of an uploaded file as items (once per file); returns how many it holds."""
+    tag = f"upload:{getattr(upload, 'file_id', None) or getattr(upload, 'name', 'upload')}:{coord_system}:"
+    if any(k.startswith(tag) for k in items):
+        return sum(k.startswith(tag) for k in items)
+    up = read_upload(upload, coord_system, existing_ids=[], spec=spec)
+    for n, (_, r) in enumerate(up.iterrows()):
+        items[f"{tag}{n}"] = {"geometry": json.loads(shapely.to_geojson(r.geometry)), "name_zh": r["name_zh"],
+                              "name_en": r["name_en"], "note": r["note"]}
+    return len(up)
+
+
+def draft_frame(items: dict, known: list[str], spec: rl.EditLayer = REDLINES, *, drop: set[str] = frozenset()) -> gpd.GeoDataFrame:
+    """The items as a layer draft; items without an id get the next free ones (after every id
+    the layer ever had and every id already handed out), once. ``drop``: ids left out."""
+    taken = list(known) + [v["id"] for v in items.values() if "id" in v]
+    fresh = iter(rl.next_ids(taken, sum("id" not in v for v in items.values()), spec.prefix))
+    for v in items.values():
+        if "id" not in v:
+            v["id"] = next(fresh)
+    rows = [v for v in items.values() if v["id"] not in drop]
+    if not rows:
+        return rl.empty_layer(spec=spec)
+    return gpd.GeoDataFrame({spec.id_field: [v["id"] for v in rows], **{c: [v.get(c, "") for v in rows] for c in NAME_COLUMNS}},
+                            geometry=[shapely.geometry.shape(v["geometry"]) for v in rows], crs=rl.DRAWN_CRS)
 
 
 def history(ws: Workspace, spec: rl.EditLayer = REDLINES):
@@ -426,17 +454,35 @@ def restore(ws: Workspace, version: int, *, author: str, reason: str, expected_p
     return ws.restore(spec.layer, version, author=author, reason=reason, expected_parent=expected_parent)
 
 
-def edit_table(current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, spec: rl.EditLayer = REDLINES) -> pd.DataFrame:
-    """The rows an officer names: the layer's features, then the new ones (``new`` ticked)."""
+def edit_table(current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, spec: rl.EditLayer = REDLINES,
+               names: dict | None = None, delete: set[str] = frozenset()) -> pd.DataFrame:
+    """The rows an officer names or deletes: the layer's features, then the new ones (``new``
+    ticked), with ``names`` (typed changes, by id) applied and ``delete`` ticked."""
     rows = []
     for gdf, new in ((current, False), (draft, True)):
         if len(gdf):
-            rows.append(pd.DataFrame({spec.id_field: gdf[spec.id_field].astype(str).to_numpy(),
-                                      **{c: (gdf[c] if c in gdf else pd.Series([""] * len(gdf))).fillna("").astype(str).to_numpy()
+            g = apply_names(gdf, names or {}, spec)
+            ids = g[spec.id_field].astype(str).to_numpy()
+            rows.append(pd.DataFrame({spec.id_field: ids,
+                                      **{c: (g[c] if c in g else pd.Series([""] * len(g))).fillna("").astype(str).to_numpy()
                                          for c in NAME_COLUMNS},
-                                      "area_ha": _area_ha(gdf).round(2), "new": new}))
-    cols = [spec.id_field, *NAME_COLUMNS, "area_ha", "new"]
+                                      "area_ha": _area_ha(g).round(2), "new": new, "delete": [i in delete for i in ids]}))
+    cols = [spec.id_field, *NAME_COLUMNS, "area_ha", "new", "delete"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def table_edits(base: pd.DataFrame, edited: pd.DataFrame, spec: rl.EditLayer = REDLINES) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """What the officer changed in the table: names / notes that differ from ``base`` (the table
+    without their changes), by id and column, and the ids ticked for deletion."""
+    changed: dict[str, dict[str, str]] = {}
+    b = base.set_index(spec.id_field)
+    for _, r in edited.iterrows():
+        i = str(r[spec.id_field])
+        for c in NAME_COLUMNS:
+            v = "" if pd.isna(r[c]) else str(r[c])
+            if i in b.index and v != str(b.at[i, c]):
+                changed.setdefault(i, {})[c] = v
+    return changed, {str(i) for i, d in zip(edited[spec.id_field], edited["delete"]) if bool(d)}
 
 
 def layer_table(gdf: gpd.GeoDataFrame, lang: str, spec: rl.EditLayer = REDLINES) -> pd.DataFrame:
@@ -492,8 +538,8 @@ def save_redlines(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFr
     return save_edits(ws, current, draft, spec=REDLINES, **kwargs)
 
 
-def saved_message(res, lang: str, clipped: list[str] | None = None) -> str:
-    msg = t("wet.save.done", lang, v=res.info.version, n=res.info.feature_count)
+def saved_message(res, lang: str, clipped: list[str] | None = None, target: str = "redlines") -> str:
+    msg = t(f"wet.save.done_{target}", lang, v=res.info.version, n=res.info.feature_count)
     if clipped:
         msg += " " + t("wet.save.clipped", lang, ids=", ".join(clipped))
     if res.repairs:
@@ -507,12 +553,11 @@ def history_table(hist, lang: str) -> pd.DataFrame:
     rows = [{t("wet.hist.version", lang): h.version, t("wet.hist.author", lang): h.author,
              t("wet.hist.when", lang): h.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC"), t("wet.hist.reason", lang): h.reason,
              t("wet.hist.features", lang): h.feature_count,
-             t("wet.hist.restored_from", lang): h.restored_from if h.restored_from is not None else fmt.DASH,
+             t("wet.hist.restored_from", lang): str(h.restored_from) if h.restored_from is not None else fmt.DASH,
              t("wet.hist.sha", lang): h.sha256[:12]} for h in reversed(hist)]
     return pd.DataFrame(rows)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def _export(ws_path: str, layer: str, version: int, fmt_: str, crs: int) -> tuple[bytes, str]:
     ext = {"gpkg": "gpkg", "geojson": "geojson", "shp.zip": "zip"}[fmt_]
     name = f"{layer}_v{version}_epsg{crs}.{ext}"
@@ -522,8 +567,9 @@ def _export(ws_path: str, layer: str, version: int, fmt_: str, crs: int) -> tupl
 
 
 def export_bytes(ws: Workspace, fmt_: str, crs: int, version: int, spec: rl.EditLayer = REDLINES) -> tuple[bytes, str]:
-    """A version of the layer as a file to download (written once per version, format and CRS
-    into ``<workspace>/exports``, and recorded in the workspace's export log)."""
+    """A version of the layer as a file to download (written into ``<workspace>/exports`` and
+    recorded in the workspace's export log at each request; an unchanged earlier export of the
+    same name is replaced)."""
     return _export(str(ws.path), spec.layer, int(version), fmt_, int(crs))
 
 

@@ -58,22 +58,27 @@ def next_ids(existing: Iterable[str], n: int, prefix: str = REDLINES.prefix) -> 
     return [f"{prefix}-{top + i:03d}" for i in range(1, n + 1)]
 
 
+def polygon_geometries(features: Sequence[dict] | None, *, source: str = "map drawing") -> list[dict]:
+    """The GeoJSON geometries of Leaflet.draw features, refusing anything but polygons."""
+    out = []
+    for i, f in enumerate(features or [], start=1):
+        geom = (f or {}).get("geometry")
+        if not geom or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            kind = geom.get("type") if isinstance(geom, dict) else "nothing"
+            raise DataError(source, f"drawing {i} is a {kind}, not a polygon", "draw with the polygon or rectangle tool")
+        out.append(geom)
+    return out
+
+
 def drawings_to_frame(features: Sequence[dict] | None, *, existing_ids: Iterable[str] = (), source: str = "map drawing",
                       spec: EditLayer = REDLINES) -> gpd.GeoDataFrame:
-    """Leaflet.draw features (GeoJSON dicts in lon/lat) -> a red-line draft with new ids.
+    """Leaflet.draw features (GeoJSON dicts in lon/lat) -> a draft with new ids.
 
     Only polygons are kept (the toolbar offers polygon and rectangle); a drawing that is not a
     polygon raises :class:`DataError`. Self-intersections are left for the store to repair and
     report (:meth:`geodata.store.Workspace.save`), so the officer is told which outline changed.
     """
-    feats = list(features or [])
-    geoms = []
-    for i, f in enumerate(feats, start=1):
-        geom = (f or {}).get("geometry")
-        if not geom or geom.get("type") not in ("Polygon", "MultiPolygon"):
-            kind = geom.get("type") if isinstance(geom, dict) else "nothing"
-            raise DataError(source, f"drawing {i} is a {kind}, not a polygon", "draw red lines with the polygon or rectangle tool")
-        geoms.append(shapely.geometry.shape(geom))
+    geoms = [shapely.geometry.shape(g) for g in polygon_geometries(features, source=source)]
     ids = next_ids(existing_ids, len(geoms), spec.prefix)
     return gpd.GeoDataFrame({spec.id_field: ids, "name_zh": [""] * len(ids), "name_en": [""] * len(ids), "note": [""] * len(ids)},
                             geometry=gpd.GeoSeries(geoms, crs=DRAWN_CRS), crs=DRAWN_CRS)
