@@ -267,19 +267,14 @@ def _utc_now_iso(now: float) -> str:
     return datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
-class Account:
-    """A user as the rest of the program sees it (never the password hash)."""
+class _Role:
+    """What a role may do (shared by :class:`Account` and :class:`Session`)."""
 
-    username: str
     role: str
-    display_name: str
-    created_utc: str
-    updated_utc: str
 
     @property
     def can_edit(self) -> bool:
-        """May draw, edit and save red lines."""
+        """May draw, edit and save red lines and sites."""
         return self.role in EDIT_ROLES
 
     @property
@@ -288,7 +283,18 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Session:
+class Account(_Role):
+    """A user as the rest of the program sees it (never the password hash)."""
+
+    username: str
+    role: str
+    display_name: str
+    created_utc: str
+    updated_utc: str
+
+
+@dataclass(frozen=True)
+class Session(_Role):
     """One login. Expires after :data:`SESSION_IDLE_S` without activity or :data:`SESSION_MAX_S`
     after logging in, whichever comes first. Times are Unix seconds."""
 
@@ -318,14 +324,6 @@ class Session:
         """The account still exists unchanged (same role, no password change since login)."""
         return (account is not None and account.username == self.username and account.role == self.role
                 and account.updated_utc == self.account_updated_utc)
-
-    @property
-    def can_edit(self) -> bool:
-        return self.role in EDIT_ROLES
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 # ---------------------------------------------------------------------------------------- throttle

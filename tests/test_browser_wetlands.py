@@ -11,7 +11,7 @@ import shapely
 
 from geodata.store import Workspace
 from sinks.accounts import AccountStore
-from tests.test_browser import Recorder, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
+from tests.test_browser import ARTIFACTS, Recorder, _full_page_screenshot, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 FOLIUM = "iframe[title='streamlit_folium.st_folium']"
@@ -126,6 +126,7 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
         frame.locator("path[stroke='#c0392b']").nth(2).wait_for(timeout=30_000)
         assert frame.locator("path[stroke='#c0392b']").count() == 3
         assert frame.locator(".leaflet-draw").count() == 0
+        _full_page_screenshot(page, ARTIFACTS / "screenshot_wetlands_en.png")
 
         assert rec.external() == [], rec.external()
         assert rec.unexpected_errors() == [], rec.unexpected_errors()

@@ -92,32 +92,44 @@ def missing_demo_files(config_path: str) -> list[Path]:
     return [p for p in wanted if not p.exists() and p.resolve().parent in built_here]
 
 
-class _Store:
-    """A small LRU of assessments with one lock per key (two sessions never compute twice)."""
+class KeyedLRU:
+    """A small LRU of computed results with one lock per key, so two sessions never compute the
+    same thing twice. ``on_evict(key)`` runs (under the lock) for each key pushed out."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int, on_evict: Callable[[str], None] | None = None) -> None:
+        self.size = size
+        self.on_evict = on_evict
         self.lock = threading.Lock()
-        self.items: OrderedDict[str, Assessment] = OrderedDict()
+        self.items: OrderedDict[str, object] = OrderedDict()
         self.key_locks: dict[str, threading.Lock] = {}
-        self.demo_lock = threading.Lock()
 
-    def get(self, key: str) -> Assessment | None:
+    def get(self, key: str):
         with self.lock:
-            a = self.items.get(key)
-            if a is not None:
+            value = self.items.get(key)
+            if value is not None:
                 self.items.move_to_end(key)
-            return a
+            return value
 
-    def put(self, key: str, a: Assessment) -> None:
+    def put(self, key: str, value) -> None:
         with self.lock:
-            self.items[key] = a
+            self.items[key] = value
             self.items.move_to_end(key)
-            while len(self.items) > _MAX_ENTRIES:
-                self.items.popitem(last=False)
+            while len(self.items) > self.size:
+                old, _ = self.items.popitem(last=False)
+                if self.on_evict is not None:
+                    self.on_evict(old)
 
     def key_lock(self, key: str) -> threading.Lock:
         with self.lock:
             return self.key_locks.setdefault(key, threading.Lock())
+
+
+class _Store(KeyedLRU):
+    """The last few assessments, and the lock that lets one session build the demo data."""
+
+    def __init__(self) -> None:
+        super().__init__(_MAX_ENTRIES)
+        self.demo_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)

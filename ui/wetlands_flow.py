@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from geodata.store import STORE_CRS_CHOICES, ConflictError, Workspace
 from sinks.config import load_config
 from sinks.landcover.datasets import workspace_dir
 from ui import fmt, leaflet
+from ui.cache import KeyedLRU
 from ui.i18n import ZH, t
 from wetlands import redlines as rl
 from sinks.wetland_inventory import WetlandInventory, wetland_inventory
@@ -85,34 +84,16 @@ class PatchLayer:
     min_area_ha: float
 
 
-class _Store:
-    """The last few inventories (one per set of inputs and red-line version), shared by all
-    sessions, with one lock per key so two sessions never compute the same one twice."""
+class _Store(KeyedLRU):
+    """The last few inventories (one per set of inputs and red-line / site versions), shared by
+    all sessions, and the map layers made from them (dropped with their inventory)."""
 
     def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self.lock = threading.Lock()
-        self.items: OrderedDict[str, WetlandInventory] = OrderedDict()
+        super().__init__(size, on_evict=self._drop_layers)
         self.layers: dict[tuple[str, int], PatchLayer] = {}
-        self.key_locks: dict[str, threading.Lock] = {}
 
-    def get(self, key: str) -> WetlandInventory | None:
-        with self.lock:
-            inv = self.items.get(key)
-            if inv is not None:
-                self.items.move_to_end(key)
-            return inv
-
-    def put(self, key: str, inv: WetlandInventory) -> None:
-        with self.lock:
-            self.items[key] = inv
-            while len(self.items) > self.size:
-                old, _ = self.items.popitem(last=False)
-                self.layers = {k: v for k, v in self.layers.items() if k[0] != old}
-
-    def key_lock(self, key: str) -> threading.Lock:
-        with self.lock:
-            return self.key_locks.setdefault(key, threading.Lock())
+    def _drop_layers(self, key: str) -> None:
+        self.layers = {k: v for k, v in self.layers.items() if k[0] != key}
 
 
 @st.cache_resource(show_spinner=False)
@@ -607,8 +588,8 @@ def seed_demo_layers(ws: Workspace, config_path: str) -> list[str]:
     sites (version 1, author ``demo``): the named sites, and the same outlines as red lines, so
     the public demo has something to show. Real areas start empty. Returns the seeded layers."""
     cfg = load_config(config_path)
-    todo = [spec for spec in (SITES, REDLINES) if spec.layer not in _layers(ws)]
-    if not cfg.illustrative or not todo:
+    unseeded = [spec for spec in (SITES, REDLINES) if spec.layer not in _layers(ws)]
+    if not cfg.illustrative or not unseeded:
         return []
     from sinks.pipeline import config_zones
     from sinks.wetland_inventory import config_sites
@@ -619,7 +600,7 @@ def seed_demo_layers(ws: Workspace, config_path: str) -> list[str]:
     g, _ = clip_to_study_area(sites.gdf, config_zones(cfg).gdf)
     g = g.to_crs(rl.DRAWN_CRS)
     done = []
-    for spec in todo:
+    for spec in unseeded:
         seed = gpd.GeoDataFrame({spec.id_field: g[sites.id_field].astype(str).to_numpy(),
                                  "name_zh": g["name_zh"].to_numpy() if "name_zh" in g else "",
                                  "name_en": g["name_en"].to_numpy() if "name_en" in g else "",
