@@ -16,6 +16,7 @@ from geodata.errors import DataError, SchemaError
 
 
 WATER_INDICES: tuple[str, ...] = ("mndwi", "ndwi")
+PROTECTION_DIR = Path(__file__).resolve().parents[1] / "data" / "protection"  # the cited default rule tables
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,159 @@ def _wetlands_section(path: Path, base: Path, doc: dict, years: list[int] | None
 
 
 @dataclass(frozen=True)
+class Intake:
+    """One drinking-water intake of ``[[protection.water_sources.intakes]]`` (lon/lat as given)."""
+
+    intake_id: str
+    name_zh: str
+    name_en: str
+    lon: float
+    lat: float
+    coord_system: str = CoordSystem.WGS84.value
+    hypothetical: bool = False
+
+
+@dataclass(frozen=True)
+class ProtectionConfig:
+    """The optional ``[protection]`` section: zone layers, builders and the screening rules.
+
+    Red lines and ecological-space control areas are polygon layers (the workspace's edited red
+    lines replace the configured ones in the dashboard). The Yangtze belt is built from the river
+    layer (``river_path``, else ``[wetlands] river_path``) at ``belt_distance_m``; water-source
+    zones from ``intakes`` (or ``intakes_path``), the river and the rules in
+    ``water_source_rules_path``. ``rules_path`` lists which land-cover classes do not conform in
+    which zone type. ``min_patch_ha``: non-conforming patches below it are counted apart.
+    """
+
+    redlines: Path | None = None
+    redlines_layer: str | None = None
+    redlines_id_field: str = "redline_id"
+    redlines_kind_field: str = "kind"
+    redlines_kinds: tuple[str, ...] = ()
+    eco_space: Path | None = None
+    eco_space_layer: str | None = None
+    eco_space_id_field: str = "area_id"
+    river: Path | None = None
+    river_layer: str | None = None
+    belt_distance_m: float = 1000.0
+    rules: Path = PROTECTION_DIR / "zone_rules.csv"
+    water_source_rules: Path = PROTECTION_DIR / "water_source_rules.csv"
+    flow_azimuth_deg: float | None = None
+    max_intake_offset_m: float = 150.0
+    intakes: tuple[Intake, ...] = ()
+    intakes_path: Path | None = None
+    intakes_layer: str | None = None
+    intakes_id_field: str = "intake_id"
+    min_patch_ha: float = 0.0
+
+
+_PROTECTION_KEYS = {"redlines_path", "redlines_layer", "redlines_id_field", "redlines_kind_field", "redlines_kinds",
+                    "eco_space_path", "eco_space_layer", "eco_space_id_field", "river_path", "river_layer",
+                    "belt_distance_m", "rules_path", "min_patch_ha", "water_sources"}
+_WATER_SOURCE_KEYS = {"rules_path", "flow_azimuth_deg", "max_intake_offset_m", "intakes", "intakes_path",
+                      "intakes_layer", "intakes_id_field"}
+_INTAKE_KEYS = {"id", "name_zh", "name_en", "lon", "lat", "coord_system", "hypothetical"}
+
+
+def _protection_section(path: Path, base: Path, doc: dict) -> ProtectionConfig | None:
+    """Parse ``[protection]``; raises ``SchemaError`` naming the key and the fix."""
+    p = doc.get("protection")
+    if p is None:
+        return None
+    example = "see configs/jiangbei_demo.toml"
+    if not isinstance(p, dict):
+        raise SchemaError(path, "[protection] must be a table", f"write it as a [protection] section ({example})")
+    unknown = sorted(set(p) - _PROTECTION_KEYS)
+    if unknown:
+        raise SchemaError(path, f"[protection] has unknown keys {unknown}", f"use only {sorted(_PROTECTION_KEYS)}")
+    ws = p.get("water_sources", {})
+    if not isinstance(ws, dict):
+        raise SchemaError(path, "[protection.water_sources] must be a table", example)
+    unknown = sorted(set(ws) - _WATER_SOURCE_KEYS)
+    if unknown:
+        raise SchemaError(path, f"[protection.water_sources] has unknown keys {unknown}", f"use only {sorted(_WATER_SOURCE_KEYS)}")
+
+    def text(t: dict, where: str, key: str, default: str | None) -> str | None:
+        v = t.get(key, default)
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            raise SchemaError(path, f"{where} {key} must be a non-empty text, got {v!r}", f'write e.g. {key} = "..."')
+        return v
+
+    def number(t: dict, where: str, key: str, default: float | None, lo: float, hi: float, unit: str) -> float | None:
+        v = t.get(key, default)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and lo <= v <= hi):
+            raise SchemaError(path, f"{where} {key} must be a number of {unit} within [{lo:g}, {hi:g}], got {v!r}",
+                              f"write e.g. {key} = {default if default is not None else lo}")
+        return float(v)
+
+    def file(t: dict, where: str, key: str, default: Path | None = None) -> Path | None:
+        v = text(t, where, key, None)
+        return _resolve(base, v) if v else default
+
+    kinds = p.get("redlines_kinds", [])
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise SchemaError(path, f"[protection] redlines_kinds must be a list of texts, got {kinds!r}", 'write e.g. redlines_kinds = ["forest_park"]')
+    for pair, lay in (("redlines_path", "redlines_layer"), ("eco_space_path", "eco_space_layer"), ("river_path", "river_layer")):
+        if p.get(lay) is not None and not p.get(pair):
+            raise SchemaError(path, f"[protection] {lay} is set without {pair}", f'add {pair} = "file.gpkg" or remove {lay}')
+    where_ws = "[protection.water_sources]"
+    raw_intakes = ws.get("intakes", [])
+    if not isinstance(raw_intakes, list) or not all(isinstance(i, dict) for i in raw_intakes):
+        raise SchemaError(path, f"{where_ws} intakes must be an array of tables", 'write [[protection.water_sources.intakes]] id = "QL" lon = 118.58 lat = 31.96')
+    intakes, seen = [], set()
+    for n, it in enumerate(raw_intakes, start=1):
+        where = f"intake {n} of {where_ws}"
+        bad = sorted(set(it) - _INTAKE_KEYS)
+        if bad:
+            raise SchemaError(path, f"{where} has unknown keys {bad}", f"use only {sorted(_INTAKE_KEYS)}")
+        iid = text(it, where, "id", None)
+        if iid is None:
+            raise SchemaError(path, f"{where} has no id", 'add id = "QL" (unique, short)')
+        if iid in seen:
+            raise SchemaError(path, f"{where}: the id {iid!r} is used twice", "give every intake its own id")
+        seen.add(iid)
+        lon = number(it, where, "lon", None, -180, 180, "degrees")
+        lat = number(it, where, "lat", None, -90, 90, "degrees")
+        if lon is None or lat is None:
+            raise SchemaError(path, f"{where} ({iid}) needs lon and lat", "add lon = 118.58 and lat = 31.96 (decimal degrees)")
+        cs = text(it, where, "coord_system", CoordSystem.WGS84.value)
+        if cs not in {c.value for c in CoordSystem}:
+            raise SchemaError(path, f"{where} ({iid}) coord_system {cs!r} is unknown", f"use one of {[c.value for c in CoordSystem]}")
+        hyp = it.get("hypothetical", False)
+        if not isinstance(hyp, bool):
+            raise SchemaError(path, f"{where} ({iid}) hypothetical must be true or false, got {hyp!r}", "write hypothetical = true")
+        intakes.append(Intake(iid, text(it, where, "name_zh", iid), text(it, where, "name_en", iid), lon, lat, cs, hyp))
+    azimuth = number(ws, where_ws, "flow_azimuth_deg", None, 0, 360, "degrees")
+    if (intakes or ws.get("intakes_path")) and azimuth is None:
+        raise SchemaError(path, f"{where_ws} has intakes but no flow_azimuth_deg (the direction the river flows, "
+                                "degrees clockwise from north)", "add e.g. flow_azimuth_deg = 45 (the Yangtze at Nanjing flows to the north-east)")
+    return ProtectionConfig(
+        redlines=file(p, "[protection]", "redlines_path"),
+        redlines_layer=text(p, "[protection]", "redlines_layer", None),
+        redlines_id_field=text(p, "[protection]", "redlines_id_field", "redline_id"),
+        redlines_kind_field=text(p, "[protection]", "redlines_kind_field", "kind"),
+        redlines_kinds=tuple(kinds),
+        eco_space=file(p, "[protection]", "eco_space_path"),
+        eco_space_layer=text(p, "[protection]", "eco_space_layer", None),
+        eco_space_id_field=text(p, "[protection]", "eco_space_id_field", "area_id"),
+        river=file(p, "[protection]", "river_path"),
+        river_layer=text(p, "[protection]", "river_layer", None),
+        belt_distance_m=number(p, "[protection]", "belt_distance_m", 1000.0, 1.0, 50_000.0, "metres"),
+        rules=file(p, "[protection]", "rules_path", PROTECTION_DIR / "zone_rules.csv"),
+        water_source_rules=file(ws, where_ws, "rules_path", PROTECTION_DIR / "water_source_rules.csv"),
+        flow_azimuth_deg=azimuth,
+        max_intake_offset_m=number(ws, where_ws, "max_intake_offset_m", 150.0, 0.0, 5_000.0, "metres"),
+        intakes=tuple(intakes),
+        intakes_path=file(ws, where_ws, "intakes_path"),
+        intakes_layer=text(ws, where_ws, "intakes_layer", None),
+        intakes_id_field=text(ws, where_ws, "intakes_id_field", "intake_id"),
+        min_patch_ha=number(p, "[protection]", "min_patch_ha", 0.0, 0.0, 1e6, "hectares"),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything one assessment needs. Paths are absolute."""
 
@@ -185,6 +339,7 @@ class Config:
     threads: int = 0  # blockwise workers; 0 = one per core
     dask_address: str | None = None  # "tcp://host:8786": a dask.distributed scheduler; None = local threads
     wetlands: WetlandsConfig | None = None  # the optional [wetlands] section
+    protection: ProtectionConfig | None = None  # the optional [protection] section
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -248,6 +403,7 @@ def load_config(path: str | Path) -> Config:
         threads=int(engine.get("threads", 0)),
         dask_address=engine.get("dask_address") or None,
         wetlands=_wetlands_section(path, base, doc, sorted(years)),
+        protection=_protection_section(path, base, doc),
         source=path.resolve(),
     )
 

@@ -4,7 +4,8 @@
 
 * ``rasters/jiangbei_landcover_{2020,2025}.tif``: ESA WorldCover codes, UTM 50N, 30 m;
 * ``rasters/jiangbei_bands_{2020,2025}.tif``: green, red, nir, swir1 reflectance x 10000;
-* ``rasters/jiangbei_sites_illustrative.gpkg``: layer ``sites``;
+* ``rasters/jiangbei_sites_illustrative.gpkg``: layers ``sites`` and ``eco_space`` (illustrative
+  ecological-space control areas around the red-line sites);
 * ``rasters/jiangbei_demo_manifest.json``: generator, seed, input hash, output hashes and
   the measured class areas (written last: its presence means the build completed);
 * ``inventory/jiangbei_emissions_illustrative.csv`` and ``inventory/README.md``.
@@ -31,7 +32,7 @@ from sinks.demo import constants as K
 from sinks.demo.bands import BAND_NAMES, SCALE, synthesize_bands
 from sinks.demo.grid import geom_to_lonlat
 from sinks.demo.inventory import inventory_csv_text, inventory_readme_text
-from sinks.demo.landscape import Landscape, generate_landscape, load_boundaries
+from sinks.demo.landscape import Boundaries, Landscape, generate_landscape, load_boundaries
 from sinks.demo.writers import write_bands, write_gpkg, write_landcover, write_text
 
 Progress = Callable[[str, float], None]
@@ -164,6 +165,38 @@ def _sites_frame(landscape: Landscape) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
 
 
+# Illustrative ecological-space control areas (Jiangsu's second tier, 苏政发〔2020〕1号): a ring of
+# this many metres of land around each red-line site, outside the site itself. Plausible shapes for
+# the demo only; real control areas are published polygons.
+ECO_SPACE_RING_M = {"laoshan_nfp": 1_000.0, "lvshuiwan_wetland": 500.0, "chu_river_corridor": 500.0}
+
+
+def _eco_space_frame(landscape: Landscape, boundaries: Boundaries) -> gpd.GeoDataFrame:
+    """The ``eco_space`` layer (EPSG:4326): rings of land around some red-line sites."""
+    grid = landscape.grid
+    land = boundaries.study_area.difference(boundaries.yangtze)
+    records = []
+    for s in landscape.sites:
+        ring_m = ECO_SPACE_RING_M.get(s.site_id)
+        if ring_m is None:
+            continue
+        site = grid.vectorize(s.mask)
+        ring = site.buffer(ring_m).difference(site).intersection(land)
+        records.append(
+            {
+                "area_id": f"es_{s.site_id}",
+                "name_zh": f"{s.name_zh.split('（')[0]}生态空间管控区域（示意）",
+                "name_en": f"{s.name_en.split(' (')[0]} ecological-space control area (illustrative)",
+                "kind": "eco_space",
+                "illustrative": True,
+                "note": f"Land within {ring_m:.0f} m around the illustrative site {s.site_id}, outside it; "
+                        "not a published control area.",
+                "geometry": geom_to_lonlat(ring),
+            }
+        )
+    return gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")
+
+
 def build_demo(
     data_dir: Path,
     *,
@@ -225,7 +258,7 @@ def build_demo(
         say(f"writing {paths.landcover(year).name}", 0.47 if year == 2020 else 0.52)
         write_landcover(paths.landcover(year), landscape.landcover[year], landscape.grid, year=year, seed=seed)
     say(f"writing {paths.sites.name}", 0.55)
-    write_gpkg(paths.sites, {"sites": _sites_frame(landscape)})
+    write_gpkg(paths.sites, {"sites": _sites_frame(landscape), "eco_space": _eco_space_frame(landscape, boundaries)})
     for i, year in enumerate(K.YEARS):
         say(f"synthesizing reflectance bands {year}", 0.60 + 0.18 * i)
         bands = synthesize_bands(landscape, year, seed)

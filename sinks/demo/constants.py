@@ -167,6 +167,8 @@ CHU_RIVER_POINTS: Final = (
     (118.73, 32.290), (118.78, 32.322), (118.83, 32.333), (118.865, 32.303), (118.885, 32.270),
 )
 CHU_RIVER_WIDTH_M: Final = (70.0, 150.0)  # upstream, mouth
+# The illustrative Chu River ecological corridor (a demo red line): channel + this much land each side.
+CHU_CORRIDOR_M: Final = 200.0
 
 # --------------------------------------------------------------------------- change 2020 -> 2025
 # Urban growth: share of each zone's 2020 cropland converted to built-up (brief: ~2-4 %).

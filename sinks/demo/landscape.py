@@ -485,7 +485,8 @@ def generate_landscape(boundaries: Boundaries, seed: int, progress: Progress | N
         protected=lvshuiwan | laoshan_tree,
     )
 
-    sites = _sites(grid, park, lvshuiwan, ring, seed_masks, strip_seed)
+    chu_corridor = (_edt_m(~chu, res) <= K.CHU_CORRIDOR_M) & inside
+    sites = _sites(grid, park, lvshuiwan, ring, chu_corridor, seed_masks, strip_seed)
     return Landscape(
         grid=grid,
         zone=zone,
@@ -614,6 +615,7 @@ def _sites(
     park: BoolArray,
     lvshuiwan: BoolArray,
     ring: BoolArray,
+    chu_corridor: BoolArray,
     seed_masks: dict[str, BoolArray],
     strip_seed: BoolArray,
 ) -> tuple[Site, ...]:
@@ -638,6 +640,12 @@ def _sites(
             "The 20 % of the island's land nearest the river (a ring ~200-250 m wide inside the GSHHG "
             "shoreline, whole island including any tip in the Pukou/Liuhe polygons); 82 % of it "
             "herbaceous wetland.",
+        ),
+        Site(
+            "chu_river_corridor", "滁河生态廊道（示意）", "Chu River ecological corridor (illustrative)",
+            "river_corridor", chu_corridor, round(float(chu_corridor.sum()) * grid.pixel_ha, 1),
+            f"The synthetic Chu River channel plus the land within {K.CHU_CORRIDOR_M:.0f} m of it, inside "
+            "Pukou and Liuhe. The real river is not in GSHHG; neither course nor corridor is surveyed.",
         ),
     ]
     for site_id, name_zh, name_en, *_rest in K.BUILT_SEEDS:
