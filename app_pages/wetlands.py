@@ -11,7 +11,7 @@ from ui.i18n import t
 ctx = state.require_context()
 lang, a, year = ctx.lang, ctx.assessment, ctx.year
 K_MSG = "wet_msg"  # a message to show once after a rerun
-K_TARGET = "wet_target"  # which layer the officer edits: "redlines" or "sites"
+K_TARGET = "wet_target"  # which layer the officer edits: a key of ui.wetlands_flow.EDIT_LAYERS
 # per officer and edited layer (suffix _<layer>_<username>), so a draft never passes to the next login:
 K_BASE = "wet_base"  # the version the officer's draft builds on
 K_GEN = "wet_gen"  # bumped after each own save or restore: a fresh map, uploader and form
@@ -48,8 +48,10 @@ try:
     flow.seed_demo_layers(ws, ctx.config_path)
     redlines, version = flow.load_layer(ws, flow.REDLINES)
     sites, sites_version = flow.load_layer(ws, flow.SITES)
-    versions = {"redlines": version, "sites": sites_version}
     current = {"redlines": redlines, "sites": sites}
+    versions = {"redlines": version, "sites": sites_version}
+    for name in ("eco_redlines", "eco_space"):  # the protection-zone layers, edited here, screened on their own page
+        current[name], versions[name] = flow.load_layer(ws, flow.EDIT_LAYERS[name])
     key = flow.inventory_key(ctx.cache_key, redlines, sites if sites_version else None)
     inv = flow.cached_inventory(key)
     progress_box = st.empty()  # always there (see `notice` below), filled only while computing
@@ -102,20 +104,22 @@ with tab_map:
             if st.button(t("wet.base.rebase", lang), key=f"wet_rebase_{target}"):
                 put(K_BASE, target, versions[target])
                 st.rerun()
-        with st.expander(t(f"wet.suggest.title_{target}", lang)):
-            if st.toggle(t("wet.suggest.show", lang), key="wet_suggest_on"):
-                min_ha = st.number_input(t("wet.suggest.min_ha", lang), min_value=1.0, value=8.0, step=1.0, key="wet_suggest_ha",
-                                         help=t("wet.suggest.help", lang))
-                suggest = flow.suggestions(p, current[target], min_ha)
-                st.caption(t("wet.suggest.count", lang, n=len(suggest)))
+        if target in flow.WETLAND_TARGETS:  # wetland patches suggest wetland layers only
+            with st.expander(t(f"wet.suggest.title_{target}", lang)):
+                if st.toggle(t("wet.suggest.show", lang), key="wet_suggest_on"):
+                    min_ha = st.number_input(t("wet.suggest.min_ha", lang), min_value=1.0, value=8.0, step=1.0,
+                                             key="wet_suggest_ha", help=t("wet.suggest.help", lang))
+                    suggest = flow.suggestions(p, current[target], min_ha)
+                    st.caption(t("wet.suggest.count", lang, n=len(suggest)))
     # each map (what it shows: layer, versions, year, language, suggestions) is its own component,
     # since Leaflet is rebuilt when its content changes: what was drawn on another map stays in
     # the draft and is drawn dashed here
-    shows = (versions["redlines"], versions["sites"], None if suggest is None else tuple(suggest["patch_id"]))
+    shows = (tuple(versions.values()), None if suggest is None else tuple(suggest["patch_id"]))
     map_key = f"{target}_{gen}_{year}_{lang}_{abs(hash(shows)) % 10**8}"
     carried = flow.carried_drawings(items, map_key) if officer else []
     m = flow.build_map(zones=a.zones, patch_layer=layer, redlines=redlines, lc=lc, lang=lang, suggestions=suggest,
-                       alerts=flow.alert_outlines(inv, period), carried=carried, sites=sites)
+                       alerts=flow.alert_outlines(inv, period), carried=carried, sites=sites,
+                       protection=None if target in flow.WETLAND_TARGETS else current[target], protection_spec=spec)
     if officer:
         leaflet.add_draw_control(m, lang)
         st.caption(t("wet.draw.help", lang))

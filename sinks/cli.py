@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sinks import cli_wetlands
 
     cli_wetlands.add_parsers(sub)
+    from sinks import cli_zones
+
+    cli_zones.add_parsers(sub)
     from sinks import cli_accounts
 
     cli_accounts.add_parsers(sub)

@@ -71,13 +71,14 @@ def _read_redlines(args):
 MARKER = "wetland_inventory.json"
 
 
-def check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path, marker: str = MARKER) -> None:
     """Refuse an ``--out`` that cannot be written, before the (long) computation: it must be new,
-    empty or an earlier inventory, and its nearest existing ancestor must be a writable folder
-    (the files are written to a temporary folder beside it, then swapped in)."""
+    empty or an earlier output of the same command (it holds ``marker``), and its nearest existing
+    ancestor must be a writable folder (the files are written to a temporary folder beside it,
+    then swapped in)."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
-        what = "is a file" if not out.is_dir() else f"is a folder that is not an earlier inventory (no {MARKER})"
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
+        what = "is a file" if not out.is_dir() else f"is a folder that is not an earlier output of this command (no {marker})"
         raise DataError(out, f"the output folder {what}", "choose a new or empty folder for --out")
     parent = out.absolute().parent
     ancestor = parent

@@ -451,7 +451,7 @@ def test_cli_out_that_is_a_file_or_a_foreign_folder_fails_before_computing(grid,
     docs.mkdir()
     (docs / "letter.odt").write_text("x")
     assert _main("wetlands", grid["config"], "--out", docs) == 1
-    assert "not an earlier inventory" in capsys.readouterr().err and (docs / "letter.odt").exists()
+    assert "not an earlier output of this command" in capsys.readouterr().err and (docs / "letter.odt").exists()
 
 
 def test_cli_refuses_a_plain_geopackage_as_workspace_and_leaves_it_unchanged(grid, tmp_path, capsys):

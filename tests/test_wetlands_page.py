@@ -174,3 +174,22 @@ def test_an_officer_adds_a_wetland_site_and_the_inventory_lists_it(env):
     assert ws.history("wetland_redlines")[-1].version == 1  # red lines untouched
     site_table = next(df.value for df in at.dataframe if "Site" in df.value.columns)
     assert "WS-001" in set(site_table["Site"])  # no English name was given: the id stands in
+
+
+def test_an_officer_edits_the_ecological_red_lines_the_protection_page_screens(env):
+    at = _login(_open("en"))
+    ws = Workspace(env / "ws" / "workspace.gpkg")
+    eco = ws.load("eco_redlines")  # the demo's four illustrative red-line sites, seeded as version 1
+    assert sorted(eco["redline_id"]) == ["baguazhou_ring", "chu_river_corridor", "laoshan_nfp", "lvshuiwan_wetland"]
+    assert len(ws.load("eco_space_areas")) == 3 and ws.history("eco_space_areas")[0].author == "demo"
+    at.get("segmented_control")[0].set_value("eco_redlines").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e for e in at.get("expander") if "Suggest" in e.label]  # wetland patches suggest wetland layers only
+    assert "Ecological red lines" in json.dumps(_map_args(at))  # the edited layer is drawn on the map
+    at.get("file_uploader")[0].upload("yangzi.geojson", _geojson_square(118.62, 32.04), "application/geo+json").run()
+    at.text_area[0].input("New red line from the 2026 notice (test)")
+    next(b for b in at.get("form_submit_button") if b.label == "Save ecological red lines as a new version").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Saved as v2 (5 ecological red lines)" in s.value for s in at.success), [s.value for s in at.success]
+    assert "ER-001" in set(ws.load("eco_redlines")["redline_id"])
+    assert ws.history("wetland_redlines")[-1].version == 1  # the wetland red lines untouched

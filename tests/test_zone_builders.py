@@ -13,7 +13,6 @@ medial axis: with boundary samples every 10 m its vertices lie within 0.01 m of 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -363,9 +362,7 @@ def test_yangtze_centreline_follows_the_left_branch_of_baguazhou(yangtze):
     intake = shapely.Point(663_500, 3_559_500)
     north = shapely.LineString([(bagua.centroid.x, bagua.bounds[3]), (bagua.centroid.x, bagua.bounds[3] + 5000)])
     south = shapely.LineString([(bagua.centroid.x, bagua.bounds[1] - 5000), (bagua.centroid.x, bagua.centroid.y)])
-    t = time.perf_counter()
-    default = river_centreline(yangtze, flow_azimuth_deg=56)
-    assert time.perf_counter() - t < 5.0  # ~500 vertices, 3 islands, 80 km: well under a second here
+    default = river_centreline(yangtze, flow_azimuth_deg=56)  # its speed: benchmarks/protection.py
     assert default.intersects(south) and not default.intersects(north)  # the main (right) branch
     left = river_centreline(yangtze, flow_azimuth_deg=56, through=intake)
     assert left.intersects(north) and not left.intersects(south)

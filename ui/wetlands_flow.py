@@ -35,7 +35,10 @@ __all__ = ["DataError", "ConflictError"]  # what the page catches
 WORKSPACE_FILE = "workspace.gpkg"
 ID_FIELD = rl.ID_FIELD
 REDLINES, SITES = rl.REDLINES, rl.SITES
-EDIT_LAYERS = {"redlines": REDLINES, "sites": SITES}  # what an officer can edit on the page
+# what an officer can edit on the page: the wetland layers, and the protection-zone layers the
+# "Protection zones" page screens (ecological red lines, ecological-space control areas)
+EDIT_LAYERS = {"redlines": REDLINES, "sites": SITES, "eco_redlines": rl.ECO_REDLINES, "eco_space": rl.ECO_SPACE}
+WETLAND_TARGETS = ("redlines", "sites")  # the layers the wetland inventory uses (and patches suggest)
 EXPORT_CRS = STORE_CRS_CHOICES  # 4490 CGCS2000, 4326 WGS84
 WATER_TYPES = ("river", "lake_reservoir", "pond")
 VEGETATED_TYPES = ("riverbank", "lakeshore", "marsh")
@@ -45,6 +48,7 @@ TYPE_HEX = {"river": "#1f78b4", "lake_reservoir": "#41b6c4", "pond": "#a6cee3", 
             "lakeshore": "#5aae61", "marsh": "#a6dba0", "paddy": "#fdae61"}
 REDLINE_HEX = "#c0392b"
 SITE_HEX = "#00441b"  # named wetland sites: dark green outline
+PROTECTION_HEX = "#7b3294"  # an edited protection-zone layer: purple
 ALERT_HEX = "#e7298a"  # wetland lost inside a red line: magenta, apart from every type colour
 MAX_UPLOAD_BYTES = 20 * 2**20  # red-line layers are small; server.maxUploadSize is 50 MB for rasters
 
@@ -177,9 +181,11 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
 
 def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd.GeoDataFrame, lc: leaflet.Overlay | None,
               lang: str, suggestions: gpd.GeoDataFrame | None = None, alerts: gpd.GeoDataFrame | None = None,
-              carried: list[dict] | None = None, sites: gpd.GeoDataFrame | None = None) -> folium.Map:
+              carried: list[dict] | None = None, sites: gpd.GeoDataFrame | None = None,
+              protection: gpd.GeoDataFrame | None = None, protection_spec: rl.EditLayer | None = None) -> folium.Map:
     """Land cover (picture), districts, wetland patches by type, red lines, wetland lost inside
-    red lines (alerts), suggested patches."""
+    red lines (alerts), suggested patches; ``protection``: a protection-zone layer being edited
+    (ecological red lines or control areas, outlined in :data:`PROTECTION_HEX`)."""
     west, south, east, north = zones.total_bounds
     m = leaflet.offline_map((west, south, east, north))
     if lc is not None:
@@ -216,6 +222,13 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
         folium.GeoJson(_geojson(r), name=t("wet.layer.redlines", lang),
                        style_function=lambda f: {"color": REDLINE_HEX, "weight": 3, "fillColor": REDLINE_HEX, "fillOpacity": 0.08},
                        tooltip=folium.GeoJsonTooltip([rl.ID_FIELD, "name"], aliases=[t("wet.col.redline", lang), t("wet.col.name", lang)])).add_to(m)
+    if protection is not None and protection_spec is not None and len(protection):
+        e = protection[[protection_spec.id_field, "geometry"]].copy()
+        e["name"] = [str(v or "") for v in protection.get("name_zh" if lang == "zh" else "name_en", pd.Series([""] * len(e)))]
+        folium.GeoJson(_geojson(e), name=t(f"wet.edit.{target_of(protection_spec)}", lang),
+                       style_function=lambda f: {"color": PROTECTION_HEX, "weight": 2.5, "fillColor": PROTECTION_HEX, "fillOpacity": 0.06},
+                       tooltip=folium.GeoJsonTooltip([protection_spec.id_field, "name"],
+                                                     aliases=[t("wet.col.id", lang), t("wet.col.name", lang)])).add_to(m)
     if carried:
         folium.GeoJson({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": f.get("geometry")}
                                                                   for f in carried if f and f.get("geometry")]},
@@ -231,6 +244,11 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
                                                      aliases=[t("wet.col.redline", lang), t("wet.alert.became", lang), t("wet.col.area", lang)])).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def target_of(spec: rl.EditLayer) -> str:
+    """The page's name (a key of :data:`EDIT_LAYERS`) of an edited layer."""
+    return next(k for k, v in EDIT_LAYERS.items() if v == spec)
 
 
 def legend_html(lang: str) -> str:
@@ -584,30 +602,48 @@ def patch_csv(p: gpd.GeoDataFrame) -> bytes:
 
 
 def seed_demo_layers(ws: Workspace, config_path: str) -> list[str]:
-    """For an illustrative configuration only: a layer never saved yet starts as its wetland
-    sites (version 1, author ``demo``): the named sites, and the same outlines as red lines, so
-    the public demo has something to show. Real areas start empty. Returns the seeded layers."""
+    """For an illustrative configuration only: a layer never saved yet starts as version 1 (author
+    ``demo``) so the public demo has something to show: the wetland sites and the same outlines as
+    wetland red lines (from ``[wetlands]``), the ecological red lines and control areas (from
+    ``[protection]``). Real areas start empty. Returns the seeded layers."""
     cfg = load_config(config_path)
-    unseeded = [spec for spec in (SITES, REDLINES) if spec.layer not in _layers(ws)]
-    if not cfg.illustrative or not unseeded:
+    if not cfg.illustrative:
         return []
     from sinks.pipeline import config_zones
-    from sinks.wetland_inventory import config_sites
 
-    sites = config_sites(cfg)
-    if sites is None or sites.gdf.empty:
+    have = set(_layers(ws))
+    sources = []
+    if SITES.layer not in have or REDLINES.layer not in have:
+        from sinks.wetland_inventory import config_sites
+
+        sites = config_sites(cfg)
+        if sites is not None and not sites.gdf.empty:
+            for spec in (SITES, REDLINES):
+                if spec.layer not in have:
+                    sources.append((spec, sites, "the demo's wetland site outline"))
+    p = cfg.protection
+    if p is not None and (rl.ECO_REDLINES.layer not in have or rl.ECO_SPACE.layer not in have):
+        from sinks.protection import config_layers
+
+        eco, space = config_layers(cfg)
+        for spec, zl, what in ((rl.ECO_REDLINES, eco, "the demo's illustrative red-line site"),
+                               (rl.ECO_SPACE, space, "the demo's illustrative control area")):
+            if zl is not None and spec.layer not in have and not zl.gdf.empty:
+                sources.append((spec, zl, what))
+    if not sources:
         return []
-    g, _ = clip_to_study_area(sites.gdf, config_zones(cfg).gdf)
-    g = g.to_crs(rl.DRAWN_CRS)
+    study = config_zones(cfg).gdf
     done = []
-    for spec in unseeded:
-        seed = gpd.GeoDataFrame({spec.id_field: g[sites.id_field].astype(str).to_numpy(),
+    for spec, zl, what in sources:
+        g, _ = clip_to_study_area(zl.gdf, study)
+        g = g.to_crs(rl.DRAWN_CRS)
+        seed = gpd.GeoDataFrame({spec.id_field: g[zl.id_field].astype(str).to_numpy(),
                                  "name_zh": g["name_zh"].to_numpy() if "name_zh" in g else "",
                                  "name_en": g["name_en"].to_numpy() if "name_en" in g else "",
-                                 "note": "illustrative: the demo's wetland site outline clipped to the districts, not official"},
+                                 "note": f"illustrative: {what} clipped to the districts, not official"},
                                 geometry=g.geometry.values, crs=rl.DRAWN_CRS)
         try:
-            ws.save(spec.layer, seed, author="demo", reason="illustrative, seeded from the demo's wetland sites (not official)",
+            ws.save(spec.layer, seed, author="demo", reason=f"illustrative, seeded from {what}s (not official)",
                     id_field=spec.id_field, expected_parent=0, source=str(config_path))
             done.append(spec.layer)
         except ConflictError:

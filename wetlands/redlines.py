@@ -41,8 +41,10 @@ class EditLayer:
         return (self.id_field, "name_zh", "name_en", "note")
 
 
-REDLINES = EditLayer("wetland_redlines", "redline_id", "RL")
+REDLINES = EditLayer("wetland_redlines", "redline_id", "RL")  # urban wetland red lines (plan item 15)
 SITES = EditLayer("wetland_sites", "site_id", "WS")
+ECO_REDLINES = EditLayer("eco_redlines", "redline_id", "ER")  # ecological protection red lines (given by the authority)
+ECO_SPACE = EditLayer("eco_space_areas", "area_id", "ES")  # Jiangsu ecological-space control areas
 LAYER, ID_FIELD, COLUMNS = REDLINES.layer, REDLINES.id_field, REDLINES.columns  # the red lines, most used
 
 

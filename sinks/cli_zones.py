@@ -1,0 +1,179 @@
+"""``python -m sinks zones``: protection zones and compliance screening from the command line.
+
+It parses options, calls :func:`sinks.protection.protection_screening`, writes the files and
+prints a summary. Handlers return exit codes and let ``DataError`` propagate (``sinks.cli.main``
+prints it, exit 1).
+
+Files written to ``--out`` (all at once: a temporary folder swapped in when everything is
+written, so an error leaves nothing half-written and an earlier output intact):
+
+* ``zones.gpkg``: layers ``zones`` (every zone screened), ``flagged_patches`` (all dates) and
+  ``intakes`` (EPSG:4326; ``--crs 4490`` for CGCS2000);
+* ``summary.csv``: per zone and date: area (vector and mapped), natural, non-conforming and
+  review land, patches, carbon stock, NDVI, changes since the previous date;
+* ``class_areas.csv`` (coverage-weighted and by pixel centres), ``transitions.csv``,
+  ``flagged_patches.csv`` (with the rule broken and its citation), ``rules.csv`` (the rules used);
+* ``per_zone/<zone_id>.csv``: the report table of each zone (class areas per date, with the
+  status of each class under the zone's rules);
+* ``points.csv`` when ``--points`` is given (each project / enterprise point and its zones);
+* ``zones.json``: provenance and totals.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from geodata.crs import CoordSystem
+from geodata.errors import DataError
+
+MARKER = "zones.json"
+
+
+def _vector(path: Path | None, layer: str | None):
+    """A polygon layer from a file (zipped shapefiles are read in memory, with the zip checks)."""
+    from geodata.vectors import read_vector
+
+    if path is None:
+        return None
+    path = Path(path)
+    if path.suffix.lower() == ".zip":
+        if not path.exists():
+            raise DataError(path, "the file does not exist", "check the path")
+        return read_vector(path.read_bytes(), name=str(path), layer=layer)
+    return read_vector(path, layer=layer)
+
+
+def _zone_layer(path: Path | None, layer: str | None, id_field: str, coord_system: str):
+    from geodata.vectors import prepare_zones
+
+    gdf = _vector(path, layer)
+    if gdf is None:
+        return None
+    return prepare_zones(gdf, source=str(path), id_field=id_field, coord_system=coord_system)
+
+
+def _workspace_redlines(ws_path: Path | None):
+    """The workspace's ecological red lines and urban wetland red lines (either may be absent)."""
+    if ws_path is None:
+        return None, None
+    from geodata.store import NotAWorkspaceError, Workspace
+    from wetlands.redlines import ECO_REDLINES, REDLINES
+
+    if not Path(ws_path).is_file():
+        raise DataError(ws_path, "the workspace file does not exist", "give the path of an existing workspace .gpkg")
+    try:
+        ws = Workspace.open_existing(ws_path)
+    except NotAWorkspaceError as exc:
+        raise DataError(ws_path, exc.problem, "give the workspace.gpkg the dashboard writes") from None
+    layers = ws.layers()
+    eco = ws.load(ECO_REDLINES.layer) if ECO_REDLINES.layer in layers else None
+    wet = ws.load(REDLINES.layer) if REDLINES.layer in layers else None
+    return eco, wet
+
+
+def _safe_name(zone_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", zone_id).strip("._") or "zone"
+
+
+def _write(res, out: Path, crs: int) -> list[Path]:
+    import geopandas as gpd
+
+    from geodata.files import atomic_report_dir
+    from geodata.points import safe_for_csv
+    from sinks.report import _clean, _json_default
+
+    s = res.screening
+    with atomic_report_dir(out, marker=MARKER) as tmp:
+        gpkg = tmp / "zones.gpkg"
+        zones = s.zones.to_crs(crs)
+        zones.to_file(gpkg, layer="zones", driver="GPKG", engine="pyogrio", geometry_type="Unknown")
+        patches = gpd.GeoDataFrame(s.patches, geometry="geometry", crs=s.patches.crs).to_crs(crs)
+        patches.to_file(gpkg, layer="flagged_patches", driver="GPKG", engine="pyogrio", geometry_type="Unknown")
+        if not res.intakes.empty:
+            res.intakes.to_crs(crs).to_file(gpkg, layer="intakes", driver="GPKG", engine="pyogrio")
+        summary = res.summary_all()
+        summary.to_csv(tmp / "summary.csv", index=False)
+        s.class_areas.to_csv(tmp / "class_areas.csv", index=False)
+        s.transitions.to_csv(tmp / "transitions.csv", index=False)
+        s.patches.drop(columns="geometry").to_csv(tmp / "flagged_patches.csv", index=False)
+        s.rules.to_frame().to_csv(tmp / "rules.csv", index=False)
+        (tmp / "per_zone").mkdir()
+        for zid, table in res.zone_tables().items():
+            table.to_csv(tmp / "per_zone" / f"{_safe_name(zid)}.csv", index=False)
+        if res.points is not None:
+            safe_for_csv(res.points).to_csv(tmp / "points.csv", index=False)
+        doc = {
+            "zones": int(len(s.zones)),
+            "zone_types": s.zones["zone_type"].value_counts().to_dict(),
+            "years": res.years,
+            "flagged_patches": {str(y): s.patches[s.patches["year"] == y]["status"].value_counts().to_dict() for y in res.years},
+            "min_patch_ha": s.min_patch_ha,
+            "notes": list(s.notes) + list(res.builder_notes),
+            "crs": f"EPSG:{crs}",
+            "provenance": res.provenance,
+        }
+        (tmp / MARKER).write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+    return sorted(out.iterdir())
+
+
+def _cmd_zones(args) -> int:
+    from geodata.points import read_points
+    from sinks.cli import _Progress
+    from sinks.cli_wetlands import check_out_dir
+    from sinks.protection import protection_screening
+
+    check_out_dir(args.out, MARKER)
+    if args.redlines is not None and args.workspace is not None:
+        raise DataError(args.workspace, "both --redlines and --workspace were given", "give the red lines one way: a file or a workspace")
+    eco_ws, wet_ws = _workspace_redlines(args.workspace)
+    redlines = _zone_layer(args.redlines, args.redlines_layer, args.redlines_id_field, args.coord_system) if args.redlines else eco_ws
+    eco_space = _zone_layer(args.eco_space, args.eco_space_layer, args.eco_space_id_field, args.coord_system)
+    points = None
+    if args.points is not None:
+        table = read_points(Path(args.points), coord_system=args.points_coord_system)
+        for _, r in table.rejected.iterrows():
+            print(f"  {args.points} row {r['row']}: rejected: {r['reason']}")
+        points = table.points
+    res = protection_screening(
+        args.config, redlines=redlines, redlines_id_field=args.redlines_id_field if args.redlines else "redline_id",
+        wetland_redlines=wet_ws, eco_space=eco_space, eco_space_id_field=args.eco_space_id_field,
+        points=points, belt_distance_m=args.belt_m, min_patch_ha=args.min_patch_ha, progress=_Progress())
+    files = _write(res, args.out, args.crs)
+    s = res.screening
+    last = res.years[-1]
+    print(f"{len(s.zones)} zones screened on {', '.join(map(str, res.years))} (coverage-weighted areas):")
+    for _, r in res.summary(last).iterrows():
+        print(f"  {r['zone_id']} [{r['zone_type']}] {r['zone_area_ha']:,.1f} ha: non-conforming {r['non_conforming_ha']:,.2f} ha "
+              f"({r['non_conforming_patches']} patches), to review {r['review_ha']:,.2f} ha ({r['review_patches']}), "
+              f"stock {r['stock_tc']:,.0f} t C")
+    for note in list(s.notes) + list(res.builder_notes):
+        print(f"  note: {note}")
+    if res.points is not None:
+        worst = res.points.drop_duplicates("point_id")["point_status"].value_counts().to_dict()
+        print(f"  points: {worst}")
+    print(f"wrote {len(files)} entries to {args.out}")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    """Add the ``zones`` sub-command to an ``add_subparsers`` object."""
+    z = sub.add_parser("zones", help="protection zones (red lines, Yangtze belt, water sources) and what does not conform inside them")
+    z.add_argument("config", type=Path, help="TOML run configuration (its [protection] section names the zones)")
+    z.add_argument("--out", type=Path, required=True, help="output folder (new, empty, or an earlier zones output)")
+    z.add_argument("--redlines", type=Path, help="ecological red lines (GeoPackage, GeoJSON or zipped shapefile) replacing the configured ones")
+    z.add_argument("--redlines-layer", help="layer of --redlines (default: the first)")
+    z.add_argument("--redlines-id-field", default="redline_id", help="id column of --redlines (default redline_id)")
+    z.add_argument("--eco-space", type=Path, help="ecological-space control areas replacing the configured ones")
+    z.add_argument("--eco-space-layer", help="layer of --eco-space")
+    z.add_argument("--eco-space-id-field", default="area_id", help="id column of --eco-space (default area_id)")
+    z.add_argument("--coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
+                   help="what lon/lat system the uploaded zones are really in (gcj02: Amap/DataV; bd09: Baidu); default wgs84")
+    z.add_argument("--workspace", type=Path, help="read the red lines (ecological and urban wetland) from this workspace store")
+    z.add_argument("--points", type=Path, help="CSV of project / enterprise locations (lon, lat columns) to check against the zones")
+    z.add_argument("--points-coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
+                   help="coordinate system of --points (default wgs84; gcj02 for Amap)")
+    z.add_argument("--belt-m", type=float, help="Yangtze belt width in metres (default: the configuration's, else 1000)")
+    z.add_argument("--min-patch-ha", type=float, help="list flagged patches from this size (ha); smaller ones are counted apart")
+    z.add_argument("--crs", type=int, default=4326, choices=[4326, 4490], help="CRS of zones.gpkg (default 4326; 4490 = CGCS2000)")
+    z.set_defaults(func=_cmd_zones)
