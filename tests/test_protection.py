@@ -256,3 +256,31 @@ def test_config_errors_name_the_key(tmp_path):
     cfg.write_text(text.replace("belt_distance_m = 1000.0", "belt_distance_m = -5").replace('../data', str(ROOT / "data")), encoding="utf-8")
     with pytest.raises(SchemaError, match="belt_distance_m"):
         load_config(cfg)
+
+
+def test_uploaded_red_lines_in_gcj02_or_another_crs_give_the_same_screening(demo, tmp_path):
+    from geodata.crs import wgs84_to_gcj02
+
+    red = demo.zones[demo.zones["zone_type"] == "redline"][["zone_id", "name_zh", "name_en", "geometry"]]
+    red = red.rename(columns={"zone_id": "redline_id"})
+    utm = tmp_path / "red_utm.gpkg"
+    red.to_file(utm, driver="GPKG", engine="pyogrio")  # EPSG:32650, metres
+    gcj = red.to_crs(4326)
+    gcj["geometry"] = shapely.transform(gcj.geometry.to_numpy(), lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    gcj_path = tmp_path / "red_gcj.geojson"
+    gcj.to_file(gcj_path, driver="GeoJSON", engine="pyogrio")  # Amap-style numbers labelled WGS84
+    outs = {}
+    for name, path, cs in (("utm", utm, "wgs84"), ("gcj", gcj_path, "gcj02")):
+        out = tmp_path / name
+        r = subprocess.run([sys.executable, "-m", "sinks", "zones", str(DEMO), "--out", str(out), "--redlines", str(path),
+                            "--coord-system", cs], capture_output=True, text=True, cwd=ROOT, timeout=600)
+        assert r.returncode == 0, r.stderr
+        s = pd.read_csv(out / "summary.csv")
+        outs[name] = s[s["zone_type"] == "redline"].set_index(["zone_id", "year"]).sort_index()
+    ref = demo.summary_all()
+    ref = ref[ref["zone_type"] == "redline"].set_index(["zone_id", "year"]).sort_index()
+    # the same polygons: areas agree to float precision (UTM) and to the GCJ-02 inversion's
+    # centimetres (about 1e-6 relative) after conversion
+    assert np.allclose(outs["utm"]["non_conforming_ha"], ref["non_conforming_ha"], rtol=1e-9)
+    assert np.allclose(outs["gcj"]["zone_area_ha"], ref["zone_area_ha"], rtol=1e-5)
+    assert np.allclose(outs["gcj"]["non_conforming_ha"], ref["non_conforming_ha"], rtol=1e-3, atol=0.01)
