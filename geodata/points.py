@@ -462,7 +462,8 @@ def read_points(
         3-degree Gauss-Kruger CM 120E) or ``32650`` (UTM 50N): x = lon_field (easting),
         y = lat_field (northing); converted with pyproj. Only with ``coord_system="wgs84"``.
     bounds
-        (lon min, lat min, lon max, lat max) that points must lie in, after conversion; rows
+        (lon min, lat min, lon max, lat max) that points must lie in, checked on the numbers as
+        given (before a GCJ-02 / BD-09 conversion, which moves them by under a kilometre); rows
         outside are rejected. Default: rough bounds of China. ``None``: only +/-180 / +/-90.
     max_bytes, max_rows
         Limits for hostile or mistaken uploads (UnsafeInputError above them).

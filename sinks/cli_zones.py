@@ -13,10 +13,15 @@ written, so an error leaves nothing half-written and an earlier output intact):
   review land, patches, carbon stock, NDVI, changes since the previous date;
 * ``class_areas.csv`` (coverage-weighted and by pixel centres), ``transitions.csv``,
   ``flagged_patches.csv`` (with the rule broken and its citation), ``rules.csv`` (the rules used);
-* ``per_zone/<zone_id>.csv``: the report table of each zone (class areas per date, with the
-  status of each class under the zone's rules);
-* ``points.csv`` when ``--points`` is given (each project / enterprise point and its zones);
-* ``zones.json``: provenance and totals.
+* ``per_zone/NNN_<zone>.csv``: the report table of each zone (class areas per date, with the
+  status of each class under the zone's rules), listed in ``per_zone/index.csv``;
+* ``points.csv`` and ``points_rejected.csv`` when ``--points`` is given (each project /
+  enterprise point and its zones; the rows that could not be read, with the reason);
+* ``sinks_zones_report.json``: provenance, notes and totals (zone areas per type, flagged areas
+  per date and status: sums over zones, so land in two overlapping zones counts in both).
+
+Every CSV goes through :func:`geodata.points.safe_for_csv`: text from uploads that starts like a
+spreadsheet formula is quoted, so opening a report in Excel or WPS never runs it.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from pathlib import Path
 from geodata.crs import CoordSystem
 from geodata.errors import DataError
 
-MARKER = "zones.json"
+MARKER = "sinks_zones_report.json"  # a name no one else uses: --out is replaced only when it holds this
 
 
 def _vector(path: Path | None, layer: str | None):
@@ -72,16 +77,23 @@ def _workspace_redlines(ws_path: Path | None):
     return eco, wet
 
 
-def _safe_name(zone_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", zone_id).strip("._") or "zone"
+def _file_name(n: int, zone_id: str) -> str:
+    """``NNN_<zone id>.csv``: the number keeps ids that clean to the same text apart; letters of
+    any script are kept, anything a file system could trip on becomes ``_``."""
+    slug = re.sub(r"[^\w.-]+", "_", zone_id).strip("._")[:60] or "zone"
+    return f"{n:03d}_{slug}.csv"
 
 
-def _write(res, out: Path, crs: int) -> list[Path]:
+def _write(res, out: Path, crs: int, rejected=None) -> list[Path]:
     import geopandas as gpd
+    import pandas as pd
 
     from geodata.files import atomic_report_dir
     from geodata.points import safe_for_csv
     from sinks.report import _clean, _json_default
+
+    def csv(df, path: Path) -> None:
+        safe_for_csv(df).to_csv(path, index=False)
 
     s = res.screening
     with atomic_report_dir(out, marker=MARKER) as tmp:
@@ -92,22 +104,38 @@ def _write(res, out: Path, crs: int) -> list[Path]:
         patches.to_file(gpkg, layer="flagged_patches", driver="GPKG", engine="pyogrio", geometry_type="Unknown")
         if not res.intakes.empty:
             res.intakes.to_crs(crs).to_file(gpkg, layer="intakes", driver="GPKG", engine="pyogrio")
-        summary = res.summary_all()
-        summary.to_csv(tmp / "summary.csv", index=False)
-        s.class_areas.to_csv(tmp / "class_areas.csv", index=False)
-        s.transitions.to_csv(tmp / "transitions.csv", index=False)
-        s.patches.drop(columns="geometry").to_csv(tmp / "flagged_patches.csv", index=False)
-        s.rules.to_frame().to_csv(tmp / "rules.csv", index=False)
+        csv(res.summary_all(), tmp / "summary.csv")
+        csv(s.class_areas, tmp / "class_areas.csv")
+        csv(s.transitions, tmp / "transitions.csv")
+        csv(s.patches.drop(columns="geometry"), tmp / "flagged_patches.csv")
+        csv(s.rules.to_frame(), tmp / "rules.csv")
         (tmp / "per_zone").mkdir()
-        for zid, table in res.zone_tables().items():
-            table.to_csv(tmp / "per_zone" / f"{_safe_name(zid)}.csv", index=False)
+        index = []
+        for n, (zid, table) in enumerate(res.zone_tables().items(), start=1):
+            name = _file_name(n, zid)
+            csv(table, tmp / "per_zone" / name)
+            index.append({"zone_id": zid, "file": name})
+        csv(pd.DataFrame(index), tmp / "per_zone" / "index.csv")
         if res.points is not None:
-            safe_for_csv(res.points).to_csv(tmp / "points.csv", index=False)
+            csv(res.points, tmp / "points.csv")
+        if rejected is not None:
+            csv(rejected, tmp / "points_rejected.csv")
+        z = s.zones
+        p = s.patches
         doc = {
-            "zones": int(len(s.zones)),
-            "zone_types": s.zones["zone_type"].value_counts().to_dict(),
+            "generator": "python -m sinks zones",
+            "zones": int(len(z)),
+            "zone_types": z["zone_type"].value_counts().to_dict(),
+            "zone_area_ha_by_type": z.groupby("zone_type")["area_ha"].sum().round(4).to_dict(),
             "years": res.years,
-            "flagged_patches": {str(y): s.patches[s.patches["year"] == y]["status"].value_counts().to_dict() for y in res.years},
+            "flagged": {str(y): {st: {"patches": int((g["status"] == st).sum()), "area_ha": round(float(g.loc[g["status"] == st, "area_ha"].sum()), 4)}
+                                 for st in ("non_conforming", "review")}
+                        for y, g in ((y, p[p["year"] == y]) for y in res.years)},
+            "flagged_note": "sums over zones: land inside two overlapping zones counts in both",
+            "points": None if res.points is None else {
+                "accepted": int(res.points["point_id"].nunique()),
+                "rejected": 0 if rejected is None else int(len(rejected)),
+                "worst_status": res.points.drop_duplicates("point_id")["point_status"].value_counts().to_dict()},
             "min_patch_ha": s.min_patch_ha,
             "notes": list(s.notes) + list(res.builder_notes),
             "crs": f"EPSG:{crs}",
@@ -129,17 +157,16 @@ def _cmd_zones(args) -> int:
     eco_ws, wet_ws = _workspace_redlines(args.workspace)
     redlines = _zone_layer(args.redlines, args.redlines_layer, args.redlines_id_field, args.coord_system) if args.redlines else eco_ws
     eco_space = _zone_layer(args.eco_space, args.eco_space_layer, args.eco_space_id_field, args.coord_system)
-    points = None
+    points = rejected = None
     if args.points is not None:
         table = read_points(Path(args.points), coord_system=args.points_coord_system)
-        for _, r in table.rejected.iterrows():
-            print(f"  {args.points} row {r['row']}: rejected: {r['reason']}")
-        points = table.points
+        points, rejected = table.points, table.rejected
+        print(f"{args.points}: {table.summary()} (rejected rows: points_rejected.csv)")
     res = protection_screening(
         args.config, redlines=redlines, redlines_id_field=args.redlines_id_field if args.redlines else "redline_id",
         wetland_redlines=wet_ws, eco_space=eco_space, eco_space_id_field=args.eco_space_id_field,
         points=points, belt_distance_m=args.belt_m, min_patch_ha=args.min_patch_ha, progress=_Progress())
-    files = _write(res, args.out, args.crs)
+    files = _write(res, args.out, args.crs, rejected)
     s = res.screening
     last = res.years[-1]
     print(f"{len(s.zones)} zones screened on {', '.join(map(str, res.years))} (coverage-weighted areas):")

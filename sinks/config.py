@@ -459,6 +459,7 @@ def validate_config(path: str | Path) -> list[str]:
         except (DataError, ValueError) as exc:
             problems.append(str(exc))
     problems += _validate_wetlands(cfg)
+    problems += _validate_protection(cfg)
     if cfg.inventory is not None:
         try:
             inv = load_inventory(cfg.inventory, zone_ids=zone_ids)
@@ -505,6 +506,26 @@ def _validate_wetlands(cfg: Config) -> list[str]:
                 open_water_index_bands(cfg, year)
             except DataError as exc:
                 problems.append(str(exc))
+    return problems
+
+
+def _validate_protection(cfg: Config) -> list[str]:
+    """Problems with the ``[protection]`` inputs: the rule tables, the layers, and the zones the
+    builders make (an intake off the river is reported here, before any screening)."""
+    if cfg.protection is None:
+        return []
+    from sinks.protection import build_zones
+    from wetlands.compliance import load_zone_rules
+
+    problems: list[str] = []
+    try:
+        load_zone_rules(cfg.protection.rules)
+    except DataError as exc:
+        problems.append(str(exc))
+    try:
+        build_zones(cfg)
+    except (DataError, ValueError) as exc:
+        problems.append(str(exc))
     return problems
 
 

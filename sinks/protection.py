@@ -15,6 +15,7 @@ edited red lines); ``None`` keeps the configuration's. Geometries are in the ana
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +41,15 @@ from wetlands.zone_builders import WaterSourceRules, shoreline_belt, water_sourc
 
 Progress = Callable[[str, float], None]
 
-# Zone types whose rule for built-up land (code 50) decides a project point's status.
+# A project point counts as built-up land: the zone type's rule for code 50 decides its status.
 BUILT_UP = 50
-CHEMICAL_WORDS = ("化工", "chemical", "petrochem", "石化")
+# Whole terms that name a chemical activity (Yangtze River Protection Law Art. 26); Chinese terms
+# are matched as given (化工 alone would match 文化工作室), Latin ones at a word start.
+CHEMICAL_TERMS = ("化工厂", "化工园", "化工企业", "化工项目", "化工公司", "化工有限", "化学品", "化学工业", "化学原料", "石化",
+                  "石油化工", "农药", "chemical", "petrochemical")
+# Columns that say whether a project is new or expanded, and the words that mean it.
+STAGE_COLUMNS = ("stage", "project_stage", "建设性质", "项目性质", "性质", "新建扩建")
+NEW_TERMS = ("新建", "扩建", "改扩建", "new", "expan")
 
 
 @dataclass(frozen=True)
@@ -100,13 +107,17 @@ class ProtectionAssessment:
         return out
 
 
-def _zone_frame(zl: ZoneLayer | gpd.GeoDataFrame, zone_type: str, *, id_field: str, prefix: str = "") -> gpd.GeoDataFrame:
+def _zone_frame(zl: ZoneLayer | gpd.GeoDataFrame, zone_type: str, *, id_field: str, prefix: str = "",
+                source: str | None = None) -> gpd.GeoDataFrame:
     gdf = zl.gdf if isinstance(zl, ZoneLayer) else zl
+    label = source or (zl.source if isinstance(zl, ZoneLayer) else str(gdf.attrs.get("source", f"<{zone_type} layer>")))
+    if id_field not in gdf.columns:
+        raise SchemaError(label, f"no id column '{id_field}' (found {list(gdf.columns)})", "name the id column of the layer")
     ids = gdf[id_field].astype(str)
     names_zh = gdf["name_zh"].astype(str) if "name_zh" in gdf.columns else ids
     names_en = gdf["name_en"].astype(str) if "name_en" in gdf.columns else ids
     return gpd.GeoDataFrame({"zone_id": [f"{prefix}{i}" for i in ids], "zone_type": zone_type,
-                             "name_zh": names_zh.to_numpy(), "name_en": names_en.to_numpy()},
+                             "name_zh": names_zh.to_numpy(), "name_en": names_en.to_numpy(), "source": label, "note": ""},
                             geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 
@@ -212,13 +223,13 @@ def build_zones(
     if river is not None:
         gdf, label = river
         belt = shoreline_belt(gdf, distance_m=belt_distance_m or p.belt_distance_m, clip_to=clip, source=label)
-        frames.append(_belt_names(belt))
+        frames.append(_belt_names(belt.assign(source=label)))
         if not intakes.empty:
             ws_rules = WaterSourceRules.from_csv(p.water_source_rules)
             ws = water_source_zones(intakes, gdf, rules=ws_rules, flow_azimuth_deg=p.flow_azimuth_deg,
                                     id_field="intake_id", name_field="name_en", max_offset_m=p.max_intake_offset_m, clip_to=clip)
-            notes += list(dict.fromkeys(n for n in ws["note"].dropna().astype(str) if n))  # once each, in order
-            frames.append(_water_source_names(ws, intakes))
+            notes += [n for n in ws["note"].dropna().astype(str) if n]
+            frames.append(_water_source_names(ws, intakes, f"intakes of {cfg.source or 'the configuration'} x {label}"))
     elif not intakes.empty:
         raise DataError(cfg.source or "<config>", "intakes are configured but there is no river layer to build their zones from",
                         "set [protection] river_path (or [wetlands] river_path) to the water polygon")
@@ -226,7 +237,10 @@ def build_zones(
         raise DataError(cfg.source or "<config>", "no protection zones: no red lines, control areas, river or intakes",
                         "add a [protection] section (see configs/jiangbei_demo.toml) or upload zones")
     zones = pd.concat([f.to_crs(ANALYSIS_CRS) for f in frames], ignore_index=True)
-    return gpd.GeoDataFrame(zones, geometry="geometry", crs=ANALYSIS_CRS), intakes, tuple(notes), ws_rules
+    for col in ("note", "part", "intake_id"):
+        if col in zones.columns:
+            zones[col] = zones[col].fillna("").astype(str)
+    return gpd.GeoDataFrame(zones, geometry="geometry", crs=ANALYSIS_CRS), intakes, tuple(dict.fromkeys(notes)), ws_rules
 
 
 _LEVEL_ZH = {1: "一级保护区", 2: "二级保护区", 3: "准保护区"}
@@ -240,19 +254,23 @@ def _belt_names(belt: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     d = out["distance_m"].astype(float)
     out["name_en"] = [f"Yangtze shoreline belt {dm:,.0f} m ({n})" for dm, n in zip(d, out["name"])]
     out["name_zh"] = [f"长江岸线{dm:,.0f}米范围（{z}）" for dm, z in zip(d, out["zone_id"])]
-    return out[["zone_id", "zone_type", "name_zh", "name_en", "geometry"]]
+    out["note"] = ""
+    return out[["zone_id", "zone_type", "name_zh", "name_en", "source", "note", "geometry"]]
 
 
-def _water_source_names(ws: gpd.GeoDataFrame, intakes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Water-source zones with names; parts wholly inside a stricter level (empty) are left out
-    (their notes say where the area went)."""
+def _water_source_names(ws: gpd.GeoDataFrame, intakes: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Water-source zones with names, level, part, intake and notes; parts wholly inside a
+    stricter level (empty) are left out of the screening (the builder notes say where the area
+    went)."""
     out = ws[~(ws.geometry.is_empty | ws.geometry.isna())].copy()
     zh = dict(zip(intakes["intake_id"], intakes["name_zh"]))
     en = dict(zip(intakes["intake_id"], intakes["name_en"]))
     out["name_zh"] = [f"{zh.get(i, i)} {_LEVEL_ZH[int(lv)]}（{_PART_ZH.get(pt, pt)}）"
                       for i, lv, pt in zip(out["intake_id"], out["level"], out["part"])]
     out["name_en"] = [f"{en.get(i, i)}: {_LEVEL_EN[int(lv)]} ({pt})" for i, lv, pt in zip(out["intake_id"], out["level"], out["part"])]
-    return out[["zone_id", "zone_type", "name_zh", "name_en", "geometry"]]
+    out["source"] = source
+    out["note"] = out["note"].fillna("").astype(str)
+    return out[["zone_id", "zone_type", "name_zh", "name_en", "source", "note", "level", "part", "intake_id", "geometry"]]
 
 
 def _zone_ndvi(bandsets: list, info, geoms: dict[str, shapely.Geometry]) -> dict[str, float]:
@@ -277,11 +295,21 @@ def _zone_ndvi(bandsets: list, info, geoms: dict[str, shapely.Geometry]) -> dict
     return out
 
 
-def _bands_by_year(cfg: Config) -> dict[int, list]:
+def _bands_by_year(cfg: Config, infos: dict) -> dict[int, list]:
+    """The band files of ``[wetlands.water_index.bands]`` per year, checked: on that year's
+    land-cover grid, with red and NIR (for NDVI)."""
     wi = cfg.wetlands.water_index if cfg.wetlands is not None else None
     if wi is None:
         return {}
-    return {y: [open_bands(f) for f in files] for y, files in wi.bands.items()}
+    out = {}
+    for y, files in wi.bands.items():
+        out[y] = []
+        for f in files:
+            bs = open_bands(f)
+            check_same_grid(bs.grid, infos[y])
+            bs.require(["red", "nir"], purpose="the mean NDVI per protection zone")
+            out[y].append(bs)
+    return out
 
 
 def protection_screening(
@@ -325,7 +353,7 @@ def protection_screening(
         water_source_rules=ws_rules,
         provenance={
             "config": str(cfg.source) if cfg.source else None,
-            "rules": p.rules.name if rules is None else rules.source,
+            "rules": rules.source,
             "rules_sha256": hashlib.sha256(Path(rules.source).read_bytes()).hexdigest() if Path(rules.source).exists() else None,
             "belt_distance_m": belt_distance_m or p.belt_distance_m,
             "water_source_rules": str(p.water_source_rules) if ws_rules is not None else None,
@@ -349,7 +377,7 @@ def _add_stock_and_ndvi(cfg: Config, s: ZoneScreening, infos: dict) -> pd.DataFr
     stocks = pd.concat(stock_rows, ignore_index=True)
     led = led.merge(stocks, on=["zone_id", "year"], how="left")
     led["stock_tc"] = led["stock_tc"].fillna(0.0)
-    bands = _bands_by_year(cfg)
+    bands = _bands_by_year(cfg, infos)
     geoms = dict(zip(s.zones["zone_id"], s.zones.to_crs(infos[min(infos)].crs).geometry))
     led["ndvi_mean"] = np.nan
     for y, bss in bands.items():
@@ -363,34 +391,49 @@ def _add_stock_and_ndvi(cfg: Config, s: ZoneScreening, infos: dict) -> pd.DataFr
     return led
 
 
+def _has_term(text: str, terms: Sequence[str]) -> bool:
+    low = text.lower()
+    return any((t in low) if not t.isascii() else re.search(rf"\b{re.escape(t)}", low) is not None for t in terms)
+
+
 def check_points(points: gpd.GeoDataFrame, s: ZoneScreening, *, id_field: str = "point_id") -> pd.DataFrame:
     """Which zones hold each project / enterprise point, and the status there.
 
     A listed project counts as built-up land: its status in a zone is the zone type's rule for
-    built-up land (code 50). In the Yangtze belt a point whose text mentions a chemical activity
-    (化工, 石化, chemical) breaks Art. 26 (``non_conforming``); other points there are ``review``.
-    Every point gets at least one row (``zone_id`` empty when it lies in no zone).
+    built-up land (code 50). In the Yangtze belt, Art. 26 bans *new or expanded* chemical
+    projects: a point whose text names a chemical activity (:data:`CHEMICAL_TERMS`, whole terms,
+    so 文化工作室 is not one) is ``non_conforming`` only when a stage column
+    (:data:`STAGE_COLUMNS`) says new or expanded (:data:`NEW_TERMS`), else ``review``; the
+    ``finding`` column says which. Every point gets at least one row (``zone_id`` empty and
+    status ``outside`` when it lies in no zone); ``point_status`` is its worst status.
     """
     require_crs(points.crs, "project points")
     pts = points.to_crs(ANALYSIS_CRS).reset_index(drop=True)
+    ll = points.to_crs(DISPLAY_CRS).reset_index(drop=True)
     zones = s.zones[["zone_id", "zone_type", "name_zh", "name_en", "geometry"]]
     hits = gpd.sjoin(pts, zones, how="left", predicate="within")
-    text_cols = [c for c in pts.columns if c not in ("geometry",) and pts[c].dtype == object]
+    text_cols = [c for c in pts.columns if c != "geometry" and pts[c].dtype == object and c not in STAGE_COLUMNS]
+    stage_cols = [c for c in pts.columns if str(c).strip().lower() in STAGE_COLUMNS]
     rows = []
     for idx, r in hits.iterrows():
         zt = r.get("zone_type")
-        status, rule_en, rule_zh, citation = "", "", "", ""
-        if isinstance(zt, str):
+        inside = isinstance(zt, str)
+        status, finding, rule_en, rule_zh, citation = ("outside", "", "", "", "") if not inside else ("ok", "", "", "", "")
+        chemical = _has_term(" ".join(str(pts.at[idx, c]) for c in text_cols), CHEMICAL_TERMS)
+        new = _has_term(" ".join(str(pts.at[idx, c]) for c in stage_cols), NEW_TERMS)
+        if inside:
             rule = s.rules.for_type(zt).get(BUILT_UP)
-            status = rule.status if rule else "ok"
             if rule:
-                rule_en, rule_zh, citation = rule.rule_en, rule.rule_zh, rule.citation
-            if zt == "yangtze_belt":
-                blob = " ".join(str(pts.at[idx, c]) for c in text_cols).lower()
-                status = "non_conforming" if any(w in blob for w in CHEMICAL_WORDS) else status
+                status, rule_en, rule_zh, citation = rule.status, rule.rule_en, rule.rule_zh, rule.citation
+                finding = "built-up use"
+            if zt == "yangtze_belt" and chemical:
+                status = "non_conforming" if new else "review"
+                finding = "new or expanded chemical project (Art. 26)" if new else "chemical activity: check whether new or expanded (Art. 26)"
         rows.append({id_field: pts.at[idx, id_field] if id_field in pts.columns else str(idx),
-                     "zone_id": r.get("zone_id") if isinstance(zt, str) else "",
-                     "zone_type": zt if isinstance(zt, str) else "", "status": status if isinstance(zt, str) else "outside",
+                     "name": str(pts.at[idx, "name"]) if "name" in pts.columns else "",
+                     "lon": float(ll.geometry.iat[idx].x), "lat": float(ll.geometry.iat[idx].y),
+                     "zone_id": r.get("zone_id") if inside else "", "zone_type": zt if inside else "",
+                     "status": status, "finding": finding, "chemical": chemical, "new_or_expanded": new,
                      "rule_en": rule_en, "rule_zh": rule_zh, "citation": citation})
     out = pd.DataFrame(rows)
     order = {"non_conforming": 0, "review": 1, "ok": 2, "outside": 3}

@@ -102,6 +102,9 @@ def test_screening_by_hand(tiny):
     assert led.loc[("L1", 2025), "newly_flagged_ha"] == pytest.approx(0.0)
     assert led.loc[("RL", 2025), "newly_flagged_ha"] == pytest.approx(0.06)
     assert led.loc[("RL", 2025), "natural_lost_ha"] == pytest.approx(0.0)
+    # but the escalation is there: in level 1, cropland (review) became built-up (banned)
+    assert led.loc[("L1", 2025), "newly_non_conforming_ha"] == pytest.approx(0.028)
+    assert led.loc[("RL", 2025), "newly_non_conforming_ha"] == pytest.approx(0.06)
     # pixel centres see only col 2 of the built-up block (centre x 2.5; col 3's centre 3.5 is out):
     # 2 px = 0.02 ha against the true 0.028 ha
     ca = res.class_areas[(res.class_areas["zone_id"] == "L1") & (res.class_areas["year"] == 2025)].set_index("code")
@@ -208,16 +211,23 @@ def test_demo_patches_are_inside_their_zones_and_sum_to_class_areas(demo):
 def test_points_against_zones(demo, tmp_path):
     z = demo.zones_lonlat().set_index("zone_id")
     l1 = z.loc["QL-L1-land", "geometry"].representative_point()
-    belt = z.loc["YB-1", "geometry"].representative_point()
-    csv = (f"编号,企业名称,行业,经度,纬度\nA,水厂旁仓库,仓储,{l1.x:.7f},{l1.y:.7f}\nB,某化工厂,化工,{belt.x:.7f},{belt.y:.7f}\n"
-           f"C,江心船,航运,118.0,32.0\nD,坏行,制造,abc,32.1\n").encode("gb18030")
-    table = read_points(csv, name="enterprises.csv")
-    assert table.n_points == 3 and table.n_rejected == 1 and "abc" in table.rejected["reason"].iloc[0]
+    others = shapely.union_all(z.loc[z.index != "YB-1", "geometry"].to_numpy())
+    belt = z.loc["YB-1", "geometry"].difference(others).representative_point()  # in the belt only
+    rows = [("A", "水厂旁仓库", "仓储", "", l1), ("B", "某化工厂", "化工", "新建", belt), ("C", "某化工厂二期", "化工", "", belt),
+            ("E", "江浦文化工作室", "文化", "新建", belt)]
+    csv = "编号,企业名称,行业,建设性质,经度,纬度\n" + "".join(f"{i},{n},{k},{st},{p.x:.7f},{p.y:.7f}\n" for i, n, k, st, p in rows)
+    csv += "F,江心船,航运,,118.0,32.0\nD,坏行,制造,,abc,32.1\n"
+    table = read_points(csv.encode("gb18030"), name="enterprises.csv")
+    assert table.n_points == 5 and table.n_rejected == 1 and "abc" in table.rejected["reason"].iloc[0]
     hits = check_points(table.points, demo.screening)
-    worst = hits.drop_duplicates("point_id").set_index("point_id")["point_status"]
-    assert worst["A"] == "non_conforming"  # a project in level 1 land
-    assert worst["B"] == "non_conforming"  # a chemical plant in the 1 km belt (Art. 26)
-    assert worst["C"] == "outside"
+    first = hits.drop_duplicates("point_id").set_index("point_id")
+    worst = first["point_status"]
+    assert worst["A"] == "non_conforming"  # a project in level 1 land (built-up use is banned there)
+    assert worst["B"] == "non_conforming"  # a NEW chemical plant within 1 km of the shore (Art. 26)
+    assert worst["C"] == "review" and "check whether new or expanded" in first.loc["C", "finding"]  # existing: checked
+    assert worst["E"] == "review" and not first.loc["E", "chemical"]  # 文化工作室 holds 化工 but is no chemical plant
+    assert worst["F"] == "outside"
+    assert first.loc["A", "name"] == "水厂旁仓库" and first.loc["A", "lon"] == pytest.approx(l1.x, abs=1e-6)
 
 
 def test_cli_writes_reports_atomically(tmp_path):
@@ -228,11 +238,13 @@ def test_cli_writes_reports_atomically(tmp_path):
                        capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "zones screened on 2020, 2025" in r.stdout and "wrote" in r.stdout
-    doc = json.loads((out / "zones.json").read_text(encoding="utf-8"))
-    assert doc["zones"] > 20 and doc["provenance"]["illustrative"] is True
+    doc = json.loads((out / "sinks_zones_report.json").read_text(encoding="utf-8"))
+    assert doc["zones"] > 20 and doc["provenance"]["illustrative"] is True and doc["points"]["accepted"] == 1
     summary = pd.read_csv(out / "summary.csv")
     assert {"zone_id", "year", "non_conforming_ha", "review_ha", "stock_tc", "ndvi_mean"} <= set(summary.columns)
-    assert len(list((out / "per_zone").glob("*.csv"))) == doc["zones"]
+    index = pd.read_csv(out / "per_zone" / "index.csv")
+    assert len(index) == doc["zones"] == len(list((out / "per_zone").glob("*.csv"))) - 1
+    assert sum(doc["zone_area_ha_by_type"].values()) == pytest.approx(summary[summary["year"] == 2025]["zone_area_ha"].sum())
     layers = {name for name, _ in __import__("pyogrio").list_layers(out / "zones.gpkg")}
     assert {"zones", "flagged_patches", "intakes"} <= layers
     assert (out / "points.csv").exists()
@@ -284,3 +296,32 @@ def test_uploaded_red_lines_in_gcj02_or_another_crs_give_the_same_screening(demo
     assert np.allclose(outs["utm"]["non_conforming_ha"], ref["non_conforming_ha"], rtol=1e-9)
     assert np.allclose(outs["gcj"]["zone_area_ha"], ref["zone_area_ha"], rtol=1e-5)
     assert np.allclose(outs["gcj"]["non_conforming_ha"], ref["non_conforming_ha"], rtol=1e-3, atol=0.01)
+
+
+def test_cli_ids_in_any_script_and_formula_text_are_safe(demo, tmp_path):
+    red = demo.zones[demo.zones["zone_type"] == "redline"][["zone_id", "geometry"]].to_crs(4326).reset_index(drop=True)
+    red["redline_id"] = ["老山红线", "绿水湾红线", "八卦洲红线", '=HYPERLINK("http://evil.example","x")']
+    red["name_zh"] = ["=cmd|' /c calc'!A1", "b", "c", "d"]
+    path = tmp_path / "red.geojson"
+    red.drop(columns="zone_id").to_file(path, driver="GeoJSON", engine="pyogrio")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "sinks", "zones", str(DEMO), "--out", str(out), "--redlines", str(path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr
+    index = pd.read_csv(out / "per_zone" / "index.csv")
+    assert {"老山红线", "绿水湾红线", "八卦洲红线"} <= set(index["zone_id"]) and index["file"].is_unique
+    assert all((out / "per_zone" / f).exists() for f in index["file"])
+    text = (out / "summary.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'=cmd" in text
+    assert not any(line.startswith("=") or ',=' in line for line in text.splitlines())
+
+
+def test_cli_refuses_a_folder_that_is_not_its_own_output(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "zones.json").write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    (docs / "letter.odt").write_bytes(b"keep me")
+    r = subprocess.run([sys.executable, "-m", "sinks", "zones", str(DEMO), "--out", str(docs)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 1 and "not an earlier output of this command" in r.stderr
+    assert (docs / "letter.odt").read_bytes() == b"keep me"

@@ -16,7 +16,8 @@ officer must check), the rule text in Chinese and English, a citation and whethe
   district, the rule broken and its citation;
 * class transitions between consecutive dates inside the zone, and a per-zone ledger ("area not
   reduced, nature not changed, function not lowered"): natural land, flagged land, natural land
-  lost and land newly flagged since the previous date.
+  lost, land newly flagged and land newly non-conforming (escalations from ``review`` included)
+  since the previous date.
 
 Carbon stock and NDVI per zone are added by the orchestrator (:mod:`sinks.protection`), which
 knows the coefficients and band files.
@@ -140,11 +141,14 @@ def prepare_zone_frame(zones: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.Geo
     ids = zones["zone_id"].astype(str)
     dup = sorted(ids[ids.duplicated()].unique())
     if dup:
-        raise SchemaError(source, f"zone ids {dup} are used more than once", "give every zone its own id")
+        raise SchemaError(_sources(zones, dup, source), f"zone ids {dup} are used more than once",
+                          "give every zone its own id (an uploaded layer may reuse an id of another layer)")
     bad = sorted(set(zones["zone_type"]) - set(ZONE_TYPES))
     if bad:
         raise SchemaError(source, f"unknown zone types {bad}", f"use {list(ZONE_TYPES)}")
     out = zones.to_crs(ANALYSIS_CRS).copy()
+    if "source" not in out.columns:
+        out["source"] = source
     out["zone_id"] = ids.to_numpy()
     notes: list[str] = []
     geoms = out.geometry.to_numpy()
@@ -165,6 +169,14 @@ def prepare_zone_frame(zones: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.Geo
                             "draw them again as polygons, or remove them")
     out["area_ha"] = out.geometry.area / 1e4
     return out, tuple(notes)
+
+
+def _sources(zones: pd.DataFrame, ids: Sequence[str], default: str) -> str:
+    """The layer(s) the zones ``ids`` came from (``source`` column), for an error message."""
+    if "source" not in zones.columns:
+        return default
+    found = zones.loc[zones["zone_id"].astype(str).isin(ids), "source"].astype(str).unique()
+    return "; ".join(sorted(found)) or default
 
 
 @dataclass(frozen=True)
@@ -243,7 +255,7 @@ def screen_zones(
     mapped = valid.groupby("zone_id")["area_ha"].sum()
     outside = sorted(set(zf["zone_id"]) - set(mapped[mapped > 0].index))
     if outside:
-        raise EmptyResultError(source, f"zones {outside} do not overlap the land-cover map (no mapped pixel inside)",
+        raise EmptyResultError(_sources(zf, outside, source), f"zones {outside} do not overlap the land-cover map (no mapped pixel inside)",
                                "check their CRS and coordinates (GCJ-02 vs WGS84?), or remove them")
 
     patch_frames, dropped_rows = [], []
@@ -327,6 +339,7 @@ def _ledger(zf: gpd.GeoDataFrame, valid: pd.DataFrame, areas: pd.DataFrame, tran
                 "non_conforming_ha": float(v.loc[v["code"].isin(nc), "area_ha"].sum()),
                 "review_ha": float(v.loc[v["code"].isin(rv), "area_ha"].sum()),
                 "natural_lost_ha": np.nan, "natural_gained_ha": np.nan, "newly_flagged_ha": np.nan,
+                "newly_non_conforming_ha": np.nan,
             }
             if prev_year is not None:
                 t = transitions[(transitions["zone_id"] == zid) & (transitions["year_to"] == y)]
@@ -337,6 +350,8 @@ def _ledger(zf: gpd.GeoDataFrame, valid: pd.DataFrame, areas: pd.DataFrame, tran
                 row["natural_lost_ha"] = float(t.loc[nat0 & ~nat1, "area_ha"].sum())
                 row["natural_gained_ha"] = float(t.loc[~nat0 & nat1, "area_ha"].sum())
                 row["newly_flagged_ha"] = float(t.loc[~t["from_code"].isin(flag) & t["to_code"].isin(flag), "area_ha"].sum())
+                # escalations count too: cropland (review) that became built-up (banned) in level 1
+                row["newly_non_conforming_ha"] = float(t.loc[~t["from_code"].isin(nc) & t["to_code"].isin(nc), "area_ha"].sum())
             rows.append(row)
             prev_year = y
     return pd.DataFrame(rows)
