@@ -281,6 +281,23 @@ def _centres(info: RasterInfo, geom, window: Window) -> np.ndarray:
                      all_touched=False, dtype="uint8").astype(bool)
 
 
+def _nodata_code(info: RasterInfo) -> int:
+    """The declared nodata of a categorical raster as an integer class code.
+
+    A value no pixel of the raster's integer type can hold (NaN, 0.5, -1 on uint8) is refused:
+    truncating it would name a real class (0.5 -> 0) as nodata.
+    """
+    nd = float(info.nodata)
+    lim = np.iinfo(np.dtype(info.dtype))
+    if not (nd.is_integer() and lim.min <= nd <= lim.max):
+        raise DataError(
+            info.path,
+            f"its nodata value {info.nodata} is not a {info.dtype} class code, so no pixel can hold it",
+            "declare the fill value the classes use, e.g. gdal_edit.py -a_nodata 0 file.tif",
+        )
+    return int(nd)
+
+
 def _sum_by(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uniq, inv = np.unique(keys, return_inverse=True)
     return uniq, np.bincount(inv.ravel(), weights=weights, minlength=len(uniq))
@@ -325,11 +342,11 @@ def class_areas(
     Raises
     ------
     CRSMismatchError, SchemaError, GeometryError (empty, non-polygonal or invalid zones),
-    NoDataError (no declared nodata)
+    NoDataError (no declared nodata), DataError (a nodata value no pixel can hold)
     """
     check_categorical(info)
+    nodata = _nodata_code(info)
     _check_zones(info, zones, id_field, source)
-    nodata = int(info.nodata)
     frames = []
     with rasterio.open(info.path) as ds:
         for i, (zid, geom) in enumerate(zip(zones[id_field], zones.geometry.values)):
@@ -381,13 +398,14 @@ def class_transitions(
 
     Raises
     ------
-    GridError, CRSMismatchError, SchemaError, GeometryError, NoDataError
+    GridError, CRSMismatchError, SchemaError, GeometryError, NoDataError, DataError (as
+    :func:`class_areas`)
     """
-    check_categorical(info_a)
-    check_categorical(info_b)
+    for info in (info_a, info_b):
+        check_categorical(info)
+        _nodata_code(info)
     check_same_grid(info_b, info_a)
     _check_zones(info_a, zones, id_field, source)
-    n = 1 << (8 * np.dtype(info_a.dtype).itemsize)
     frames = []
     with rasterio.open(info_a.path) as da, rasterio.open(info_b.path) as db:
         for zid, geom in zip(zones[id_field], zones.geometry.values):
@@ -395,10 +413,18 @@ def class_transitions(
             if cov.is_empty:
                 continue
             used = cov.fraction > 0
-            keys = _read(da, cov).astype("int64")[used] * n + _read(db, cov).astype("int64")[used]
-            pairs, area = _sum_by(keys, cov.pixel_area_m2()[used])
-            frames.append(pd.DataFrame({"zone_id": str(zid), "from_code": pairs // n,
-                                        "to_code": pairs % n, "area_ha": area / M2_PER_HA}))
+            if not used.any():
+                continue
+            a = _read(da, cov).astype("int64")[used]
+            b = _read(db, cov).astype("int64")[used]
+            # one key per (a, b) pair over the codes of both dates, whatever their types and
+            # signs (int16 nodata -1, a uint8 date beside a uint16 one): offset by the lowest
+            # code, base n = the span of both; codes are at most 16 bits, so n * n fits int64
+            lo = min(int(a.min()), int(b.min()))
+            n = max(int(a.max()), int(b.max())) - lo + 1
+            pairs, area = _sum_by((a - lo) * n + (b - lo), cov.pixel_area_m2()[used])
+            frames.append(pd.DataFrame({"zone_id": str(zid), "from_code": pairs // n + lo,
+                                        "to_code": pairs % n + lo, "area_ha": area / M2_PER_HA}))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         {"zone_id": pd.Series(dtype=object), "from_code": pd.Series(dtype="int64"),
          "to_code": pd.Series(dtype="int64"), "area_ha": pd.Series(dtype="float64")})
@@ -481,9 +507,10 @@ def zone_patches(
     n_px = np.bincount(lab, minlength=n + 1)[1:]
     cx = np.bincount(lab, weights=w * xs, minlength=n + 1)[1:] / area
     cy = np.bincount(lab, weights=w * ys, minlength=n + 1)[1:] / area
-    k = int(wanted.max()) + 1
-    pairs, pair_area = _sum_by(lab * k + code, w)
-    p_lab, p_code = pairs // k, pairs % k
+    # key on the code's index in ``wanted`` (codes may be negative or above 255)
+    k = len(wanted)
+    pairs, pair_area = _sum_by(lab * k + np.searchsorted(wanted, code), w)
+    p_lab, p_code = pairs // k, wanted[pairs % k]
     by = np.lexsort((p_code, -pair_area, p_lab))  # per label: most area first, then lowest code
     first = np.r_[True, p_lab[by][1:] != p_lab[by][:-1]]
     dominant = p_code[by][first]

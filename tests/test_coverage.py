@@ -11,7 +11,7 @@ import shapely
 from affine import Affine
 
 from geodata.coverage import class_areas, class_transitions, zone_coverage, zone_means, zone_patches
-from geodata.errors import CRSMismatchError, GeometryError, GridError, SchemaError
+from geodata.errors import CRSMismatchError, DataError, GeometryError, GridError, SchemaError
 from geodata.rasters import read_info
 from tests.conftest import LC_T0, LC_T1, ORIGIN_X, ORIGIN_Y, PX, UTM50, box_px, write_raster
 
@@ -225,6 +225,101 @@ def test_transitions_refuse_another_grid(tmp_path):
     assert "b.tif" in msg and "a.tif" in msg and "origin 600030.000" in msg and "resample" in msg
 
 
+
+# int16 land cover with a negative nodata (-1) and a code above 255 (300), as national LUCC
+# rasters are sometimes delivered; 30 m pixels = 0.09 ha. The zone leaves out the left half
+# of column 0 (fractions 0.5 there, 1 elsewhere): 3.5 x 4 = 14 px.
+LC16_A = np.array([
+    [30, 30, 300, 300],
+    [30, 30, 300, -1],
+    [-1, 30, 30, 30],
+    [-1, -1, 30, 30],
+], dtype="int16")
+LC16_B = np.array([
+    [30, -1, 300, 30],
+    [300, 30, 300, -1],
+    [-1, 30, 30, 300],
+    [-1, -1, 30, 30],
+], dtype="int16")
+HALF_COL0 = shapely.box(ORIGIN_X + 15, ORIGIN_Y - 4 * PX, ORIGIN_X + 4 * PX, ORIGIN_Y)
+
+
+def test_transitions_and_areas_with_negative_nodata_and_code_300(tmp_path):
+    a = read_info(write_raster(tmp_path / "a16.tif", LC16_A, nodata=-1))
+    b = read_info(write_raster(tmp_path / "b16.tif", LC16_B, nodata=-1))
+    assert (a.dtype, a.nodata) == ("int16", -1)
+    zones = _zones([HALF_COL0], ["Z"])
+    tr = class_transitions(a, b, zones, "zone_id")
+    got = {(r.from_code, r.to_code): r.area_ha for r in tr.itertuples()}
+    # pixel by pixel (px): 30->30 .5+1 (row 0) +1 (row 1) +1+1 (row 2) +1+1 (row 3) = 5.5;
+    # 30->-1 1; 300->300 2; 300->30 1; 30->300 .5 (row 1) + 1 (row 2) = 1.5;
+    # -1->-1 1 (row 1) + .5 (row 2) + 1.5 (row 3) = 3
+    assert got == pytest.approx({
+        (30, 30): 5.5 * 0.09, (30, -1): 0.09, (300, 300): 0.18, (300, 30): 0.09,
+        (30, 300): 1.5 * 0.09, (-1, -1): 0.27,
+    })
+    assert tr.from_code.dtype == np.int64 and tr.to_code.dtype == np.int64
+    assert tr.area_ha.sum() == pytest.approx(14 * 0.09)
+
+    ca = class_areas(a, zones, "zone_id").set_index("code")
+    assert sorted(ca.index) == [-1, 30, 300]
+    assert ca.area_ha.to_dict() == pytest.approx({30: 0.72, 300: 0.27, -1: 0.27})
+    assert ca.is_nodata.to_dict() == {-1: True, 30: False, 300: False}
+    cb = class_areas(b, zones, "zone_id").set_index("code")
+    assert cb.area_ha.to_dict() == pytest.approx({30: 6.5 * 0.09, 300: 3.5 * 0.09, -1: 4 * 0.09})
+    # the transitions still add up to each date's class areas
+    for areas, side in ((ca, "from_code"), (cb, "to_code")):
+        totals = tr.groupby(side)["area_ha"].sum()
+        np.testing.assert_allclose(totals.sort_index().to_numpy(), areas.area_ha.sort_index().to_numpy(), rtol=1e-12)
+
+    # a raster with no nodata pixel still gets its (negative) nodata row, with no area
+    full = read_info(write_raster(tmp_path / "f16.tif", np.full((4, 4), 300, "int16"), nodata=-1))
+    row = class_areas(full, zones, "zone_id").set_index("code")
+    assert row.area_ha.to_dict() == pytest.approx({-1: 0.0, 300: 14 * 0.09}) and row.is_nodata[-1]
+
+
+def test_transitions_between_uint8_and_uint16_dates(tmp_path):
+    # date 1 uint8 (nodata 0), date 2 uint16 (nodata 65535) with codes 256 and 300: a key built
+    # on 256 values would read 40 -> 256 as 41 -> 0 and 40 -> 300 as 41 -> 44
+    b16 = LC_T1.astype("uint16")
+    b16[0, 3], b16[1, 2], b16[3, 0] = 300, 256, 65535
+    a = read_info(write_raster(tmp_path / "a8.tif", LC_T0))
+    b = read_info(write_raster(tmp_path / "b16.tif", b16, nodata=65535))
+    assert (a.dtype, b.dtype) == ("uint8", "uint16")
+    # "all": the whole grid; "top": rows 0-1 without the left half of column 0
+    zones = _zones([box_px(0, 0, 4, 4), shapely.box(ORIGIN_X + 15, ORIGIN_Y - 2 * PX, ORIGIN_X + 4 * PX, ORIGIN_Y)],
+                   ["all", "top"])
+    tr = class_transitions(a, b, zones, "zone_id")
+    got = {(r.zone_id, r.from_code, r.to_code): r.area_ha for r in tr.itertuples()}
+    px = 0.09
+    assert got == pytest.approx({
+        ("all", 10, 10): 4 * px, ("all", 40, 10): px, ("all", 40, 300): px, ("all", 40, 256): px,
+        ("all", 40, 40): px, ("all", 50, 50): 2 * px, ("all", 80, 80): 3 * px, ("all", 0, 65535): px,
+        ("all", 90, 90): px, ("all", 90, 50): px,
+        ("top", 10, 10): 3 * px, ("top", 40, 10): px, ("top", 40, 300): px, ("top", 40, 256): px,
+        ("top", 50, 50): px,
+    })
+    cb = class_areas(b, zones, "zone_id").query("zone_id == 'all'").set_index("code")
+    assert cb.loc[300, "area_ha"] == pytest.approx(px) and cb.loc[256, "area_ha"] == pytest.approx(px)
+    assert cb.loc[65535, "is_nodata"] and cb.loc[65535, "area_ha"] == pytest.approx(px)
+    # and the other way round (uint16 first), which a key sized on the uint8 date cannot hold
+    back = class_transitions(b, a, zones, "zone_id")
+    assert {(r.zone_id, r.to_code, r.from_code): r.area_ha for r in back.itertuples()} == pytest.approx(got)
+
+
+def test_fractional_nodata_on_an_integer_raster_is_refused(tmp_path):
+    path = write_raster(tmp_path / "half.tif", np.full((4, 4), 30, "uint8"))
+    with rasterio.open(path, "r+") as ds:
+        ds.nodata = 0.5  # no uint8 pixel can hold it: int(0.5) would make class 0 "nodata"
+    info = read_info(path)
+    assert info.nodata == 0.5
+    with pytest.raises(DataError, match="nodata value 0.5 is not a uint8 class code"):
+        class_areas(info, _zones([box_px(0, 0, 2, 2)]), "zone_id")
+    good = read_info(write_raster(tmp_path / "ok.tif", np.full((4, 4), 30, "uint8")))
+    with pytest.raises(DataError, match="nodata value 0.5"):
+        class_transitions(good, info, _zones([box_px(0, 0, 2, 2)]), "zone_id")
+
+
 # ---------------------------------------------------------------- patches
 
 @pytest.fixture
@@ -265,6 +360,29 @@ def test_patches_connectivity_areas_and_geometry(patch_raster):
     assert only_bare.patches.area_ha.tolist() == pytest.approx([0.01])
     none = zone_patches(patch_raster, zone, [90], zone_id="Z")
     assert len(none.patches) == 0 and none.dropped_n == 0 and "patch_id" in none.patches.columns
+
+
+
+def test_patches_with_negative_and_16_bit_codes(tmp_path):
+    # int16, nodata -1, a (negative) class -2 beside class 300; the zone leaves out the left
+    # half of column 0
+    lc = np.array([
+        [300, 300, -2, 30],
+        [300, -2, -2, 30],
+        [30, 30, 30, 30],
+        [-1, -1, 30, 300],
+    ], dtype="int16")
+    info = read_info(write_raster(tmp_path / "p16.tif", lc, nodata=-1))
+    res = zone_patches(info, HALF_COL0, [300, -2, -1], zone_id="Z")  # nodata is never a patch
+    p = res.patches.set_index("patch_id")
+    assert list(p.index) == ["Z-P001", "Z-P002"] and res.dropped_n == 0
+    # P001: 300 at (0,0) .5 (0,1) 1 (1,0) .5 = 2 px; -2 at (0,2) (1,1) (1,2) = 3 px -> 5 px
+    np.testing.assert_allclose(p.area_ha, [5 * 0.09, 0.09], rtol=1e-7)
+    assert p.n_pixels.tolist() == [6, 1]
+    assert p.code.tolist() == [-2, 300] and p.codes.tolist() == [(-2, 300), (300,)]
+    assert p.area_ha.sum() == pytest.approx(
+        class_areas(info, _zones([HALF_COL0]), "zone_id").set_index("code").area_ha[[-2, 300]].sum())
+    assert len(zone_patches(info, HALF_COL0, [], zone_id="Z").patches) == 0
 
 
 # ---------------------------------------------------------------- means of a float raster
