@@ -265,6 +265,11 @@ def test_config_errors_name_the_key(tmp_path):
     cfg.write_text(text.replace("lon = 118.58174", "lon = 118.3").replace('../data', str(ROOT / "data")), encoding="utf-8")
     with pytest.raises(DataError, match="QL"):  # now several km inland: the message names the intake
         protection_screening(cfg)
+    from sinks.config import validate_config
+
+    cfg.write_text(text.replace("lon = 118.58174", "lon = 118.3").replace('../data', str(ROOT / "data")), encoding="utf-8")
+    problems = validate_config(cfg)  # the same problem, listed before any screening
+    assert len(problems) == 1 and "QL" in problems[0]
     cfg.write_text(text.replace("belt_distance_m = 1000.0", "belt_distance_m = -5").replace('../data', str(ROOT / "data")), encoding="utf-8")
     with pytest.raises(SchemaError, match="belt_distance_m"):
         load_config(cfg)
