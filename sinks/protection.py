@@ -252,7 +252,7 @@ def _belt_names(belt: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The shoreline belt pieces with Chinese and English names."""
     out = belt.copy()
     d = out["distance_m"].astype(float)
-    out["name_en"] = [f"Yangtze shoreline belt {dm:,.0f} m ({n})" for dm, n in zip(d, out["name"])]
+    out["name_en"] = [f"Yangtze {n}" for n in out["name"]]  # e.g. "Yangtze 1000 m shoreline belt (bank)"
     out["name_zh"] = [f"长江岸线{dm:,.0f}米范围（{z}）" for dm, z in zip(d, out["zone_id"])]
     out["note"] = ""
     return out[["zone_id", "zone_type", "name_zh", "name_en", "source", "note", "geometry"]]
