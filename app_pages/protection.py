@@ -21,16 +21,8 @@ K_POINTS = "prot_points_result"  # ((file id, coordinate system, screening key),
 
 st.title(t("prot.title", lang))
 st.caption(t("prot.caption", lang))
-with st.sidebar:
-    st.markdown(f"**{t('wet.officer_mode', lang)}**")
-    auth.login_panel(lang)
-user = auth.current_user()
-officer = user is not None and user.can_edit
-
-missing = leaflet.missing_vendor_files()
-if missing:
-    st.error(t("wet.vendor_missing", lang, files=", ".join(missing)))
-    st.stop()
+user, officer = auth.officer_panel(lang)
+leaflet.stop_without_vendor_files(lang)
 
 # always there, filled only while computing: an element that comes and goes above the tabs would
 # make them new elements and send the reader back to the first tab

@@ -32,16 +32,8 @@ def put(name: str, target: str, value) -> None:
 
 st.title(t("wet.title", lang))
 st.caption(t("wet.caption", lang))
-with st.sidebar:
-    st.markdown(f"**{t('wet.officer_mode', lang)}**")
-    auth.login_panel(lang)
-user = auth.current_user()
-officer = user is not None and user.can_edit
-
-missing = leaflet.missing_vendor_files()
-if missing:
-    st.error(t("wet.vendor_missing", lang, files=", ".join(missing)))
-    st.stop()
+user, officer = auth.officer_panel(lang)
+leaflet.stop_without_vendor_files(lang)
 
 try:
     ws = flow.workspace()

@@ -13,10 +13,10 @@ import pytest
 from geodata.store import Workspace
 from sinks.accounts import AccountStore
 from tests.test_browser import ARTIFACTS, DEMO, Recorder, _full_page_screenshot, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
+from tests.browser_kit import FOLIUM, log_in, metrics, one_map  # noqa: F401
 from ui.i18n import EN
 
 pytestmark = pytest.mark.browser
-FOLIUM = "iframe[title='streamlit_folium.st_folium']"
 OFFICER, PASSWORD = "officer.li", "correct-horse-9"
 INTAKE = "path[stroke='#ffffff'][fill='#0072B2']"  # intake markers: blue dots with a white ring
 SELECTED = "path[stroke='#00e5ff']"  # the selected patch's outline
@@ -30,24 +30,6 @@ def site(demo_ready, tmp_path_factory):
     env = {"SINKS_WORKSPACE": str(root / "ws"), "SINKS_ACCOUNTS": str(accounts)}
     with streamlit_server(root, env_extra=env) as base:
         yield base, root / "ws" / "workspace.gpkg"
-
-
-def _one_map(page):
-    """The folium iframe once Streamlit has settled on one copy of it, with zones drawn."""
-    page.wait_for_selector(FOLIUM, timeout=180_000)
-    one = f"document.querySelectorAll(\"{FOLIUM}\").length === 1"
-    page.wait_for_function(one, timeout=60_000)
-    page.wait_for_timeout(1500)
-    page.wait_for_function(one, timeout=60_000)
-    frame = page.frame_locator(FOLIUM).first
-    frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
-    return frame
-
-
-def _metrics(page) -> list[str]:
-    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMetricValue']\").length === 5", timeout=60_000)
-    return [e.inner_text().strip() for e in page.locator("[data-testid='stMetricValue']").all()]
 
 
 def _core(ws_path):
@@ -66,9 +48,9 @@ def test_public_sees_zones_without_restricted_layers(site, browser):
     rec = Recorder(page, base)
     try:
         page.goto(f"{base}/protection?lang=en")
-        frame = _one_map(page)
+        frame = one_map(page)
         assert page.locator("h1").first.inner_text().strip() == EN["prot.title"]
-        values = _metrics(page)
+        values = metrics(page)
         pa = _core(ws_path)
         assert values[0] == str(len(pa.zones))
         assert frame.locator("path.leaflet-interactive").count() >= len(pa.zones)
@@ -89,14 +71,10 @@ def test_officer_zooms_to_the_largest_non_conforming_patch(site, browser):
     rec = Recorder(page, base)
     try:
         page.goto(f"{base}/protection?lang=en")
-        _one_map(page)
-        sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_label("Username").fill(OFFICER)
-        sidebar.get_by_role("textbox", name="Password").fill(PASSWORD)
-        sidebar.get_by_role("button", name="Log in").click()
-        page.wait_for_selector("text=Li Wei", timeout=60_000)
+        one_map(page)
+        log_in(page, OFFICER, PASSWORD, "Li Wei")
         page.wait_for_selector(f"text={EN['prot.patch.pick']}", timeout=60_000)
-        frame = _one_map(page)
+        frame = one_map(page)
         pa = _core(ws_path)
         frame.locator(INTAKE).first.wait_for(timeout=30_000)
         assert frame.locator(INTAKE).count() == len(pa.intakes)

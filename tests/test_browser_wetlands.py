@@ -11,10 +11,10 @@ import shapely
 
 from geodata.store import Workspace
 from sinks.accounts import AccountStore
+from tests.browser_kit import FOLIUM, log_in, metrics, one_map  # noqa: F401
 from tests.test_browser import ARTIFACTS, Recorder, _full_page_screenshot, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
-FOLIUM = "iframe[title='streamlit_folium.st_folium']"
 OFFICER, PASSWORD = "officer.li", "correct-horse-9"
 POINT = (118.62, 32.05)  # lon, lat inside Pukou, where the officer draws
 
@@ -29,35 +29,16 @@ def site(demo_ready, tmp_path_factory):
         yield base, root / "ws" / "workspace.gpkg"
 
 
-def _one_map(page):
-    """The folium iframe once Streamlit has settled on one copy of it (a rerun briefly shows the
-    stale map beside the new one; a login or a returned drawing triggers one more rerun)."""
-    page.wait_for_selector(FOLIUM, timeout=120_000)
-    one = f"document.querySelectorAll(\"{FOLIUM}\").length === 1"
-    page.wait_for_function(one, timeout=60_000)
-    page.wait_for_timeout(1500)
-    page.wait_for_function(one, timeout=60_000)
-    frame = page.frame_locator(FOLIUM).first
-    frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
-    return frame
-
-
-def _metrics(page) -> list[str]:
-    page.wait_for_function("document.querySelectorAll(\"[data-testid='stMetricValue']\").length === 5", timeout=60_000)
-    return [e.inner_text().strip() for e in page.locator("[data-testid='stMetricValue']").all()]
-
-
 def test_public_sees_red_lines_without_edit_controls(site, browser):
     base, ws_path = site
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
     rec = Recorder(page, base)
     try:
         page.goto(f"{base}/wetlands?lang=en")
-        frame = _one_map(page)
+        frame = one_map(page)
         seeded = Workspace(ws_path).load("wetland_redlines")  # the demo's illustrative red lines
         assert len(seeded) == 2 and set(seeded.attrs) >= {"store_version"}
-        assert _metrics(page)[3] == "2"
+        assert metrics(page)[3] == "2"
         frame.locator("path[stroke='#c0392b']").first.wait_for(timeout=30_000)
         assert frame.locator("path[stroke='#c0392b']").count() == 2
         assert frame.locator(".leaflet-draw").count() == 0, "the public map has no drawing toolbar"
@@ -76,13 +57,9 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
     rec = Recorder(page, base)
     try:
         page.goto(f"{base}/wetlands?lang=en")
-        _one_map(page)
-        sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_label("Username").fill(OFFICER)
-        sidebar.get_by_role("textbox", name="Password").fill(PASSWORD)
-        sidebar.get_by_role("button", name="Log in").click()
-        page.wait_for_selector("text=Li Wei", timeout=60_000)
-        frame = _one_map(page)
+        one_map(page)
+        log_in(page, OFFICER, PASSWORD, "Li Wei")
+        frame = one_map(page)
         frame.locator(".leaflet-draw-draw-polygon").wait_for(timeout=60_000)
         # a small square around POINT, placed with Leaflet's own projection, measured just before
         # clicking (the page above the map settles after the login rerun)
@@ -121,8 +98,8 @@ def test_officer_draws_saves_reloads_finds_and_exports(site, browser, tmp_path):
 
         # a reload starts a new session (logged out): the red line is there for everyone
         page.reload()
-        frame = _one_map(page)
-        assert _metrics(page)[3] == "3"
+        frame = one_map(page)
+        assert metrics(page)[3] == "3"
         frame.locator("path[stroke='#c0392b']").nth(2).wait_for(timeout=30_000)
         assert frame.locator("path[stroke='#c0392b']").count() == 3
         assert frame.locator(".leaflet-draw").count() == 0

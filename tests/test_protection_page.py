@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from geodata.store import Workspace
 from sinks.accounts import AccountStore
+from tests.apptest_kit import login, map_args
 from sinks.protection import protection_screening
 from ui import fmt
 from ui.i18n import EN, ZH
@@ -65,20 +66,6 @@ def _open(lang: str) -> AppTest:
     return at
 
 
-def _login(at: AppTest) -> AppTest:
-    at.text_input[0].input(OFFICER)
-    at.text_input[1].input(PASSWORD)
-    at.get("form_submit_button")[0].click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _map_args(at: AppTest) -> dict:
-    maps = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
-    assert len(maps) == 1
-    return json.loads(maps[0].proto.json_args)
-
-
 def _expected_kpis(pa, lang: str) -> list[str]:
     year = pa.years[-1]
     led = pa.ledger[pa.ledger["year"] == year]
@@ -113,7 +100,7 @@ def test_public_sees_the_core_figures_and_nothing_restricted(env, lang):
     assert len(at.get("file_uploader")) == 0
     assert [tab.label for tab in at.tabs] == [d["prot.tab.map"], d["prot.tab.zones"], d["prot.tab.ledger"], d["prot.tab.rules"]]
     # the map: offline, zones only (no intake marker, no patch outline, no zoom)
-    args = _map_args(at)
+    args = map_args(at)
     assert all(u.startswith("/app/static/vendor/") for u in args["js_links"] + args["css_links"])
     assert "http://" not in args["script"] and "https://" not in args["script"]
     assert "circleMarker" not in args["script"]
@@ -147,7 +134,7 @@ def test_zone_table_and_rules_follow_the_core(env):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_officer_gets_patches_exports_intakes_and_zoom(env, lang):
     pa, d = env["pa"], (ZH if lang == "zh" else EN)
-    at = _login(_open(lang))
+    at = login(_open(lang), OFFICER, PASSWORD)
     year = pa.years[-1]
     core = pa.screening.patches[pa.screening.patches["year"] == year]
     table = next(df.value for df in at.dataframe if d["prot.col.patch"] in df.value.columns)
@@ -157,7 +144,7 @@ def test_officer_gets_patches_exports_intakes_and_zoom(env, lang):
     labels = [b.label for b in at.get("download_button")]
     assert d["prot.patch.csv"] in labels and d["prot.patch.gpkg"].format(crs=4490) in labels, labels
     assert d["prot.tab.points"] in [tab.label for tab in at.tabs]
-    args = _map_args(at)
+    args = map_args(at)
     for word in _intake_words(pa, lang):
         assert _in(args["script"], word)
     assert "http://" not in args["script"] and "https://" not in args["script"]
@@ -165,7 +152,7 @@ def test_officer_gets_patches_exports_intakes_and_zoom(env, lang):
     nc = core[core["status"] == "non_conforming"].sort_values("area_ha", ascending=False).iloc[0]
     at.selectbox(key="prot_patch").set_value(str(nc["patch_id"])).run()
     assert not at.exception, [e.value for e in at.exception]
-    args = _map_args(at)
+    args = map_args(at)
     assert args["center"] == pytest.approx([nc["lat"], nc["lon"]])
     assert args["zoom"] == 16
     assert str(nc["patch_id"]) in args["feature_group"]
@@ -173,7 +160,7 @@ def test_officer_gets_patches_exports_intakes_and_zoom(env, lang):
 
 def test_officer_checks_project_locations(env):
     pa = env["pa"]
-    at = _login(_open("en"))
+    at = login(_open("en"), OFFICER, PASSWORD)
     l1 = pa.zones[pa.zones["zone_type"] == "ws_level1"].to_crs(4326).geometry.iloc[0].representative_point()
     far = (118.30, 31.70)  # inside China, outside every zone
     csv = (f"id,name,lon,lat\nA1,Pump house,{l1.x:.6f},{l1.y:.6f}\nA2,Far away,{far[0]},{far[1]}\nA3,Broken,abc,32.1\n").encode()
@@ -186,7 +173,7 @@ def test_officer_checks_project_locations(env):
     assert list(rejected[EN["prot.pt.row"]]) == [4]
     assert EN["prot.pt.csv"] in [b.label for b in at.get("download_button")]
     # the points are on the map (officers only)
-    assert "Pump house" in _map_args(at)["script"]
+    assert "Pump house" in map_args(at)["script"]
 
 
 def test_exports_are_safe_and_in_the_chosen_crs(env, tmp_path):

@@ -14,12 +14,17 @@ from streamlit.testing.v1 import AppTest
 
 from geodata.store import Workspace
 from sinks.accounts import AccountStore
+from tests.apptest_kit import login, map_args
 from sinks.wetland_inventory import wetland_inventory
 from ui import fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "configs" / "jiangbei_demo.toml"
 OFFICER, PASSWORD = "officer.li", "correct-horse-9"
+
+
+def _login(at: AppTest, user: str = OFFICER, password: str = PASSWORD) -> AppTest:
+    return login(at, user, password)
 
 
 @pytest.fixture()
@@ -46,24 +51,10 @@ def _open(lang: str) -> AppTest:
     return at
 
 
-def _map_args(at: AppTest) -> dict:
-    maps = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
-    assert len(maps) == 1
-    return json.loads(maps[0].proto.json_args)
-
-
-def _login(at: AppTest, user: str = OFFICER, password: str = PASSWORD) -> AppTest:
-    at.text_input[0].input(user)
-    at.text_input[1].input(password)
-    at.get("form_submit_button")[0].click().run()  # the login form's submit (the first form on the page)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_public_view_is_read_only_and_offline(env, lang):
     at = _open(lang)
-    args = _map_args(at)
+    args = map_args(at)
     assert all(u.startswith("/app/static/vendor/") for u in args["js_links"] + args["css_links"])
     assert "http://" not in args["script"] and "https://" not in args["script"]
     assert "L.Control.Draw" not in args["script"], "no drawing toolbar for the public"
@@ -103,7 +94,7 @@ def test_figures_on_screen_are_the_inventorys(env):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_officer_gets_the_drawing_tools_in_their_language(env, lang):
     at = _login(_open(lang))
-    args = _map_args(at)
+    args = map_args(at)
     assert "L.Control.Draw" in args["script"]
     assert args["returned_objects"] == ["all_drawings"]
     zh_words = ("绘制多边形" in args["script"]) or (json.dumps("绘制多边形")[1:-1] in args["script"])  # Jinja's tojson escapes
@@ -116,7 +107,7 @@ def test_an_officer_gets_the_drawing_tools_in_their_language(env, lang):
 
 def test_wrong_password_gives_no_tools(env):
     at = _login(_open("en"), password="not-the-password")
-    assert "L.Control.Draw" not in _map_args(at)["script"]
+    assert "L.Control.Draw" not in map_args(at)["script"]
     assert any("Wrong" in e.value or "wrong" in e.value or "incorrect" in e.value.lower() for e in at.error), [e.value for e in at.error]
 
 
@@ -185,7 +176,7 @@ def test_an_officer_edits_the_ecological_red_lines_the_protection_page_screens(e
     at.get("segmented_control")[0].set_value("eco_redlines").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not [e for e in at.get("expander") if "Suggest" in e.label]  # wetland patches suggest wetland layers only
-    assert "Ecological red lines" in json.dumps(_map_args(at))  # the edited layer is drawn on the map
+    assert "Ecological red lines" in json.dumps(map_args(at))  # the edited layer is drawn on the map
     at.get("file_uploader")[0].upload("yangzi.geojson", _geojson_square(118.62, 32.04), "application/geo+json").run()
     at.text_area[0].input("New red line from the 2026 notice (test)")
     next(b for b in at.get("form_submit_button") if b.label == "Save ecological red lines as a new version").click().run()

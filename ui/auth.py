@@ -157,3 +157,13 @@ def login_panel(lang: str | None = None, *, key: str = "auth") -> Session | None
         st.text_input(t("auth.password", lang), key=f"{key}_password", type="password", autocomplete="current-password")
         st.form_submit_button(t("auth.submit", lang), on_click=_on_submit, args=(key,), icon=":material/login:")
     return None
+
+
+def officer_panel(lang: str | None = None) -> tuple[Session | None, bool]:
+    """The sidebar's "officer mode" heading and login panel, for a page officers edit on;
+    returns the logged-in user (or None) and whether they may edit."""
+    with st.sidebar:
+        st.markdown(f"**{t('wet.officer_mode', lang)}**")
+        login_panel(lang)
+    user = current_user()
+    return user, user is not None and user.can_edit

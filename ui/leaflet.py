@@ -44,6 +44,18 @@ def missing_vendor_files() -> list[str]:
     return [p for p in need if not (ROOT / "static" / p.removeprefix("/app/static/")).is_file()]
 
 
+def stop_without_vendor_files(lang: str) -> None:
+    """On a page with a Leaflet map: say which vendored files are missing (run ``make``) and stop."""
+    import streamlit as st
+
+    from ui.i18n import t
+
+    missing = missing_vendor_files()
+    if missing:
+        st.error(t("wet.vendor_missing", lang, files=", ".join(missing)))
+        st.stop()
+
+
 def offline_map(bounds_lonlat: tuple[float, float, float, float]) -> folium.Map:
     """An empty Leaflet map fitted to ``(west, south, east, north)``, with a scale bar and only
     local resources."""
