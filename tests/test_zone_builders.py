@@ -66,10 +66,35 @@ def test_rules_csv_matches_defaults_and_keeps_citations():
     assert rules.levels == RULES.levels
     assert (rules.level_1.upstream_m, rules.level_2.upstream_m, rules.quasi.downstream_m) == (500, 1500, 1000)
     assert any("苏政复〔2009〕2号" in c for c in rules.citations)
-    assert any("HJ 338-2018" in c for c in rules.citations)
     assert len(rules.describe()) == 12
-    proxies = {(s.level, s.parameter) for s in rules.unverified()}
-    assert ("level_1", "land_width_m") in proxies and ("level_1", "upstream_m") not in proxies
+    # the only sources are secondary copies of the Jiangsu text: nothing in the table is verified
+    assert len(rules.unverified()) == 12 and not any(s.is_verified for s in rules.sources)
+    by_key = {(s.level, s.parameter): s for s in rules.sources}
+    assert by_key[("level_1", "upstream_m")].verification.startswith("secondary:")
+    assert by_key[("level_1", "upstream_m")].verified == "no"  # the status the dashboard shows
+    assert by_key[("level_1", "land_width_m")].verified == "proxy"
+    assert "NOT VERIFIED: secondary: figures from a secondary copy" in rules.describe()[0]
+    # the level-2 and quasi widths are this dashboard's assumption, not HJ 338-2018's
+    for level in ("level_2", "quasi"):
+        for param in ("water_width_m", "land_width_m"):
+            src = by_key[(level, param)]
+            assert "HJ 338" not in src.citation and src.citation.startswith("assumption of this dashboard")
+    # the built-in defaults say the same
+    assert len(RULES.unverified()) == 12
+
+
+def test_rules_csv_only_yes_counts_as_verified(tmp_path):
+    path = _edited_csv(tmp_path, '"secondary: figures', '"yes: checked against the gazette; figures')
+    rules = WaterSourceRules.from_csv(path)
+    first = rules.sources[0]
+    assert first.is_verified and first.verified == "yes" and first.verification.startswith("yes: checked")
+    assert len(rules.unverified()) == 11
+    assert rules.describe()[0].startswith("level_1 upstream_m = 500 m [VERIFIED: yes: checked")
+    # a cell that merely mentions yes later is not verified; an unknown word is refused
+    rules = WaterSourceRules.from_csv(_edited_csv(tmp_path, '"secondary: figures', '"secondary: yes, figures'))
+    assert not rules.sources[0].is_verified
+    with pytest.raises(DataError, match="only 'yes' counts as verified"):
+        WaterSourceRules.from_csv(_edited_csv(tmp_path, '"secondary: figures', '"checked: figures'))
 
 
 def _edited_csv(tmp_path: Path, old: str, new: str, *, drop_last: bool = False) -> Path:
@@ -235,6 +260,8 @@ def test_confluence_zone_runs_up_the_main_stem_not_the_tributary():
     assert maxy < Y1 + 50
     # 50 ha on the main stem + at most 200 m x 50 m = 1 ha of the mouth
     assert 50.0 <= level1.area_ha <= 51.0
+    # the mouth is noted (the tributary's 2 x 3000 m of shore is not bank)
+    assert "C-L1-water: at station -" in level1.note and "mouth of a side channel or tributary (a confluence" in level1.note
     line = river_centreline(water, flow_azimuth_deg=90, through=shapely.Point(X0, Y1))
     assert line.distance(shapely.Point(X0 - 300, Y1 + 2500)) > 1500
 
@@ -394,3 +421,89 @@ def test_zones_clipped_to_a_study_area_say_so():
     row = _row(z, "A-L1-water")
     assert row.area_ha == pytest.approx(25.0, rel=1e-4)
     assert "25.00 ha outside the study area left out" in row.note
+
+
+# ---------------------------------------------------------------- an island splitting the river
+
+
+def test_island_head_outer_bank_intake_stays_on_the_north_shore():
+    # Main stem 1600 m wide (y 3 500 800 .. 3 502 400) flowing east; from x = 610 000 the river
+    # widens southward to y = 3 498 400 and an island (x 610 600 .. 619 000, y 3 499 200 ..
+    # 3 500 800) splits it: the north branch continues the main stem (same banks, axis y = 3 501 600),
+    # the south branch is 800 m wide. Intake on the north (outer) bank at x = 611 000, 400 m below
+    # the island's head. The north shore is one straight line, so every level is a rectangle
+    # along it, as on the straight river:
+    #   water: L1 1000 m x 500 m = 50 ha; L2 (1500 + 500) x 500 = 100 ha; Q (2000 + 1000) x 500 = 150 ha
+    #   land:  L1 1000 x 200 = 20 ha;     L2 2000 x 200 = 40 ha;          Q 3000 x 200 = 60 ha
+    # Tolerance: across the 600 m gap between the widening (x 610 000) and the head the medial
+    # axis dips by at most 28 m (equidistant from the north bank and the gap's corners), which
+    # lengthens the stations by a few metres: measured <= 6 m, i.e. <= 0.3 ha of water and
+    # 0.12 ha of land; checked to 0.5 ha / 0.2 ha.
+    yn = 3_502_400.0
+    main = shapely.box(600_000, 3_500_800, 610_000, yn)
+    wide = shapely.box(610_000, 3_498_400, 620_000, yn)
+    island = shapely.box(610_600, 3_499_200, 619_000, 3_500_800)
+    water = shapely.union_all([main, wide]).difference(island)
+    assert len(water.interiors) == 1
+    x = 611_000.0
+    z = water_source_zones(_intakes({"N": (x, yn)}), _water(water), rules=RULES, flow_azimuth_deg=90)
+    expected = {"N-L1-water": 50, "N-L2-water": 100, "N-Q-water": 150, "N-L1-land": 20, "N-L2-land": 40, "N-Q-land": 60}
+    for zone_id, ha in expected.items():
+        row = _row(z, zone_id)
+        assert row.area_ha == pytest.approx(ha, abs=0.5 if row.part == "water" else 0.2), zone_id
+        # every note names its zone
+        assert all(n.startswith(f"{zone_id}: ") for n in row.note.split("; ")), row.note
+    # level 2 and quasi run 2000 / 4000 m upstream along the north shore of the main stem
+    assert _row(z, "N-L2-water").geometry.bounds[0] == pytest.approx(x - 2000, abs=10)
+    assert _row(z, "N-Q-water").geometry.bounds[0] == pytest.approx(x - 4000, abs=10)
+    assert _row(z, "N-Q-land").geometry.bounds[0] == pytest.approx(x - 4000, abs=10)
+    # nothing on the opposite bank nor on the island: water within 500 m of the north shore,
+    # land north of it
+    for _, row in z.iterrows():
+        miny, maxy = row.geometry.bounds[1], row.geometry.bounds[3]
+        if row.part == "water":
+            assert miny >= yn - 500 - 0.1 and maxy <= yn + 0.1, row.zone_id
+        else:
+            assert miny >= yn - 0.1, row.zone_id
+    assert z.union_all().distance(island) > 500
+    note = _row(z, "N-Q-water").note
+    assert "N-Q-water: at station -4" in note and "passes the head of an island across the channel (a bifurcation)" in note
+    assert "the zone stays on the intake's (north) bank" in note
+
+
+def test_island_head_intake_on_the_island_never_takes_the_far_bank():
+    # A river 3400 m wide (y 3 499 000 .. 3 502 400) flowing east with a pointed island: its head
+    # at (610 000, 3 500 700) on the main stem's axis, full width y 3 500 200 .. 3 501 200 from
+    # x = 611 000. The intake is on the island's north shore at x = 612 000, in the north branch.
+    # Upstream of the head, "the intake's side of the centreline" is the main stem's south half:
+    # the old rule drew the quasi zone along the SOUTH bank (water down to y = 3 499 000, land
+    # beyond it). Now the bank is the island's shore, walked up to its head; past the head the
+    # water zone carries on beside the line drawn on from the head, toward the north, with no land.
+    ys = 3_499_000.0
+    river = shapely.box(600_000, ys, 620_000, 3_502_400)
+    island = shapely.Polygon([(610_000, 3_500_700), (611_000, 3_501_200), (618_500, 3_501_200),
+                              (619_000, 3_500_700), (618_500, 3_500_200), (611_000, 3_500_200)])
+    water = river.difference(island)
+    x, y = 612_000.0, 3_501_200.0
+    z = water_source_zones(_intakes({"I": (x, y)}), _water(water), rules=RULES, flow_azimuth_deg=90)
+    # level 1 (x 611 500 .. 612 500) lies along the island's straight north shore: 1000 m x 500 m =
+    # 50 ha and 1000 m x 200 m = 20 ha of the island. The traced centreline here runs along the
+    # north branch's axis but turns toward the main stem's axis 1 km upstream, which tilts the
+    # corridor's upstream cut a little: 1.5 % (0.7 ha) allowed.
+    assert _row(z, "I-L1-water").area_ha == pytest.approx(50.0, rel=0.015)
+    assert _row(z, "I-L1-land").area_ha == pytest.approx(20.0, rel=0.03)
+    # nothing reaches the main stem's south bank: the quasi water stays 800 m off it (it lay on it before)
+    for _, row in z.iterrows():
+        assert row.geometry.bounds[1] > ys + 800, row.zone_id
+    # the land is the island's shore only: on the island, nothing upstream of its head
+    land = shapely.union_all(z[z.part == "land"].geometry.values)
+    assert land.difference(island).area < 1.0
+    # each level is one piece with the stricter ones: the water zones, all levels, form one polygon
+    wet = shapely.union_all(z[z.part == "water"].geometry.values)
+    assert wet.geom_type == "Polygon"
+    # quasi reaches 4000 m of centreline upstream: past the head (x 610 000), in the main stem
+    quasi = _row(z, "I-Q-water")
+    assert quasi.geometry.bounds[0] < 609_000
+    assert "I-Q-water: upstream of station -2," in quasi.note
+    assert "passes the head of the island the intake lies on (a bifurcation)" in quasi.note
+    assert "with no land part" in _row(z, "I-Q-land").note

@@ -30,11 +30,23 @@ Drinking-water-source zones of a river intake
     3. The section's channel is the water inside the flat-capped corridor around the centreline
        section and inside the union of its maximal inscribed discs (centre on the centreline,
        radius = distance to the shore), so a tributary mouth or another reach of a meander is
-       not taken. The intake bank is the shore of that channel on the intake's side of the
-       centreline.
+       not taken. The intake bank is found by walking along the boundary ring that holds the
+       intake's nearest shore point (the river's outer shore or an island's), upstream and
+       downstream from the intake, over that channel's shore, until the ring's stations reach the
+       section's ends or turn back (an island's head or tail, a river's end). So the bank is the
+       intake's own shore past a bifurcation, never "whatever shore lies on the intake's side of
+       the centreline" (which, upstream of an island's head, is the far bank of the main stem).
+       Where the intake's shore ends inside the section (an intake on an island, a section past
+       the island's head or tail), the water zone carries on beside the line drawn on from the
+       island's tip parallel to the centreline (approximately the parting line of the two
+       branches' waters), toward the opposite bank, with no land part; a note says so, as it
+       does when the section passes an island's head or tail across the channel or the mouth of
+       a side channel on the intake's bank.
     4. Water part = channel within ``water_width_m`` of the intake bank; land part = land within
        ``land_width_m`` of that bank inside the corridor. Level 2 is the same on its longer
-       section minus level 1, quasi minus levels 1 and 2.
+       section minus level 1, quasi minus levels 1 and 2. A piece of a level not connected to
+       the stricter levels' zone (nor, in a chain, to its connected pieces) is left out, with a
+       note giving its area. Every note starts with its zone id ("BG-Q-land: ...").
     5. Several intakes: where zones of different levels overlap, the stricter level wins and the
        note says which part went where; same-level overlaps stay with both intakes, noted.
 
@@ -73,7 +85,8 @@ MAX_RULE_M = 50_000.0
 
 LEVEL_KEYS = ("level_1", "level_2", "quasi")
 PARAMETERS = ("upstream_m", "downstream_m", "water_width_m", "land_width_m")
-VERIFIED = ("yes", "no", "proxy")
+VERIFIED = ("yes", "no", "proxy")  # the status a parameter shows (dashboard labels exist for these)
+VERIFIED_WORDS = ("yes", "secondary", "no", "proxy")  # how a `verified` cell may start; only "yes" is verified
 ZONE_TYPES = {1: "ws_level1", 2: "ws_level2", 3: "ws_quasi"}
 _LEVEL_WORDS = {1: "level 1", 2: "level 2", 3: "quasi-protection"}
 _LEVEL_TAGS = {1: "L1", 2: "L2", 3: "Q"}
@@ -82,7 +95,12 @@ _CSV_COLUMNS = ("level", "parameter", "value", "unit", "citation", "verified", "
 _JIANGSU = ("Jiangsu NPC Standing Committee decision on drinking-water-source protection, as applied in "
             "苏政复〔2009〕2号 (https://fx361.cc/page/2013/1005/21651485.shtml ; "
             "http://china-audit.com/lhd_7et8c5lfr605ej21u7tl_2.html)")
-_HJ338 = "HJ 338-2018 Technical guideline for delineating source water protection areas (method)"
+_JIANGSU_LAND = (f"{_JIANGSU}: land to 100 m beyond the landward toe of the levee; the 200 m is this dashboard's "
+                 "proxy for it")
+_ASSUMED = ("assumption of this dashboard: level 1's width (Jiangsu rule, secondary copy) is used; no width for this "
+            "level was found in the Jiangsu text")
+_SECONDARY = ("secondary: figures from a secondary copy of the 2009 Jiangsu text (magazine article, audit-site "
+              "mirror), not checked against the official gazette")
 
 
 @dataclass(frozen=True)
@@ -111,27 +129,49 @@ class RuleSource:
     citation: str
     verified: str
     note: str = ""
+    verification: str = ""
+
+    @property
+    def is_verified(self) -> bool:
+        """Only a ``verified`` cell that starts with "yes" counts as verified."""
+        return self.verified == "yes"
+
+    def __post_init__(self) -> None:
+        if not self.verification:
+            object.__setattr__(self, "verification", self.verified)
 
 
 def _default_sources() -> tuple[RuleSource, ...]:
     land = ("proxy: the rule is 100 m beyond the landward toe of the levee on the intake bank; the levee "
             "position is unknown, 200 m inland of the bank stands in for it")
     width = "verify: the rule gives no width for this level; level 1's is used"
+    sec = _SECONDARY
     rows = [
-        ("level_1", "upstream_m", 500.0, _JIANGSU, "yes", ""),
-        ("level_1", "downstream_m", 500.0, _JIANGSU, "yes", ""),
-        ("level_1", "water_width_m", 500.0, _JIANGSU, "yes", "500 m toward the opposite bank"),
-        ("level_1", "land_width_m", 200.0, f"{_JIANGSU}; {_HJ338}", "proxy", land),
-        ("level_2", "upstream_m", 1500.0, _JIANGSU, "yes", "beyond level 1"),
-        ("level_2", "downstream_m", 500.0, _JIANGSU, "yes", "beyond level 1"),
-        ("level_2", "water_width_m", 500.0, _HJ338, "no", width),
-        ("level_2", "land_width_m", 200.0, _HJ338, "proxy", width),
-        ("quasi", "upstream_m", 2000.0, _JIANGSU, "yes", "beyond level 2"),
-        ("quasi", "downstream_m", 1000.0, _JIANGSU, "yes", "beyond level 2"),
-        ("quasi", "water_width_m", 500.0, _HJ338, "no", width),
-        ("quasi", "land_width_m", 200.0, _HJ338, "proxy", width),
+        ("level_1", "upstream_m", 500.0, _JIANGSU, "no", "", sec),
+        ("level_1", "downstream_m", 500.0, _JIANGSU, "no", "", sec),
+        ("level_1", "water_width_m", 500.0, _JIANGSU, "no", "500 m toward the opposite bank", sec),
+        ("level_1", "land_width_m", 200.0, _JIANGSU_LAND, "proxy", land, "proxy"),
+        ("level_2", "upstream_m", 1500.0, _JIANGSU, "no", "beyond level 1", sec),
+        ("level_2", "downstream_m", 500.0, _JIANGSU, "no", "beyond level 1", sec),
+        ("level_2", "water_width_m", 500.0, _ASSUMED, "no", width, "no"),
+        ("level_2", "land_width_m", 200.0, _ASSUMED, "proxy", width, "proxy"),
+        ("quasi", "upstream_m", 2000.0, _JIANGSU, "no", "beyond level 2", sec),
+        ("quasi", "downstream_m", 1000.0, _JIANGSU, "no", "beyond level 2", sec),
+        ("quasi", "water_width_m", 500.0, _ASSUMED, "no", width, "no"),
+        ("quasi", "land_width_m", 200.0, _ASSUMED, "proxy", width, "proxy"),
     ]
     return tuple(RuleSource(*r) for r in rows)
+
+
+def _verified_status(cell: str) -> str | None:
+    """The status of a ``verified`` cell: "yes" (verified) only when it starts with "yes";
+    "proxy" for a proxy; "no" for "no..." and "secondary..." (a secondary copy is not
+    verification). None when the cell starts with none of :data:`VERIFIED_WORDS`."""
+    word = cell.strip().lower().split(":", 1)[0].strip()
+    word = word.split()[0] if word else ""
+    if word not in VERIFIED_WORDS:
+        return None
+    return {"secondary": "no"}.get(word, word)
 
 
 @dataclass(frozen=True)
@@ -161,15 +201,18 @@ class WaterSourceRules:
         return tuple(seen)
 
     def unverified(self) -> tuple[RuleSource, ...]:
-        """Parameters whose ``verified`` is ``no`` or ``proxy``."""
-        return tuple(s for s in self.sources if s.verified != "yes")
+        """Parameters not verified: every ``verified`` cell that does not start with "yes"
+        (no, proxy, secondary...)."""
+        return tuple(s for s in self.sources if not s.is_verified)
 
     def describe(self) -> list[str]:
-        """One line per parameter: value, verification state, citation and note."""
+        """One line per parameter: value, verification (as written in the table, marked
+        VERIFIED or NOT VERIFIED), citation and note."""
         lines = []
         for s in self.sources:
             note = f"; {s.note}" if s.note else ""
-            lines.append(f"{s.level} {s.parameter} = {s.value:g} m [{s.verified}] {s.citation}{note}")
+            state = "VERIFIED" if s.is_verified else "NOT VERIFIED"
+            lines.append(f"{s.level} {s.parameter} = {s.value:g} m [{state}: {s.verification}] {s.citation}{note}")
         return lines
 
     @classmethod
@@ -177,8 +220,9 @@ class WaterSourceRules:
         """Read the rules table; every problem raises :class:`DataError` naming the row and the fix.
 
         Columns: level (level_1, level_2, quasi), parameter (upstream_m, downstream_m,
-        water_width_m, land_width_m), value, unit (m), citation (required), verified
-        (yes/no/proxy), note. Exactly one row per level and parameter.
+        water_width_m, land_width_m), value, unit (m), citation (required), verified (starts with
+        yes / secondary / no / proxy, optionally followed by ": why"; only "yes..." counts as
+        verified), note. Exactly one row per level and parameter.
         """
         from geodata.tables import read_csv
 
@@ -211,15 +255,18 @@ class WaterSourceRules:
                                 "write metres, not centimetres; the rule's distances are hundreds to thousands of metres")
             if row["unit"].strip() != "m":
                 raise DataError(label, f"{where}: {level} {param} unit is {row['unit']!r}", "give the value in metres and write unit m")
-            verified = row["verified"].strip().lower()
-            if verified not in VERIFIED:
-                raise DataError(label, f"{where}: verified is {row['verified']!r}", f"write one of {list(VERIFIED)}")
+            verification = row["verified"].strip()
+            verified = _verified_status(verification)
+            if verified is None:
+                raise DataError(label, f"{where}: verified is {row['verified']!r}",
+                                f"start it with one of {list(VERIFIED_WORDS)} (e.g. 'secondary: copied from ...'); "
+                                "only 'yes' counts as verified")
             citation = row["citation"].strip()
             if not citation:
                 raise DataError(label, f"{where}: {level} {param} has no citation",
                                 "cite the document the value comes from (or 'local decision: who, when')")
             values[(level, param)] = value
-            sources.append(RuleSource(level, param, value, citation, verified, row["note"].strip()))
+            sources.append(RuleSource(level, param, value, citation, verified, row["note"].strip(), verification))
         missing = [f"{lv} {p}" for lv in LEVEL_KEYS for p in PARAMETERS if (lv, p) not in values]
         if missing:
             raise DataError(label, f"rows are missing for {missing}", "add one row per level and parameter (12 rows)")
@@ -575,9 +622,88 @@ def _read_intakes(intakes: Any, water: shapely.Geometry, id_field: str, name_fie
     return out
 
 
+_COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+
+
+def _compass(vec: np.ndarray) -> str:
+    """The 8-point compass word of a direction (dx east, dy north)."""
+    bearing = math.degrees(math.atan2(vec[0], vec[1])) % 360.0
+    return _COMPASS[int(round(bearing / 45.0)) % 8]
+
+
+def _normal(line: shapely.LineString, s: float) -> np.ndarray:
+    """Unit normal of the line at station s, pointing to its left (looking downstream)."""
+    length = line.length
+    step = min(max(line.length / 1000.0, 1.0), 50.0)
+    p, q = (shapely.get_coordinates(line.interpolate(min(max(s + d, 0.0), length)))[0] for d in (-step, step))
+    t = (q - p) / max(float(np.hypot(*(q - p))), 1e-9)
+    return np.array([-t[1], t[0]])
+
+
+def _offset_band(line: shapely.LineString, a: float, b: float, d0: float, d1: float, spacing: float) -> shapely.Geometry:
+    """The band between the curves at signed distances d0 and d1 (left positive) from the line,
+    stations a..b."""
+    # vertices on a fixed grid of stations, so bands of different levels share their edges
+    s = np.unique(np.r_[a, np.arange(math.ceil(a / spacing), math.floor(b / spacing) + 1) * spacing, b])
+    s = s[(s >= a) & (s <= b)]
+    c = shapely.get_coordinates(shapely.line_interpolate_point(line, s))
+    normals = np.array([_normal(line, x) for x in s])
+    ring = np.vstack([c + d0 * normals, (c + d1 * normals)[::-1]])
+    return shapely.make_valid(shapely.Polygon(ring))
+
+
+def _walk(st: np.ndarray, valid: np.ndarray, across: np.ndarray, i0: int, step: int, tol: float,
+          target: float | None) -> tuple[list[int], float, str]:
+    """Walk a ring's vertices from i0 in direction ``step`` (+1/-1).
+
+    The walk keeps going while the stations of the vertices on the channel's shore (``valid``)
+    move away from the intake's station; vertices off the channel (a tributary, the far side of
+    an island, a cut-off river end) are passed over. It stops when the station reaches ``target``
+    (when given), or when the stations turn back by more than ``tol`` (an island's head or
+    tail, a river's end: the ring turns away), or at a channel-shore vertex ``across`` the
+    centreline (the same ring come back as the far bank, round a river's end or a long stretch
+    of shore off the channel). Returns the vertices walked up to the farthest station, that
+    station, and why the walk stopped ("reached", "turned", "loop").
+    """
+    n = len(st)
+    origin = st[i0]
+    sign, ext, ext_k = 0.0, origin, 0
+    for k in range(1, n):
+        j = (i0 + step * k) % n
+        if across[j]:
+            break
+        if not valid[j]:
+            continue
+        s = st[j]
+        if sign == 0.0:
+            if abs(s - origin) > tol:
+                sign, ext, ext_k = float(np.sign(s - origin)), s, k
+            continue
+        if sign * (s - ext) >= 0.0:
+            ext, ext_k = s, k
+            if target is not None and sign * (s - target) >= 0.0:
+                return [(i0 + step * m) % n for m in range(k + 1)], ext, "reached"
+        elif sign * (ext - s) > tol:
+            return [(i0 + step * m) % n for m in range(ext_k + 1)], ext, "turned"
+    else:
+        return [(i0 + step * m) % n for m in range(ext_k + 1)], ext, "loop"
+    return [(i0 + step * m) % n for m in range(ext_k + 1)], ext, "turned"
+
+
 def _section_zones(line: shapely.LineString, part: shapely.Polygon, water: shapely.Geometry, intake: shapely.Point,
                    up: float, down: float, rule: LevelRule, spacing: float) -> tuple[shapely.Geometry, shapely.Geometry, list[str]]:
-    """Cumulative water and land zones of one section [s0 - up, s0 + down] of ``line``."""
+    """Cumulative water and land zones of one section [s0 - up, s0 + down] of ``line``.
+
+    The intake's bank is found by walking, from the intake's nearest shore point, along the
+    boundary ring that holds it (the river's outer shore or an island's), upstream and downstream
+    until the ring reaches the section's ends or turns away (an island's head or tail): the zone
+    never jumps to the other bank where "the intake's side of the centreline" changes meaning
+    past a bifurcation. Where the intake's own shore ends inside the section (intake on an
+    island, section past its head or tail), the water zone carries on beside the line drawn on
+    from the island's tip parallel to the centreline (the parting line of the two branches'
+    waters, approximated), toward the opposite bank; that stretch has no land part. Notes say
+    where a section passes an island's head or tail or a side channel's mouth.
+    """
     notes = []
     length = line.length
     s0 = line.project(intake)
@@ -605,30 +731,100 @@ def _section_zones(line: shapely.LineString, part: shapely.Polygon, water: shape
     reach = 2.0 * radius.max() + rule.land_width_m + rule.water_width_m + tol
     corridor = _corridor(line, a, b, reach)
     body = part.intersection(corridor).intersection(channel)
-    # the intake bank: shore of this channel (not corridor cuts nor disc arcs) on the intake's side
-    shore = part.boundary.intersection(body.buffer(0.5))
-    xy, idx = shapely.get_coordinates(shapely.get_parts(shapely.segmentize(shore, spacing)), return_index=True)
-    pairs = np.flatnonzero(idx[1:] == idx[:-1])
-    if len(pairs) == 0:
+    if body.is_empty:
         return empty, empty, notes
-    mids = (xy[pairs] + xy[pairs + 1]) / 2.0
+    near_body = body.buffer(0.5)
+    shapely.prepare(near_body)
+    # shore vertices up to one step beyond the channel's cut ends count, so the bank reaches the cuts
+    shore_body = body.buffer(spacing + 0.5)
+    shapely.prepare(shore_body)
+
+    # the ring that holds the intake's nearest shore point, sampled every `spacing`
     nearest = ops.nearest_points(part.boundary, intake)[0]
+    rings = [part.exterior, *part.interiors]
+    r_idx = min(range(len(rings)), key=lambda i: rings[i].distance(nearest))
+    ring_xy = shapely.get_coordinates(shapely.segmentize(shapely.LineString(rings[r_idx].coords), spacing))[:-1]
+    pts = shapely.points(ring_xy)
+    st = shapely.line_locate_point(line, pts)
+    # a cut-off end of the river polygon (shore that projects onto the centreline's very ends)
+    # is no bank
+    valid = shapely.intersects(shore_body, pts) & (st > spacing) & (st < length - spacing)
+    i0 = int(np.argmin(np.hypot(*(ring_xy - [nearest.x, nearest.y]).T)))
     side = _side(line, np.array([[nearest.x, nearest.y]]))[0]
     if side == 0:  # intake right on the centreline: its nearest shore decides
         side = _side(line, np.array([[intake.x, intake.y]]))[0] or 1.0
-    # a cut-off end of the river polygon (shore that projects onto the centreline's very ends)
-    # is no bank
-    at = shapely.line_locate_point(line, shapely.points(mids))
-    keep = pairs[(_side(line, mids) == side) & (at > spacing) & (at < length - spacing)]
-    if len(keep) == 0:
-        return empty, empty, notes
-    bank = ops.linemerge(shapely.union_all(shapely.linestrings(np.stack([xy[keep], xy[keep + 1]], axis=1))))
-    wet = body.intersection(bank.buffer(rule.water_width_m)) if rule.water_width_m > 0 else empty
+    turn_tol = max(4.0 * spacing, 100.0)
+    sides = _side(line, ring_xy)
+    across = valid & (sides == -side)
+    valid = valid & ~across
+    # which way along the ring is upstream: the walk whose stations fall first
+    walks = [_walk(st, valid, across, i0, step, turn_tol, None) for step in (1, -1)]
+    up_step = 1 if walks[0][1] - st[i0] <= walks[1][1] - st[i0] else -1
+    up_walk = _walk(st, valid, across, i0, up_step, turn_tol, a)
+    down_walk = _walk(st, valid, across, i0, -up_step, turn_tol, b)
+    chain = up_walk[0][::-1] + down_walk[0][1:]
+    ok = valid[chain]
+    seg = np.flatnonzero(ok[:-1] & ok[1:])
+    island = r_idx > 0
+    # side channels / tributary mouths passed on the intake's bank: a run of shore off the channel
+    runs = np.flatnonzero(ok)
+    for i, j in zip(runs[:-1], runs[1:]):
+        off = (j - i) * spacing
+        ds = abs(st[chain[j]] - st[chain[i]])
+        if off > 3.0 * ds + 4.0 * spacing and a + spacing < st[chain[i]] < b - spacing:
+            notes.append(f"at station {st[chain[i]] - s0:+,.0f} m the intake's bank passes the mouth of a side channel "
+                         f"or tributary (a confluence; {off:,.0f} m of its shore is not taken as bank)")
+    bank = shapely.Polygon() if len(seg) == 0 else ops.linemerge(
+        shapely.union_all(shapely.linestrings(np.stack([ring_xy[chain][seg], ring_xy[chain][seg + 1]], axis=1))))
+    wet = body.intersection(bank.buffer(rule.water_width_m)) if rule.water_width_m > 0 and not bank.is_empty else empty
     land = empty
-    if rule.land_width_m > 0:
+    if rule.land_width_m > 0 and not bank.is_empty:
         strip = corridor.intersection(bank.buffer(rule.land_width_m)).difference(water)
         near_bank = bank.buffer(1.0)
         land = shapely.union_all([p for p in shapely.get_parts(strip) if p.intersects(near_bank)])
+
+    # the intake's shore ends inside the section: carry the water zone on beside the parting line
+    extra = []
+    for walk, lo_hi, word in ((up_walk, (a, None), "upstream"), (down_walk, (None, b), "downstream")):
+        stop = walk[1]
+        lo, hi = (lo_hi[0], stop) if word == "upstream" else (stop, lo_hi[1])
+        if walk[2] == "reached" or hi - lo <= turn_tol:
+            continue
+        tip = ring_xy[walk[0][-1]]
+        tip_d = float(side) * line.distance(shapely.Point(tip))
+        toward = _compass(-side * _normal(line, (lo + hi) / 2.0))
+        end = ("head" if word == "upstream" else "tail") if island else "end"
+        kind = "a bifurcation" if word == "upstream" else "a confluence"
+        if rule.water_width_m > 0:
+            extra.append(body.intersection(_offset_band(line, lo, hi, tip_d, tip_d - side * rule.water_width_m, spacing)))
+        if island:
+            where = f"{word} of station {stop - s0:+,.0f} m the section passes the {end} of the island the intake lies on ({kind})"
+        else:
+            where = f"{word} of station {stop - s0:+,.0f} m the intake's shore turns away ({kind} or the river's end)"
+        notes.append(f"{where}: the intake's bank ends there; for the {hi - lo:,.0f} m beyond, the water zone continues "
+                     f"{rule.water_width_m:g} m from the line carried on from that tip parallel to the centreline, toward the "
+                     f"{toward} bank (the water that flows past the intake's side of the tip), with no land part")
+    if extra:
+        wet = shapely.union_all([wet, *extra])
+
+    # islands across the channel whose head or tail lies in the section
+    bank_word = _compass(side * _normal(line, s0))
+    centre_dist = radius.max() * 1.5
+    for i, other in enumerate(rings):
+        if i == r_idx:
+            continue
+        oxy = shapely.get_coordinates(shapely.segmentize(shapely.LineString(other.coords), spacing))
+        opts = shapely.points(oxy)
+        near = shapely.intersects(near_body, opts)
+        if not near.any():
+            continue
+        ost = shapely.line_locate_point(line, opts)
+        close = shapely.distance(opts, line) <= centre_dist
+        head, tail = ost[close].min(), ost[close].max()
+        for s, end, kind in ((head, "head", "a bifurcation"), (tail, "tail", "a confluence")):
+            if a + spacing < s < b - spacing:
+                notes.append(f"at station {s - s0:+,.0f} m the section passes the {end} of an island across the channel "
+                             f"({kind}): the zone stays on the intake's ({bank_word}) bank")
     return _polygonal(wet), _polygonal(land), notes
 
 
@@ -649,6 +845,27 @@ def _corridor(line: shapely.LineString, a: float, b: float, reach: float) -> sha
         beyond = shapely.Polygon([c - w * n, c + w * n, c + w * n + 2 * reach * t, c - w * n + 2 * reach * t])
         band = band.difference(beyond)
     return band
+
+
+def _connected(geom: shapely.Geometry, seed: shapely.Geometry, gap: float = 1.0
+               ) -> tuple[shapely.Geometry, list[tuple[float, float]]]:
+    """The parts of ``geom`` within ``gap`` of ``seed`` or, in a chain, of parts kept; and the
+    (area, distance) of each part left out. An empty seed keeps everything."""
+    parts = [p for p in shapely.get_parts(geom) if not p.is_empty]
+    if seed.is_empty or not parts:
+        return geom, []
+    kept, grown = [], seed
+    todo = parts
+    while True:
+        near = [p for p in todo if p.distance(grown) <= gap]
+        if not near:
+            break
+        kept += near
+        todo = [p for p in todo if not any(p is q for q in near)]
+        grown = shapely.union_all([grown, *near])
+    core = shapely.union_all([seed, *kept])
+    return _polygonal(shapely.union_all(kept)) if kept else shapely.Polygon(), \
+        [(p.area, p.distance(core)) for p in todo if p.area > 0.01]
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -735,6 +952,11 @@ def water_source_zones(intakes: Any, water: Any, *, rules: WaterSourceRules, flo
         for level, rule in enumerate(rules.levels, start=1):
             up, down = up + rule.upstream_m, down + rule.downstream_m
             wet, land, sect_notes = _section_zones(line, part, geom, it.point, up, down, rule, spacing)
+            # a level's zone is one with the stricter ones: pieces not connected to them are dropped
+            seed = before["water"] if not before["water"].is_empty else it.point.buffer(max(spacing, 1.0))
+            wet, dropped_wet = _connected(wet, seed)
+            land, dropped_land = _connected(land, shapely.union_all([wet, before["land"], before["water"]]))
+            dropped = {"water": dropped_wet, "land": dropped_land}
             for part_name, cumulative in (("water", wet), ("land", land)):
                 key = (it.intake_id, level, part_name)
                 # levels of one intake nest: each ring is its level's zone minus the stricter ones
@@ -742,9 +964,19 @@ def water_source_zones(intakes: Any, water: Any, *, rules: WaterSourceRules, flo
                 before[part_name] = shapely.union_all([before[part_name], cumulative])
                 msg = list(it.notes) + ([reversed_note] if reversed_note else []) + sect_notes
                 width = "water_width_m" if part_name == "water" else "land_width_m"
-                src = unverified.get((rule.key, width))
-                if src is not None:
-                    msg.append(f"{width} = {src.value:g} m is {'a proxy' if src.verified == 'proxy' else 'unverified'}")
+                states: dict[str, list[str]] = {}
+                for param in ("upstream_m", "downstream_m", width):
+                    src = unverified.get((rule.key, param))
+                    if src is not None:
+                        word = src.verification.split(":")[0].strip().lower()
+                        state = ("a proxy" if src.verified == "proxy" else
+                                 "not verified (secondary source)" if word.startswith("secondary") else "not verified")
+                        states.setdefault(state, []).append(f"{param} = {src.value:g} m")
+                for state, params in states.items():
+                    msg.append(f"{', '.join(params)} {'is' if len(params) == 1 else 'are'} {state}")
+                for area, gap in dropped[part_name]:
+                    msg.append(f"{area / 1e4:.2f} ha of {part_name}, {gap:,.0f} m from the intake's zone and not connected "
+                               "to it, left out (it lies beyond a bend, island or confluence, not along the intake's bank)")
                 if rings[key].is_empty:
                     msg.append(f"no {part_name} at this level for this intake")
                 notes[key] = msg
@@ -759,15 +991,18 @@ def water_source_zones(intakes: Any, water: Any, *, rules: WaterSourceRules, flo
             if clipped.area < g.area - 1.0:
                 notes[(iid, level, part_name)].append(f"{(g.area - clipped.area) / 1e4:.2f} ha outside the study area left out")
             g = clipped
+        # a 1 mm grid: near-collinear slivers between levels would self-intersect once reprojected
+        g = _polygonal(shapely.set_precision(g, 0.001))
+        zone_id = f"{iid}-{_LEVEL_TAGS[level]}-{part_name}"
         rows.append({
-            "zone_id": f"{iid}-{_LEVEL_TAGS[level]}-{part_name}",
+            "zone_id": zone_id,
             "zone_type": ZONE_TYPES[level],
             "level": level,
             "part": part_name,
             "intake_id": iid,
             "intake_name": names[iid],
             "area_ha": g.area / 1e4,
-            "note": "; ".join(notes[(iid, level, part_name)]),
+            "note": "; ".join(f"{zone_id}: {n}" for n in notes[(iid, level, part_name)]),
             "geometry": g,
         })
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=ANALYSIS_CRS)
