@@ -237,6 +237,18 @@ def build_zones(
         raise DataError(cfg.source or "<config>", "no protection zones: no red lines, control areas, river or intakes",
                         "add a [protection] section (see configs/jiangbei_demo.toml) or upload zones")
     zones = pd.concat([f.to_crs(ANALYSIS_CRS) for f in frames], ignore_index=True)
+    # an id used by two layers (an officer reused a red line's id for a control area): the later
+    # zone gets its type as a prefix and a note, so one layer's choice never stops the screening
+    again = zones["zone_id"].duplicated(keep="first")
+    for i in zones.index[again]:
+        old_id = zones.at[i, "zone_id"]
+        new_id = f"{zones.at[i, 'zone_type']}:{old_id}"
+        zones.at[i, "zone_id"] = new_id
+        notes.append(f"{new_id}: the id {old_id!r} of {zones.at[i, 'source']} is also used by another zone; "
+                     f"screened as {new_id!r} (give it its own id)")
+    if zones["zone_id"].duplicated().any():
+        dup = sorted(zones.loc[zones["zone_id"].duplicated(), "zone_id"])
+        raise SchemaError(cfg.source or "<config>", f"zone ids {dup} are used more than once within one layer", "give every zone its own id")
     for col in ("note", "part", "intake_id"):
         if col in zones.columns:
             zones[col] = zones[col].fillna("").astype(str)
@@ -410,8 +422,10 @@ def check_points(points: gpd.GeoDataFrame, s: ZoneScreening, *, id_field: str = 
     require_crs(points.crs, "project points")
     pts = points.to_crs(ANALYSIS_CRS).reset_index(drop=True)
     ll = points.to_crs(DISPLAY_CRS).reset_index(drop=True)
-    zones = s.zones[["zone_id", "zone_type", "name_zh", "name_en", "geometry"]]
-    hits = gpd.sjoin(pts, zones, how="left", predicate="within")
+    zones = s.zones[["zone_id", "zone_type", "geometry"]]
+    # only the geometry takes part in the join: an uploaded column called zone_id, zone_type or
+    # index_right must neither clash with the zones' nor be mistaken for them
+    hits = gpd.sjoin(gpd.GeoDataFrame(geometry=pts.geometry), zones, how="left", predicate="within")
     text_cols = [c for c in pts.columns if c != "geometry" and pts[c].dtype == object and c not in STAGE_COLUMNS]
     stage_cols = [c for c in pts.columns if str(c).strip().lower() in STAGE_COLUMNS]
     rows = []

@@ -330,3 +330,21 @@ def test_cli_refuses_a_folder_that_is_not_its_own_output(tmp_path):
                        capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert r.returncode == 1 and "not an earlier output of this command" in r.stderr
     assert (docs / "letter.odt").read_bytes() == b"keep me"
+
+
+def test_uploaded_columns_named_like_zone_columns_do_not_confuse_the_check(demo):
+    z = demo.zones_lonlat().set_index("zone_id")
+    p = z.loc["QL-L1-water", "geometry"].representative_point()
+    csv = f"id,lon,lat,zone_id,zone_type,index_right\nA,{p.x:.7f},{p.y:.7f},x,y,z\n".encode()
+    hits = check_points(read_points(csv, name="odd.csv").points, demo.screening)
+    assert "QL-L1-water" in set(hits["zone_id"]) and hits["point_status"].iloc[0] == "non_conforming"
+
+
+def test_an_id_shared_by_two_layers_is_screened_apart_with_a_note(demo):
+    red = demo.zones[demo.zones["zone_type"] == "redline"][["zone_id", "geometry"]].rename(columns={"zone_id": "redline_id"})
+    space = red.iloc[:1].rename(columns={"redline_id": "area_id"})  # a control area reusing a red line's id
+    space["geometry"] = space.geometry.buffer(300).difference(space.geometry.iloc[0])
+    res = protection_screening(DEMO, redlines=red, eco_space=space)
+    rid = red["redline_id"].iloc[0]
+    assert {rid, f"eco_space:{rid}"} <= set(res.zones["zone_id"])
+    assert any(n.startswith(f"eco_space:{rid}:") and "own id" in n for n in res.builder_notes)
