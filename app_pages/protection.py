@@ -17,7 +17,8 @@ K_PATCH = "prot_patch"  # the flagged patch the map zooms to (officers)
 K_ZOOMED = "prot_zoomed"  # a patch was selected earlier: clearing it goes back to the whole area
 K_UPLOAD = "prot_points_file"
 K_COORD = "prot_points_coord"
-K_POINTS = "prot_points_result"  # ((file id, coordinate system, screening key), result or DataError)
+K_POINTS = "prot_points_result"  # ((file id, coordinate system, screening key), result, DataError or UploadFailed)
+K_POINTS_TABLE = "prot_points_table"  # ((the K_POINTS key, lang), the points table built from that result)
 
 st.title(t("prot.title", lang))
 st.caption(t("prot.caption", lang))
@@ -61,6 +62,7 @@ c5.metric(t("prot.kpi.new", lang, prev=k.previous if k.previous is not None else
           fmt.hectares(k.newly_flagged_ha, lang) if k.newly_flagged_ha is not None else fmt.DASH,
           help=t("prot.kpi.new_help", lang) if k.previous is not None else t("prot.kpi.new_none", lang))
 st.caption(f"{t('prot.kpi.types', lang)}: {flow.types_text(k, lang)}")
+st.caption(t("prot.kpi.overlap_note", lang))
 
 # project points (officers): read before the map so the points are on it; the widgets are in their tab
 points = None
@@ -70,12 +72,13 @@ if upload is not None:
     ident = (getattr(upload, "file_id", upload.name), coord, key)
     kept = st.session_state.get(K_POINTS)
     if kept is None or kept[0] != ident:
-        try:
-            kept = (ident, flow.check_upload(pa, upload.getvalue(), upload.name, coord))
-        except flow.DataError as exc:
-            kept = (ident, exc)
+        # checked once per file, coordinate system and screening; any failure is kept as a
+        # message (never a traceback on every rerun) and the rest of the page goes on
+        with st.spinner(t("prot.pt.checking", lang, name=upload.name)):
+            kept = (ident, flow.try_check_upload(pa, upload.getvalue(), upload.name, coord, max_rows=flow.MAX_POINT_ROWS))
         st.session_state[K_POINTS] = kept
-    points = kept[1] if not isinstance(kept[1], flow.DataError) else None
+        st.session_state.pop(K_POINTS_TABLE, None)
+    points = kept[1] if isinstance(kept[1], flow.PointsResult) else None
 
 names = [t("prot.tab.map", lang), t("prot.tab.zones", lang), t("prot.tab.ledger", lang), t("prot.tab.rules", lang)]
 if officer:
@@ -114,9 +117,13 @@ with tabs[0]:
     st_folium(m, key=map_key, height=560, use_container_width=True, returned_objects=[], center=center, zoom=zoom,
               feature_group_to_add=outline)
     st.html(flow.legend_html(lang, shown, officer=officer, points=points is not None))
+    if points is not None and points.table.n_points:
+        st.caption(t("prot.map.points_drawn", lang, shown=f"{min(points.table.n_points, flow.MAX_MAP_POINTS):,}",
+                     n=f"{points.table.n_points:,}"))
     if officer:
         st.subheader(t("prot.patch.title", lang, year=pyear))
         st.caption(t("prot.patch.caption", lang, n=len(listed), ha=fmt.hectares(float(listed["area_ha"].sum()), lang)))
+        st.caption(t("prot.patch.sum_note", lang))
         districts = zone_names(ctx.assessment, lang)
         st.dataframe(flow.patch_table(pa, listed, lang, districts), hide_index=True, width="stretch",
                      column_config={t("prot.col.area", lang): st.column_config.NumberColumn(format="%.2f")})
@@ -156,7 +163,7 @@ with tabs[2]:
             st.success(t("prot.led.no_change", lang), icon=":material/check_circle:")
         else:
             # horizontal: x_label names the category axis (now vertical), y_label the values
-            st.bar_chart(chart, x="zone", y="area_ha", color=chart.columns[1], stack=False, horizontal=True,
+            st.bar_chart(chart, x=chart.columns[0], y=chart.columns[2], color=chart.columns[1], stack=False, horizontal=True,
                          x_label=t("prot.col.zone", lang), y_label=t("prot.col.area", lang))
 
 with tabs[3]:
@@ -192,21 +199,34 @@ if officer:
         st.caption(t("prot.pt.caption", lang))
         st.radio(t("prot.pt.coord", lang), ["wgs84", "gcj02", "bd09"], horizontal=True, key=K_COORD,
                  format_func=lambda c: t(f"wet.coord.{c}", lang))
-        st.file_uploader(t("prot.pt.upload", lang), type=["csv"], key=K_UPLOAD, help=t("prot.pt.upload_help", lang))
+        st.file_uploader(t("prot.pt.upload", lang), type=["csv"], key=K_UPLOAD,
+                         help=t("prot.pt.upload_help", lang, rows=f"{flow.MAX_POINT_ROWS:,}"))
         kept = st.session_state.get(K_POINTS)
         if upload is None:
             st.info(t("prot.pt.none", lang), icon=":material/upload_file:")
+        elif kept is not None and isinstance(kept[1], flow.UploadFailed):
+            st.error(t("prot.pt.failed", lang, name=kept[1].name, error=kept[1].error), icon=":material/bug_report:")
         elif kept is not None and isinstance(kept[1], flow.DataError):
+            if flow.too_many_rows(kept[1]):
+                st.error(t("prot.pt.too_many", lang, name=upload.name, rows=f"{flow.MAX_POINT_ROWS:,}"), icon=":material/table_rows:")
             show_data_error(kept[1], lang)
         elif points is not None:
             n = flow.point_counts(points)
             st.markdown(t("prot.pt.summary", lang, rows=points.table.n_rows, ok=points.table.n_points, bad=points.table.n_rejected,
                           nc=n["non_conforming"], review=n["review"], fine=n["ok"], out=n["outside"]))
             if points.table.n_points:
-                st.dataframe(flow.points_table(pa, points, lang), hide_index=True, width="stretch")
-                st.download_button(t("prot.pt.csv", lang), flow.points_csv(pa, points, lang), file_name="project_points_checked.csv",
-                                   mime="text/csv", key="prot_points_csv", icon=":material/download:")
+                built = st.session_state.get(K_POINTS_TABLE)
+                if built is None or built[0] != (kept[0], lang):
+                    built = ((kept[0], lang), flow.points_table(pa, points, lang))
+                    st.session_state[K_POINTS_TABLE] = built
+                st.dataframe(built[1], hide_index=True, width="stretch")
+                st.download_button(t("prot.pt.csv", lang), lambda r=points: flow.points_csv(pa, r, lang),
+                                   file_name="project_points_checked.csv", mime="text/csv", key="prot_points_csv",
+                                   icon=":material/download:")
             if points.table.n_rejected:
                 st.markdown(f"**{t('prot.pt.rejected', lang, n=points.table.n_rejected)}**")
                 st.dataframe(flow.rejected_table(points, lang), hide_index=True, width="stretch")
                 st.caption(t("prot.pt.rejected_caption", lang))
+                st.download_button(t("prot.pt.rejected_csv", lang), lambda r=points: flow.rejected_csv(r),
+                                   file_name="project_points_rejected.csv", mime="text/csv", key="prot_points_rejected_csv",
+                                   icon=":material/download:")

@@ -12,11 +12,13 @@ decided by the page; the functions here only build what they are asked for.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import folium
 import geopandas as gpd
@@ -37,7 +39,8 @@ from ui.i18n import lc_name, t
 from ui.wetlands_flow import EDIT_LAYERS, history, load_layer, seed_demo_layers, workspace
 from wetlands.compliance import ZONE_TYPES
 
-__all__ = ["DataError", "workspace", "seed_demo_layers"]  # what the page catches and calls
+__all__ = ["DataError", "UploadFailed", "workspace", "seed_demo_layers"]  # what the page catches and calls
+log = logging.getLogger(__name__)
 
 # Okabe & Ito (2008) colour-blind-safe palette, one colour per zone type; the drinking-water
 # levels share the blues/yellow family from strict (dark) to loose (light).
@@ -62,6 +65,8 @@ AREA_TOL_HA = 0.01
 NATURAL_TOL_HA = 0.09
 NDVI_TOL = 0.02
 MAX_POINT_BYTES = 5 * 2**20
+MAX_POINT_ROWS = 20_000  # rows of an uploaded location list (the reader's own limit is 50,000)
+MAX_MAP_POINTS = 2_000  # project points drawn on the map (flagged ones first); the tables list all
 LAYER_KEYS = ("eco_redlines", "eco_space", "redlines")  # workspace layers screened here (keys of EDIT_LAYERS)
 
 
@@ -307,47 +312,96 @@ def zone_table(pa: ProtectionAssessment, year: int, lang: str) -> pd.DataFrame:
     })
 
 
-def area_history(ws: Workspace) -> dict[str, tuple[int, float, float]]:
-    """For every zone that comes from a workspace layer: (first version holding it, its area
-    then, its area in the latest version), ha, by the zone id the screening gives it."""
-    out: dict[str, tuple[int, float, float]] = {}
-    for key, prefix in (("eco_redlines", ""), ("eco_space", ""), ("redlines", "wetland:")):
+class AreaHistory(NamedTuple):
+    """A workspace zone's area through the saved versions, ha. ``removed_in``: the version of
+    the layer that no longer holds the id (it was deleted or renamed; its area now is 0), else
+    ``None``; ``zone_type`` and the names are given for removed ids (the screening has no row)."""
+
+    first_version: int
+    first_ha: float
+    now_ha: float
+    removed_in: int | None = None
+    zone_type: str = ""
+    name_zh: str = ""
+    name_en: str = ""
+
+
+# workspace layer -> (zone-id prefix the screening gives it, zone type)
+_HISTORY_LAYERS = (("eco_redlines", "", "redline"), ("eco_space", "", "eco_space"), ("redlines", "wetland:", "wetland_redline"))
+
+
+def area_history(ws: Workspace) -> dict[str, AreaHistory]:
+    """For every zone that comes from a workspace layer, by the zone id the screening gives it:
+    the first version holding it, its area then and its area in the latest version (0 when
+    an earlier version held the id and the latest does not)."""
+    out: dict[str, AreaHistory] = {}
+    for key, prefix, zone_type in _HISTORY_LAYERS:
         spec = EDIT_LAYERS[key]
         hist = history(ws, spec)
         if not hist:
             continue
         got = _area_history(str(ws.path), spec.layer, spec.id_field, hist[-1].version, hist[-1].sha256)
-        out.update({f"{prefix}{i}": v for i, v in got.items()})
+        out.update({f"{prefix}{i}": AreaHistory(*v[:4], zone_type, *v[4:]) for i, v in got.items()})
     return out
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _area_history(path: str, layer: str, id_field: str, latest: int, sha: str) -> dict[str, tuple[int, float, float]]:
+def _area_history(path: str, layer: str, id_field: str, latest: int, sha: str) -> dict[str, tuple]:
+    """id -> (first version, area then, area in ``latest`` (0 if gone), version it was gone in
+    or None, name_zh, name_en (last known))."""
     ws = Workspace(path)
     first: dict[str, tuple[int, float]] = {}
     now: dict[str, float] = {}
+    gone: dict[str, int] = {}
+    names: dict[str, tuple[str, str]] = {}
     for v in range(1, latest + 1):
         g = ws.load(layer, v, verify=False)
         areas = g.to_crs(ANALYSIS_CRS).area.to_numpy() / 1e4 if len(g) else np.zeros(0)
-        for i, a in zip(g[id_field].astype(str), areas):
+        ids = g[id_field].astype(str).tolist() if len(g) else []
+        zh = g["name_zh"].fillna("").astype(str).tolist() if "name_zh" in g.columns else [""] * len(ids)
+        en = g["name_en"].fillna("").astype(str).tolist() if "name_en" in g.columns else [""] * len(ids)
+        for i, a, nz, ne in zip(ids, areas, zh, en):
             first.setdefault(i, (v, float(a)))
+            names[i] = (nz, ne)
+            gone.pop(i, None)  # back again: judged by its area in the latest version
             if v == latest:
                 now[i] = float(a)
-    return {i: (first[i][0], first[i][1], now[i]) for i in now}
+        for i in set(first) - set(ids):
+            gone.setdefault(i, v)
+    out = {i: (first[i][0], first[i][1], now[i], None, *names[i]) for i in now}
+    out.update({i: (first[i][0], first[i][1], 0.0, gone[i], *names[i]) for i in first if i not in now})
+    return out
+
+
+def _removed(version) -> bool:
+    return version is not None and not (isinstance(version, float) and math.isnan(version))
 
 
 def _check(value: bool | None, lang: str) -> str:
     return t("prot.check.na", lang) if value is None else t("prot.check.held" if value else "prot.check.not_held", lang)
 
 
-def ledger_frame(pa: ProtectionAssessment, hist: dict[str, tuple[int, float, float]]) -> pd.DataFrame:
+def ledger_frame(pa: ProtectionAssessment, hist: dict[str, tuple]) -> pd.DataFrame:
     """The core's ledger with the three checks as True / False / None (cannot tell):
 
     * area not reduced: the zone's area now vs its first saved version (workspace layers only);
+      a zone an earlier version held and the latest does not (deleted, or its id renamed) gets
+      rows of its own (area 0, ``removed_in`` the version, check failed);
     * nature not changed: natural land lost since the previous date <= NATURAL_TOL_HA;
     * function not lowered: carbon stock not down and NDVI not down by more than NDVI_TOL.
+
+    ``hist``: :func:`area_history` (or plain tuples (first version, area then, area now)).
     """
+    hist = {z: AreaHistory(*v) for z, v in hist.items()}
     led = pa.ledger.merge(pa.zones[["zone_id", "name_zh", "name_en"]], on="zone_id", how="left").copy()
+    known = set(led["zone_id"].astype(str))
+    removed = [(z, h) for z, h in hist.items() if h.removed_in is not None and z not in known]
+    if removed:
+        extra = pd.DataFrame([{"zone_id": z, "zone_type": h.zone_type, "year": y, "zone_area_ha": 0.0,
+                               "name_zh": h.name_zh or z, "name_en": h.name_en or z}
+                              for z, h in removed for y in pa.years])
+        led = pd.concat([led, extra], ignore_index=True)
+    led["removed_in"] = led["zone_id"].map(lambda z: hist[z].removed_in if z in hist else None)
     first = led["zone_id"].map(lambda z: hist[z][1] if z in hist else np.nan)
     version = led["zone_id"].map(lambda z: hist[z][0] if z in hist else np.nan)
     latest = led["zone_id"].map(lambda z: hist[z][2] if z in hist else np.nan)
@@ -376,7 +430,8 @@ def ledger_table(led: pd.DataFrame, lang: str, types: list[str] | None = None) -
         t("prot.col.zone", lang): name.to_numpy(),
         t("prot.col.type", lang): [type_name(x, lang) for x in led["zone_type"]],
         t("prot.col.year", lang): led["year"].astype(str).to_numpy(),
-        t("prot.led.area_check", lang): [_check(v, lang) for v in led["area_held"]],
+        t("prot.led.area_check", lang): [t("prot.check.removed", lang, v=int(r)) if _removed(r) else _check(v, lang)
+                                         for v, r in zip(led["area_held"], led.get("removed_in", pd.Series(None, index=led.index)))],
         t("prot.led.nature_check", lang): [_check(v, lang) for v in led["nature_held"]],
         t("prot.led.function_check", lang): [_check(v, lang) for v in led["function_held"]],
         t("prot.col.area_vector", lang): led["zone_area_ha"].round(2).to_numpy(),
@@ -394,8 +449,8 @@ def ledger_table(led: pd.DataFrame, lang: str, types: list[str] | None = None) -
 
 def ledger_chart(led: pd.DataFrame, year: int, lang: str, types: list[str] | None = None) -> pd.DataFrame:
     """Natural land lost and land newly flagged per zone since the previous date (long form:
-    ``zone``, the measure (header in the reader's language), ``area_ha``); zones with neither
-    are left out."""
+    zone, measure, area in ha, headers in the reader's language since the chart's tooltip shows
+    them); zones with neither are left out."""
     d = led[(led["year"] == year) & led["natural_lost_ha"].notna()]
     if types is not None:
         d = d[d["zone_type"].isin(types)]
@@ -403,10 +458,10 @@ def ledger_chart(led: pd.DataFrame, year: int, lang: str, types: list[str] | Non
     name = d["name_zh" if lang == "zh" else "name_en"].fillna(d["zone_id"])
     twice = name.duplicated(keep=False)  # e.g. a site that is both an ecological and a wetland red line
     name = [f"{n} · {type_name(zt, lang)}" if dup else n for n, zt, dup in zip(name, d["zone_type"], twice)]
-    what = t("prot.led.measure", lang)
-    rows = [pd.DataFrame({"zone": name, what: t(f"prot.led.{w}", lang), "area_ha": d[f"{w}_ha"].to_numpy()})
+    zone, what, area = t("prot.col.zone", lang), t("prot.led.measure", lang), t("prot.col.area", lang)
+    rows = [pd.DataFrame({zone: name, what: t(f"prot.led.{w}", lang), area: d[f"{w}_ha"].to_numpy()})
             for w in ("natural_lost", "newly_flagged")]
-    return pd.concat(rows, ignore_index=True) if len(d) else pd.DataFrame(columns=["zone", what, "area_ha"])
+    return pd.concat(rows, ignore_index=True) if len(d) else pd.DataFrame(columns=[zone, what, area])
 
 
 def reconciliation_table(pa: ProtectionAssessment, year: int, lang: str) -> pd.DataFrame:
@@ -527,9 +582,10 @@ def export_gpkg(pa: ProtectionAssessment, p: gpd.GeoDataFrame, crs: int) -> byte
         raise DataError("export", f"EPSG:{crs} is not offered", "choose EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84)")
     with tempfile.TemporaryDirectory(prefix="prot_export_") as tmp:
         path = Path(tmp) / "protection.gpkg"
-        patches = gpd.GeoDataFrame(safe_for_csv(pd.DataFrame(p)), geometry="geometry", crs=pa.screening.patches.crs)
+        # the attributes as they are: safe_for_csv is for spreadsheets and would alter GIS values
+        patches = gpd.GeoDataFrame(pd.DataFrame(p).copy(), geometry="geometry", crs=pa.screening.patches.crs)
         patches.to_crs(int(crs)).to_file(path, layer="flagged_patches", driver="GPKG", engine="pyogrio", geometry_type="Unknown")
-        zones = gpd.GeoDataFrame(safe_for_csv(pd.DataFrame(pa.zones)), geometry="geometry", crs=pa.zones.crs)
+        zones = gpd.GeoDataFrame(pd.DataFrame(pa.zones).copy(), geometry="geometry", crs=pa.zones.crs)
         zones.to_crs(int(crs)).to_file(path, layer="zones", driver="GPKG", engine="pyogrio", geometry_type="Unknown")
         return path.read_bytes()
 
@@ -636,15 +692,18 @@ def build_map(key: str, pa: ProtectionAssessment, lang: str, *, types: list[str]
                                 fill_opacity=1.0, tooltip=f"{t('prot.intake.label', lang)} {r.intake_id}: {name}{hyp}").add_to(fg)
         fg.add_to(m)
     if points is not None and len(points.table.points):
-        fg = folium.FeatureGroup(name=t("prot.layer.points", lang))
-        worst = points.worst()
-        for r in points.table.points.itertuples():
-            s = worst.get(str(r.point_id), "outside")
-            label = f"{r.point_id}" + (f" · {r.name}" if getattr(r, "name", None) else "") + f" · {status_name(s, lang)}"
-            # a CircleMarker (plain SVG): folium's RegularPolygonMarker loads a plugin from a CDN
-            folium.CircleMarker([r.geometry.y, r.geometry.x], radius=6, color=POINT_EDGE, weight=2.5, fill=True,
-                                fill_color=STATUS_HEX.get(s, "#ffffff"), fill_opacity=0.95, tooltip=label).add_to(fg)
-        fg.add_to(m)
+        drawn = map_points(points).to_crs(DISPLAY_CRS)
+        # one GeoJSON layer of circle markers (plain SVG; folium's RegularPolygonMarker loads a
+        # plugin from a CDN): thousands of separate markers would make the page megabytes long
+        g = gpd.GeoDataFrame({"label": [f"{i}" + (f" · {n}" if n else "") + f" · {status_name(s, lang)}"
+                                        for i, n, s in zip(drawn["point_id"], drawn["name"], drawn["status"])],
+                              "fill": [STATUS_HEX.get(s, "#ffffff") for s in drawn["status"]]},
+                             geometry=shapely.transform(drawn.geometry.to_numpy(), lambda xy: np.round(xy, 6)), crs=DISPLAY_CRS)
+        folium.GeoJson(_geojson(g), name=t("prot.layer.points", lang),
+                       marker=folium.CircleMarker(radius=6, color=POINT_EDGE, weight=2.5, fill=True, fill_opacity=0.95),
+                       style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": POINT_EDGE, "weight": 2.5,
+                                                 "fillOpacity": 0.95, "radius": 6},
+                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)  # the type pills above the map do the same, in the open
     return m
 
@@ -702,45 +761,86 @@ class PointsResult:
         return dict(zip(self.hits["point_id"].astype(str), self.hits["point_status"]))
 
 
-def check_upload(pa: ProtectionAssessment, data: bytes, name: str, coord_system: str) -> PointsResult:
+@dataclass(frozen=True)
+class UploadFailed:
+    """An upload whose check failed for a reason that is not a :class:`DataError` (a bug): the
+    page says so, naming the file, instead of a traceback, and keeps working."""
+
+    name: str
+    error: str  # the exception's type and text, for the officer to pass on
+
+
+_EMPTY_HITS = ["point_id", "name", "lon", "lat", "zone_id", "zone_type", "status", "finding", "rule_en", "rule_zh",
+               "citation", "point_status"]
+
+
+def check_upload(pa: ProtectionAssessment, data: bytes, name: str, coord_system: str, *,
+                 max_rows: int = MAX_POINT_ROWS) -> PointsResult:
     """An uploaded CSV of project / enterprise locations read (rejected rows kept with their
-    reason) and checked against the zones."""
+    reason) and checked against the zones; at most ``max_rows`` data rows."""
     if len(data) > MAX_POINT_BYTES:
         raise DataError(name, f"the file is {len(data) / 2**20:.1f} MiB (limit {MAX_POINT_BYTES / 2**20:.0f} MiB)",
                         "split the list into smaller files")
-    table = read_points(data, name=name, coord_system=coord_system)
+    table = read_points(data, name=name, coord_system=coord_system, max_rows=max_rows)
     if table.points.empty:
-        return PointsResult(table, pd.DataFrame(columns=["point_id", "zone_id", "zone_type", "status", "rule_en", "rule_zh",
-                                                         "citation", "point_status"]))
+        return PointsResult(table, pd.DataFrame(columns=_EMPTY_HITS))
     hits = check_points(table.points, pa.screening)
     hits["point_id"] = hits["point_id"].astype(str)
     return PointsResult(table, hits)
 
 
+def try_check_upload(pa: ProtectionAssessment, data: bytes, name: str, coord_system: str, *,
+                     max_rows: int = MAX_POINT_ROWS) -> PointsResult | DataError | UploadFailed:
+    """:func:`check_upload` that never raises: bad input comes back as its :class:`DataError`,
+    anything else (a bug) as :class:`UploadFailed` (logged with its traceback)."""
+    try:
+        return check_upload(pa, data, name, coord_system, max_rows=max_rows)
+    except DataError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - shown as a message naming the file, logged in full
+        log.exception("checking the uploaded locations %r failed", name)
+        return UploadFailed(name, f"{type(exc).__name__}: {exc}"[:500])
+
+
+def too_many_rows(exc: DataError) -> bool:
+    """The reader refused the file for having more rows than the page allows."""
+    return "data rows (limit" in str(exc.as_dict().get("problem", ""))
+
+
 def points_table(pa: ProtectionAssessment, res: PointsResult, lang: str) -> pd.DataFrame:
-    """One row per accepted point: its zones, their types, the worst status and the rules."""
+    """One row per accepted point: its zones, their types, the worst status and the rules
+    (built with one group-by, not a filter per point: uploads may hold thousands of points)."""
     names = _zone_names(pa, lang)
     pts = res.table.points
     sep = "；" if lang == "zh" else "; "
-    rows = []
-    for r in pts.itertuples():
-        h = res.hits[res.hits["point_id"] == str(r.point_id)]
-        inside = h[h["zone_id"].astype(str) != ""]
-        worst = str(h["point_status"].iloc[0]) if len(h) else "outside"
-        rules = [x for x in dict.fromkeys(_rule_text(inside, lang)) if x]
-        rows.append({
-            t("prot.pt.id", lang): str(r.point_id),
-            t("prot.pt.name", lang): str(getattr(r, "name", "") or ""),
-            t("prot.pt.row", lang): int(r.row),
-            t("prot.col.lon", lang): round(float(r.geometry.x), 6),
-            t("prot.col.lat", lang): round(float(r.geometry.y), 6),
-            t("prot.pt.zones", lang): sep.join(names.get(z, z) for z in inside["zone_id"]) or "—",
-            t("prot.pt.types", lang): sep.join(dict.fromkeys(type_name(z, lang) for z in inside["zone_type"])) or "—",
-            t("prot.pt.status", lang): status_name(worst, lang),
-            t("prot.col.rule", lang): sep.join(rules),
-            t("prot.col.citation", lang): sep.join(x for x in dict.fromkeys(inside["citation"].astype(str)) if x),
-        })
-    return pd.DataFrame(rows)
+    h = res.hits
+    zid = h["zone_id"].fillna("").astype(str)
+    inside = pd.DataFrame({"point_id": h["point_id"].astype(str).to_numpy(),
+                           "zones": [names.get(z, z) for z in zid],
+                           "types": [type_name(z, lang) if isinstance(z, str) and z else "" for z in h["zone_type"]],
+                           "rule": _rule_text(h, lang) if len(h) else np.array([], dtype=object),
+                           "citation": h["citation"].fillna("").astype(str).to_numpy()})[(zid != "").to_numpy()]
+
+    def joined(col: str) -> pd.Series:
+        d = inside[["point_id", col]]
+        d = d[d[col] != ""].drop_duplicates()
+        return d.groupby("point_id", sort=False)[col].agg(sep.join)
+
+    worst = h.drop_duplicates("point_id").set_index("point_id")["point_status"] if len(h) else pd.Series(dtype=object)
+    ids = pts["point_id"].astype(str)
+    status = ids.map(worst).fillna("outside")
+    return pd.DataFrame({
+        t("prot.pt.id", lang): ids.to_numpy(),
+        t("prot.pt.name", lang): pts["name"].fillna("").astype(str).to_numpy() if "name" in pts.columns else "",
+        t("prot.pt.row", lang): pts["row"].astype(int).to_numpy(),
+        t("prot.col.lon", lang): pts.geometry.x.round(6).to_numpy(),
+        t("prot.col.lat", lang): pts.geometry.y.round(6).to_numpy(),
+        t("prot.pt.zones", lang): ids.map(joined("zones")).fillna("—").to_numpy(),
+        t("prot.pt.types", lang): ids.map(joined("types")).fillna("—").to_numpy(),
+        t("prot.pt.status", lang): [status_name(x, lang) for x in status],
+        t("prot.col.rule", lang): ids.map(joined("rule")).fillna("").to_numpy(),
+        t("prot.col.citation", lang): ids.map(joined("citation")).fillna("").to_numpy(),
+    })
 
 
 def rejected_table(res: PointsResult, lang: str) -> pd.DataFrame:
@@ -750,9 +850,15 @@ def rejected_table(res: PointsResult, lang: str) -> pd.DataFrame:
     out = pd.DataFrame({t("prot.pt.row", lang): rej["row"].to_numpy(), t("prot.pt.code", lang): rej["code"].astype(str).to_numpy(),
                         t("prot.pt.reason", lang): rej["reason"].astype(str).to_numpy()})
     for c in rej.columns:
-        if c not in ("row", "reason", "code"):
+        if c not in ("row", "reason", "code") and c not in out.columns:
             out[c] = rej[c].astype(str).to_numpy()
     return out
+
+
+def rejected_csv(res: PointsResult) -> bytes:
+    """The rejected rows as the reader gave them (row, reason, code, the raw values), for fixing
+    in the source file: formula-like cells defused, UTF-8 with BOM."""
+    return csv_bytes(res.table.rejected)
 
 
 def points_csv(pa: ProtectionAssessment, res: PointsResult, lang: str) -> bytes:
@@ -761,10 +867,30 @@ def points_csv(pa: ProtectionAssessment, res: PointsResult, lang: str) -> bytes:
     base = pd.DataFrame({"point_id": pts["point_id"].astype(str).to_numpy(),
                          "name": pts["name"].astype(str).to_numpy() if "name" in pts else "",
                          "row": pts["row"].to_numpy(), "lon": pts.geometry.x.round(6).to_numpy(), "lat": pts.geometry.y.round(6).to_numpy()})
-    out = base.merge(res.hits, on="point_id", how="left")
+    # the core's check carries name / lon / lat too: keep one of each (the point table's)
+    hits = res.hits.drop(columns=[c for c in res.hits.columns if c in base.columns and c != "point_id"])
+    out = base.merge(hits, on="point_id", how="left")
     names = _zone_names(pa, lang)
     out.insert(out.columns.get_loc("zone_id") + 1, "zone_name", [names.get(z, "") for z in out["zone_id"].fillna("")])
     return csv_bytes(out)
+
+
+def map_points(res: PointsResult, limit: int | None = None) -> gpd.GeoDataFrame:
+    """The points to draw (at most ``limit``, default MAX_MAP_POINTS): non-conforming first, then
+    to review, no issue, outside; in file order within each status. Columns: point_id, name,
+    status, geometry."""
+    limit = MAX_MAP_POINTS if limit is None else int(limit)
+    pts = res.table.points
+    worst = res.worst()
+    ids = pts["point_id"].astype(str)
+    status = ids.map(worst).fillna("outside")
+    rank = status.map({s: i for i, s in enumerate(POINT_STATUSES)}).fillna(len(POINT_STATUSES))
+    order = np.argsort(rank.to_numpy(), kind="stable")[:limit]
+    return gpd.GeoDataFrame({"point_id": ids.to_numpy()[order],
+                             "name": (pts["name"].fillna("").astype(str).to_numpy()[order] if "name" in pts.columns
+                                      else np.full(len(order), "", dtype=object)),
+                             "status": status.to_numpy()[order]},
+                            geometry=pts.geometry.to_numpy()[order], crs=pts.crs)
 
 
 def point_counts(res: PointsResult) -> dict[str, int]:
