@@ -427,7 +427,7 @@ def demo():
     )
     with rasterio.open(lc) as ds:
         codes = ds.read(1)
-    sites = gpd.read_file(DEMO / "jiangbei_sites_illustrative.gpkg").to_crs(res.crs).set_index("site_id")
+    sites = gpd.read_file(DEMO / "jiangbei_sites_illustrative.gpkg", layer="sites").to_crs(res.crs).set_index("site_id")
     manifest = json.loads((DEMO / "jiangbei_demo_manifest.json").read_text(encoding="utf-8"))
     return {"res": res, "codes": codes, "sites": sites, "manifest": manifest, "lc": lc}
 
