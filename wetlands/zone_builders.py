@@ -855,17 +855,17 @@ def _connected(geom: shapely.Geometry, seed: shapely.Geometry, gap: float = 1.0
     if seed.is_empty or not parts:
         return geom, []
     kept, grown = [], seed
-    todo = parts
+    rest = parts
     while True:
-        near = [p for p in todo if p.distance(grown) <= gap]
+        near = [p for p in rest if p.distance(grown) <= gap]
         if not near:
             break
         kept += near
-        todo = [p for p in todo if not any(p is q for q in near)]
+        rest = [p for p in rest if not any(p is q for q in near)]
         grown = shapely.union_all([grown, *near])
     core = shapely.union_all([seed, *kept])
     return _polygonal(shapely.union_all(kept)) if kept else shapely.Polygon(), \
-        [(p.area, p.distance(core)) for p in todo if p.area > 0.01]
+        [(p.area, p.distance(core)) for p in rest if p.area > 0.01]
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
