@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sinks import cli_zones
 
     cli_zones.add_parsers(sub)
+    from sinks.greening import cli as cli_greening
+
+    cli_greening.add_parsers(sub)
     from sinks import cli_accounts
 
     cli_accounts.add_parsers(sub)

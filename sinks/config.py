@@ -13,6 +13,7 @@ from pathlib import Path
 
 from geodata.crs import CoordSystem
 from geodata.errors import DataError, SchemaError
+from sinks.greening.settings import GreeningConfig, greening_section
 
 
 WATER_INDICES: tuple[str, ...] = ("mndwi", "ndwi")
@@ -340,6 +341,7 @@ class Config:
     dask_address: str | None = None  # "tcp://host:8786": a dask.distributed scheduler; None = local threads
     wetlands: WetlandsConfig | None = None  # the optional [wetlands] section
     protection: ProtectionConfig | None = None  # the optional [protection] section
+    greening: GreeningConfig = field(default_factory=GreeningConfig)  # [greening]; defaults when absent
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -404,6 +406,7 @@ def load_config(path: str | Path) -> Config:
         dask_address=engine.get("dask_address") or None,
         wetlands=_wetlands_section(path, base, doc, sorted(years)),
         protection=_protection_section(path, base, doc),
+        greening=greening_section(path, doc, lambda v: _resolve(base, v), sorted(years)),
         source=path.resolve(),
     )
 

@@ -1,0 +1,254 @@
+"""Greening indicators per planning unit and date, from exact coverage fractions.
+
+Each unit is weighed pixel by pixel by the share of the pixel it covers
+(:func:`geodata.coverage.zone_coverage`), so units that are thin or overlap are counted
+exactly and independently (an overlapping pixel counts for each unit holding it).
+
+Indicators (percentages; NaN, never 0, when the denominator is empty, with a note):
+
+* ``green_coverage_pct`` 绿化覆盖率: green-cover classes inside the built-up area / built-up area;
+* ``green_coverage_fvc_pct``: the same ratio with green measured below the pixel: the built-up
+  area's pixels weighted by their fractional vegetation cover from NDVI (a 30 m built-up pixel
+  with street trees is partly green);
+* ``forest_coverage_pct`` 森林覆盖率: forest classes / land area (water left out);
+* ``vegetation_share_pct``: land whose annual NDVI is at least the first break, over land with NDVI,
+  with the area of each NDVI class beside it;
+* ``park_service_<r>m_pct``: residential land (built-up class inside the built-up area) whose
+  pixel centre lies within ``r`` m of a park, over all residential land.
+"""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata.coverage import zone_coverage
+from sinks.coefficients import CoefficientTable
+from sinks.greening.layers import CANDIDATE_KINDS, YearLayers
+from sinks.greening.settings import ClassRoles, GreeningConfig
+from sinks.units import C_TO_CO2, M2_PER_HA
+
+INDICATORS = ("green_coverage_pct", "green_coverage_fvc_pct", "forest_coverage_pct", "vegetation_share_pct")
+
+
+def park_indicator(radius_m: float) -> str:
+    return f"park_service_{radius_m:g}m_pct"
+
+
+def ndvi_class_labels(breaks) -> list[str]:
+    """Labels of the NDVI classes cut at ``breaks`` (e.g. ``<0.2``, ``0.2-0.4``, ``>=0.6``)."""
+    b = [f"{x:g}" for x in breaks]
+    return [f"<{b[0]}"] + [f"{lo}-{hi}" for lo, hi in zip(b, b[1:])] + [f">={b[-1]}"]
+
+
+def _sums(key: np.ndarray, weight: np.ndarray, mask: np.ndarray | None = None) -> dict[int, float]:
+    k = key.ravel()
+    w = weight.ravel()
+    if mask is not None:
+        m = mask.ravel()
+        k, w = k[m], w[m]
+    if k.size == 0:
+        return {}
+    uniq, inv = np.unique(k, return_inverse=True)
+    s = np.bincount(inv, weights=w)
+    return {int(u): float(v) for u, v in zip(uniq, s) if v > 0}
+
+
+def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks) -> dict[str, list[dict]]:
+    """Areas (ha) of one unit on one date, as long rows for four tables.
+
+    ``classes``: code x inside the built-up area; ``ndvi``: NDVI class over land (class 0 = no
+    NDVI); ``served``: residential land by the set of radii that serve it (bit i = radius i);
+    ``candidates``: planting candidates by kind and present class.
+    """
+    cov = zone_coverage(layers.info, geom, source=f"unit {unit_id}")
+    out: dict[str, list[dict]] = {"classes": [], "ndvi": [], "served": [], "candidates": [], "unit": []}
+    y = layers.year
+    if cov.is_empty:
+        out["unit"].append({"unit_id": unit_id, "year": y, "covered_ha": 0.0, "nodata_ha": 0.0})
+        return out
+    w = cov.window
+    sl = (slice(int(w.row_off), int(w.row_off + w.height)), slice(int(w.col_off), int(w.col_off + w.width)))
+    wgt = cov.pixel_area_m2() / M2_PER_HA
+    inside = wgt > 0
+    lc = layers.landcover[sl].astype("int64")
+    valid = layers.valid[sl] & inside
+    out["unit"].append({"unit_id": unit_id, "year": y, "covered_ha": float(wgt.sum()),
+                        "nodata_ha": float(wgt[inside & ~layers.valid[sl]].sum())})
+    ba = layers.builtup_area[sl]
+    for key, ha in _sums(lc * 2 + ba, wgt, valid).items():
+        out["classes"].append({"unit_id": unit_id, "year": y, "code": key // 2, "in_builtup_area": bool(key % 2), "area_ha": ha})
+    land = layers.land[sl] & inside
+    if layers.ndvi is not None:
+        nd = layers.ndvi[sl]
+        cls = np.where(np.isnan(nd), 0, np.digitize(np.nan_to_num(nd, nan=-2.0), breaks) + 1)
+        for key, ha in _sums(cls, wgt, land).items():
+            out["ndvi"].append({"unit_id": unit_id, "year": y, "ndvi_class": key, "area_ha": ha})
+        fv = layers.fvc[sl]
+        m = valid & ba & np.isfinite(fv)
+        out["unit"][-1].update(fvc_builtup_ha=float(wgt[m].sum()), fvc_green_ha=float((wgt[m] * fv[m]).sum()))
+    resid = valid & ba & np.isin(lc, layers.builtup_codes)
+    bits = np.zeros(lc.shape, dtype="int64")
+    for i, r in enumerate(sorted(layers.served)):
+        bits |= layers.served[r][sl].astype("int64") << i
+    for key, ha in _sums(bits, wgt, resid).items():
+        out["served"].append({"unit_id": unit_id, "year": y, "served_bits": key, "area_ha": ha})
+    cand = layers.candidates[sl]
+    for key, ha in _sums(lc * 8 + cand * 2 + ba, wgt, (cand > 0) & valid).items():
+        out["candidates"].append({"unit_id": unit_id, "year": y, "code": key // 8, "kind": CANDIDATE_KINDS[(key % 8) // 2],
+                                  "in_builtup_area": bool(key % 2), "area_ha": ha})
+    return out
+
+
+def unit_tables(layers_by_year: dict[int, YearLayers], units: gpd.GeoDataFrame, id_field: str, *, breaks,
+                progress=None) -> dict[str, pd.DataFrame]:
+    """Long area tables of every unit and date (see :func:`count_unit`)."""
+    say = progress or (lambda f: None)
+    rows: dict[str, list[dict]] = {"classes": [], "ndvi": [], "served": [], "candidates": [], "unit": []}
+    jobs = [(y, uid, g) for y in sorted(layers_by_year) for uid, g in zip(units[id_field].astype(str), units.geometry)]
+    for n, (y, uid, g) in enumerate(jobs):
+        part = count_unit(layers_by_year[y], g, unit_id=uid, breaks=breaks)
+        for k, v in part.items():
+            rows[k].extend(v)
+        say((n + 1) / len(jobs))
+    cols = {"classes": ["unit_id", "year", "code", "in_builtup_area", "area_ha"],
+            "ndvi": ["unit_id", "year", "ndvi_class", "area_ha"],
+            "served": ["unit_id", "year", "served_bits", "area_ha"],
+            "candidates": ["unit_id", "year", "code", "kind", "in_builtup_area", "area_ha"],
+            "unit": ["unit_id", "year", "covered_ha", "nodata_ha", "fvc_builtup_ha", "fvc_green_ha"]}
+    out = {k: pd.DataFrame(v, columns=cols[k]) for k, v in rows.items()}
+    for k, df in out.items():  # typed even when empty (a unit set without residential land ...)
+        num = [c for c in df.columns if c.endswith("_ha")]
+        df[num] = df[num].astype("float64")
+        if "year" in df:
+            df["year"] = df["year"].astype("int64")
+    return out
+
+
+def _by_unit(df: pd.DataFrame, mask, index) -> pd.Series:
+    return df[mask].groupby(["unit_id", "year"])["area_ha"].sum().reindex(index, fill_value=0.0).astype("float64")
+
+
+def _pct(num: pd.Series, den: pd.Series, min_den_ha: float = 1e-6) -> pd.Series:
+    return (100.0 * num / den).where(den > min_den_ha)
+
+
+def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg: GreeningConfig,
+                    coefficients: CoefficientTable | None = None) -> pd.DataFrame:
+    """One row per unit and date with the areas behind every indicator and the indicators.
+
+    Percentages are NaN where the denominator is empty; ``notes`` says why.
+    """
+    unit = tables["unit"].set_index(["unit_id", "year"])
+    idx = unit.index
+    c = tables["classes"]
+    green = set(roles.green_codes(include_cropland=gcfg.include_cropland_in_green))
+    forest = set(roles.forest_codes(include_shrub=gcfg.include_shrub_in_forest))
+    land = set(roles.land_codes)
+    built = set(roles.built_up_codes)
+    out = pd.DataFrame(index=idx)
+    out["unit_area_ha"] = unit["covered_ha"]
+    out["nodata_ha"] = unit["nodata_ha"]
+    out["mapped_ha"] = _by_unit(c, c["code"].notna(), idx)
+    out["land_ha"] = _by_unit(c, c["code"].isin(land), idx)
+    out["water_ha"] = out["mapped_ha"] - out["land_ha"]
+    out["builtup_area_ha"] = _by_unit(c, c["in_builtup_area"], idx)
+    out["green_in_builtup_ha"] = _by_unit(c, c["in_builtup_area"] & c["code"].isin(green), idx)
+    out["green_coverage_pct"] = _pct(out["green_in_builtup_ha"], out["builtup_area_ha"])
+    # the same ratio from NDVI: sum of pixel area x fractional vegetation cover (sub-pixel green)
+    out["fvc_green_in_builtup_ha"] = unit["fvc_green_ha"].fillna(0.0)
+    out["green_coverage_fvc_pct"] = _pct(out["fvc_green_in_builtup_ha"], unit["fvc_builtup_ha"].fillna(0.0))
+    out["forest_ha"] = _by_unit(c, c["code"].isin(forest), idx)
+    out["forest_coverage_pct"] = _pct(out["forest_ha"], out["land_ha"])
+    out["green_ha"] = _by_unit(c, c["code"].isin(green), idx)
+    nd = tables["ndvi"]
+    labels = ndvi_class_labels(gcfg.ndvi_breaks)
+    if len(nd):
+        for k, lab in enumerate(labels, start=1):
+            out[f"ndvi_{lab}_ha"] = _by_unit(nd, nd["ndvi_class"] == k, idx)
+        out["ndvi_land_ha"] = _by_unit(nd, nd["ndvi_class"] > 0, idx)
+        out["vegetation_share_pct"] = _pct(_by_unit(nd, nd["ndvi_class"] > 1, idx), out["ndvi_land_ha"])
+    else:
+        out["ndvi_land_ha"] = 0.0
+        out["vegetation_share_pct"] = np.nan
+    sv = tables["served"]
+    out["residential_ha"] = _by_unit(sv, sv["served_bits"] >= 0, idx)
+    for i, r in enumerate(sorted(gcfg.park_radii_m)):
+        served = _by_unit(sv, (sv["served_bits"].to_numpy(dtype="int64") >> i) & 1 == 1, idx)
+        out[f"served_{r:g}m_ha"] = served
+        out[park_indicator(r)] = _pct(served, out["residential_ha"])
+    out = out.join(candidate_summary(tables["candidates"], idx, roles=roles, gcfg=gcfg, coefficients=coefficients))
+    out["forest_coverage_potential_pct"] = _pct(out["forest_ha"] + out["candidate_forest_ha"], out["land_ha"])
+    out["green_coverage_potential_pct"] = _pct(out["green_in_builtup_ha"] + out["candidate_green_in_builtup_ha"], out["builtup_area_ha"])
+    out["notes"] = [_notes(r) for r in out.itertuples()]
+    return out.reset_index()
+
+
+def candidate_summary(cand: pd.DataFrame, idx, *, roles: ClassRoles, gcfg: GreeningConfig,
+                      coefficients: CoefficientTable | None) -> pd.DataFrame:
+    """Per unit and date: candidate area by kind, the coverage they would add and their carbon.
+
+    ``candidate_forest_ha``: candidates whose ``plant_to`` class counts as forest;
+    ``candidate_green_in_builtup_ha``: candidates inside the built-up area that are not green yet
+    and whose ``plant_to`` class is green cover; ``candidate_removals_tco2e_yr``: area x the
+    ``plant_to`` class's gain rate x 44/12 (growth of the new cover once established);
+    ``candidate_stock_gain_tc``: area x (density of ``plant_to`` - density of the present class),
+    the stock gained when the new cover is mature.
+    """
+    out = pd.DataFrame(index=idx)
+    forest = set(roles.forest_codes(include_shrub=gcfg.include_shrub_in_forest))
+    green = set(roles.green_codes(include_cropland=gcfg.include_cropland_in_green))
+    rules = roles.plant_rules()
+    c = cand.copy()
+    c["plant_to"] = c["code"].map(lambda x: rules.get(int(x), ("", -1))[1])
+    for kind in CANDIDATE_KINDS.values():
+        out[f"candidate_{kind}_ha"] = _by_unit(c, c["kind"] == kind, idx)
+    out["candidate_ha"] = _by_unit(c, c["kind"].notna(), idx)
+    out["candidate_forest_ha"] = _by_unit(c, c["plant_to"].isin(forest) & ~c["code"].isin(forest), idx)
+    out["candidate_green_in_builtup_ha"] = _by_unit(c, c["in_builtup_area"] & c["plant_to"].isin(green) & ~c["code"].isin(green), idx)
+    if coefficients is not None and len(c):
+        gain = coefficients.gain_rates()
+        dens = coefficients.total_density_tc_per_ha()
+        c["removals_tco2e_yr"] = c["area_ha"] * c["plant_to"].map(gain) * C_TO_CO2
+        c["stock_gain_tc"] = c["area_ha"] * (c["plant_to"].map(dens) - c["code"].map(dens))
+        out["candidate_removals_tco2e_yr"] = c.groupby(["unit_id", "year"])["removals_tco2e_yr"].sum(min_count=1).reindex(idx, fill_value=0.0)
+        out["candidate_stock_gain_tc"] = c.groupby(["unit_id", "year"])["stock_gain_tc"].sum(min_count=1).reindex(idx, fill_value=0.0)
+    else:
+        out["candidate_removals_tco2e_yr"] = 0.0 if coefficients is not None else np.nan
+        out["candidate_stock_gain_tc"] = 0.0 if coefficients is not None else np.nan
+    return out
+
+
+def _notes(r) -> str:
+    n = []
+    if r.unit_area_ha <= 0:
+        n.append("outside the land-cover map")
+    elif r.nodata_ha > 0.01 * r.unit_area_ha:
+        n.append(f"{r.nodata_ha:.1f} ha without land cover (nodata) left out")
+    if r.unit_area_ha > 0 and r.builtup_area_ha <= 1e-6:
+        n.append("no built-up area: green coverage undefined")
+    if r.unit_area_ha > 0 and r.land_ha <= 1e-6:
+        n.append("no land: forest coverage undefined")
+    if r.unit_area_ha > 0 and r.residential_ha <= 1e-6:
+        n.append("no residential land: park service undefined")
+    return "; ".join(n)
+
+
+def unit_topology(units: gpd.GeoDataFrame, id_field: str, extent) -> tuple[pd.DataFrame, float, float]:
+    """Overlaps between units (pairs and hectares), the part of ``extent`` no unit covers (gap,
+    ha) and the part of the units outside it (ha). Units in a metric CRS."""
+    geoms = list(units.geometry)
+    ids = list(units[id_field].astype(str))
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    rows = []
+    for i, j in zip(a, b):
+        if i < j:
+            ov = shapely.intersection(geoms[i], geoms[j]).area / M2_PER_HA
+            if ov >= 0.01:  # below 100 m2: slivers of digitising, not overlaps
+                rows.append({"unit_a": ids[i], "unit_b": ids[j], "overlap_ha": ov})
+    union = shapely.union_all(geoms)
+    gap = shapely.difference(extent, union).area / M2_PER_HA if extent is not None else 0.0
+    outside = shapely.difference(union, extent).area / M2_PER_HA if extent is not None else 0.0
+    return pd.DataFrame(rows, columns=["unit_a", "unit_b", "overlap_ha"]), float(gap), float(outside)
