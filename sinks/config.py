@@ -463,6 +463,7 @@ def validate_config(path: str | Path) -> list[str]:
             problems.append(str(exc))
     problems += _validate_wetlands(cfg)
     problems += _validate_protection(cfg)
+    problems += _validate_greening(cfg)
     if cfg.inventory is not None:
         try:
             inv = load_inventory(cfg.inventory, zone_ids=zone_ids)
@@ -529,6 +530,43 @@ def _validate_protection(cfg: Config) -> list[str]:
         build_zones(cfg)
     except (DataError, ValueError) as exc:
         problems.append(str(exc))
+    return problems
+
+
+def _validate_greening(cfg: Config) -> list[str]:
+    """Problems with ``[greening]``: the class roles, units, parks, built-up area, targets, bands."""
+    from geodata.vectors import load_zones, read_vector
+    from sinks.greening.settings import load_class_roles
+    from sinks.greening.targets import load_targets, target_indicators
+
+    g = cfg.greening
+    problems: list[str] = []
+    try:
+        load_class_roles(g.roles)
+    except DataError as exc:
+        problems.append(str(exc))
+    for what, f, layer, id_field, cs in (("units", g.units, g.units_layer, g.units_id_field, g.units_coord_system),
+                                         ("parks", g.parks, g.parks_layer, g.parks_id_field, "wgs84")):
+        if f is None:
+            continue
+        try:
+            load_zones(f, id_field=id_field, layer=layer, coord_system=cs)
+        except (DataError, ValueError) as exc:
+            problems.append(f"[greening] {what}: {exc}")
+    if g.builtup is not None:
+        try:
+            read_vector(g.builtup, layer=g.builtup_layer)
+        except DataError as exc:
+            problems.append(f"[greening] builtup: {exc}")
+    if g.targets is not None:
+        try:
+            _acc, rej = load_targets(g.targets, indicators=target_indicators(g.park_radii_m))
+            for _, r in rej.iterrows():
+                problems.append(f"{g.targets} row {r['row']}: {r['reason']}")
+        except DataError as exc:
+            problems.append(str(exc))
+    for y, files in g.bands.items():
+        problems += [f"[greening.bands] {y}: {f} does not exist" for f in files if not f.exists()]
     return problems
 
 

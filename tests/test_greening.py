@@ -298,3 +298,26 @@ def test_demo_candidates_avoid_red_lines(demo_res):
     inside = gpd.sjoin(p[["patch_id", "geometry"]], red.gdf.to_crs(p.crs)[["geometry"]], predicate="within")
     assert inside.empty
     assert (p["area_ha"].diff().dropna() <= 1e-9).all()  # largest first
+
+
+def test_accuracy_intervals_by_hand(green_cfg):
+    # an error matrix (rows map, columns reference; classes 10 40 50 80 90): 5 of 50 tree points
+    # are cropland, 10 of 50 cropland points are tree; the rest are right
+    acc = green_cfg.parent / "acc"
+    acc.mkdir()
+    counts = [[45, 5, 0, 0, 0], [10, 40, 0, 0, 0], [0, 0, 50, 0, 0], [0, 0, 0, 50, 0], [0, 0, 0, 0, 50]]
+    (acc / "accuracy.json").write_text(json.dumps({"classes": [10, 40, 50, 80, 90], "confusion_matrix_counts": counts,
+                                                   "area_estimate": []}), encoding="utf-8")
+    green_cfg.write_text(green_cfg.read_text(encoding="utf-8").replace("[greening]\n", '[landcover.accuracy]\n2025 = "acc"\n[greening]\n'), encoding="utf-8")
+    res = greening_assessment(green_cfg, units="zones")
+    iv = res.intervals
+    e = iv[(iv["unit_id"] == "east") & (iv["year"] == 2025) & (iv["indicator"] == "forest_coverage_pct")].iloc[0]
+    # east land 2025: tree 1 px, crop 2, built 4, wetland 1 (0.72 ha). True tree = 0.09 x 0.9 +
+    # 0.18 x 0.2 = 0.117 ha -> 16.25 %; Var = (0.09^2 x 0.9 x 0.1 + 0.18^2 x 0.2 x 0.8) / 49
+    # = 1.20673e-4 ha^2 -> SE 0.010985 ha = 1.5257 % of 0.72 ha
+    assert e["mapped_pct"] == pytest.approx(12.5)
+    assert e["adjusted_pct"] == pytest.approx(16.25)
+    assert e["se_pct"] == pytest.approx(100 * (1.20673e-4 ** 0.5) / 0.72, rel=1e-4)
+    assert e["ci_high_pct"] - e["adjusted_pct"] == pytest.approx(1.96 * e["se_pct"])
+    assert not any(n.startswith("2025: no accuracy report") for n in res.notes)
+    assert any(n.startswith("2020: no accuracy report") for n in res.notes)

@@ -234,6 +234,18 @@ def candidate_patches(layers: YearLayers, units: gpd.GeoDataFrame, id_field: str
     return gdf[cols + ["geometry"]], (dropped_n, dropped_ha)
 
 
+def _water_ha(layers: YearLayers, geom) -> float:
+    """Mapped land-cover area of ``geom`` that is not land (water), in ha (exact fractions)."""
+    from geodata.coverage import zone_coverage
+    cov = zone_coverage(layers.info, geom, source="gap between units")
+    if cov.is_empty:
+        return 0.0
+    w = cov.window
+    sl = (slice(int(w.row_off), int(w.row_off + w.height)), slice(int(w.col_off), int(w.col_off + w.width)))
+    water = layers.valid[sl] & ~layers.land[sl]
+    return float(cov.pixel_area_m2()[water].sum() / M2_PER_HA)
+
+
 def accuracy_intervals(cfg: Config, tables: dict[str, pd.DataFrame], indicators: pd.DataFrame, roles: ClassRoles) -> tuple[pd.DataFrame | None, list[str]]:
     """Forest and green coverage intervals per unit for the dates that have an accuracy report."""
     from sinks.greening.uncertainty import coverage_intervals, load_error_counts
@@ -244,18 +256,24 @@ def accuracy_intervals(cfg: Config, tables: dict[str, pd.DataFrame], indicators:
             notes.append(f"{y}: no accuracy report for this map, so no interval from the classification; use the point-sample check")
             continue
         counts = load_error_counts(cfg.accuracy[y])
+        known = set(int(c) for c in counts.index) | set(int(c) for c in tables["classes"]["code"])
+
+        def present(codes) -> list[int]:  # legend classes that neither the map nor the sample has (95) add nothing
+            return [c for c in codes if c in known]
         ind = indicators[indicators["year"] == y].set_index("unit_id")
         ca = tables["classes"][tables["classes"]["year"] == y]
         land_codes = set(roles.land_codes)
         # forest over land: classes of the whole unit (land only: water is outside the denominator)
         fa = ca[ca["code"].isin(land_codes)].groupby(["unit_id", "code"], as_index=False)["area_ha"].sum()
-        f = coverage_intervals(fa, counts, roles.forest_codes(include_shrub=g.include_shrub_in_forest),
-                               denominator_ha=ind["land_ha"].to_dict())
-        frames.append(f.assign(year=y, indicator="forest_coverage_pct"))
+        codes = present(roles.forest_codes(include_shrub=g.include_shrub_in_forest))
+        if codes and len(fa):
+            f = coverage_intervals(fa, counts, codes, denominator_ha=ind["land_ha"].to_dict())
+            frames.append(f.assign(year=y, indicator="forest_coverage_pct"))
         ga = ca[ca["in_builtup_area"]].groupby(["unit_id", "code"], as_index=False)["area_ha"].sum()
-        gr = coverage_intervals(ga, counts, roles.green_codes(include_cropland=g.include_cropland_in_green),
-                                denominator_ha=ind["builtup_area_ha"].to_dict())
-        frames.append(gr.assign(year=y, indicator="green_coverage_pct"))
+        codes = present(roles.green_codes(include_cropland=g.include_cropland_in_green))
+        if codes and len(ga):
+            gr = coverage_intervals(ga, counts, codes, denominator_ha=ind["builtup_area_ha"].to_dict())
+            frames.append(gr.assign(year=y, indicator="green_coverage_pct"))
     return (pd.concat(frames, ignore_index=True) if frames else None), notes
 
 
@@ -354,7 +372,7 @@ def greening_assessment(
     if len(overlaps):
         notes.append(f"{len(overlaps)} pair(s) of units overlap ({overlaps['overlap_ha'].sum():.1f} ha): overlapping land counts in each unit")
     if extent is not None and gap > 0.01 * extent.area / M2_PER_HA:
-        notes.append(f"the units leave {gap:.1f} ha of the assessment area uncovered")
+        notes.append(f"the units leave {gap:.1f} ha of the assessment area uncovered, {_water_ha(lay[latest], shapely.difference(extent, shapely.union_all(list(units_a.geometry)))):.1f} ha of it water on the {latest} map")
     if extent is not None and outside > 0.01:
         notes.append(f"{outside:.1f} ha of the units lie outside the assessment area")
 
