@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import rasterio
 from rasterio import features
+from scipy import ndimage
 
 from sinks.demo import build_demo
 from sinks.demo import constants as K
@@ -156,6 +157,115 @@ def test_sites_layer(demo: DemoPaths, sites: gpd.GeoDataFrame) -> None:
     assert {"laoshan_nfp", "lvshuiwan_wetland", "baguazhou_ring", "pukou_seat", "liuhe_seat",
             "riverside_industrial_strip"} <= ids
     assert (sites["note"].str.len() > 0).all()
+
+
+# --------------------------------------------------------------------------- units and parks
+
+
+UNIT_COUNTS = {"pukou": 11, "liuhe": 12, "baguazhou": 1}  # real sub-district units per district
+UNIT_PREFIX = {"pukou": "PK", "liuhe": "LH", "baguazhou": "BG"}
+
+
+@pytest.fixture(scope="module")
+def units(demo: DemoPaths) -> gpd.GeoDataFrame:
+    return gpd.read_file(demo.sites, layer="units")
+
+
+@pytest.fixture(scope="module")
+def parks(demo: DemoPaths) -> gpd.GeoDataFrame:
+    return gpd.read_file(demo.sites, layer="parks")
+
+
+@pytest.fixture(scope="module")
+def district_land() -> dict:
+    """Each district's land (zone minus the Yangtze) and the study-area land, UTM, from the GeoPackage."""
+    zones = gpd.read_file(BOUNDARIES, layer="zones").to_crs(K.CRS_UTM)
+    river = gpd.read_file(BOUNDARIES, layer="yangtze").to_crs(K.CRS_UTM).union_all()
+    study = gpd.read_file(BOUNDARIES, layer="study_area").to_crs(K.CRS_UTM).union_all()
+    out = {z: zones.loc[zones["zone_id"] == z].union_all().difference(river) for z in K.ZONE_IDS}
+    return out | {"_river": river, "_study": study}
+
+
+def test_gpkg_layers(demo: DemoPaths) -> None:
+    import pyogrio
+
+    assert [str(n) for n, _ in pyogrio.list_layers(demo.sites)] == ["sites", "eco_space", "units", "parks"]
+
+
+def test_units_partition_district_land(units: gpd.GeoDataFrame, district_land: dict) -> None:
+    assert units.crs.to_epsg() == 4326
+    for col in ("unit_id", "name_zh", "name_en", "district_id", "illustrative", "note"):
+        assert col in units.columns
+    assert units["unit_id"].is_unique and units["name_zh"].is_unique and units["name_en"].is_unique
+    assert units["illustrative"].astype(bool).all()
+    assert units["note"].str.contains("NOT street").all()
+    assert units["district_id"].value_counts().to_dict() == UNIT_COUNTS  # 24 units, as in reality
+    for r in units.itertuples():
+        n = int(r.unit_id[2:])
+        assert r.unit_id == f"{UNIT_PREFIX[r.district_id]}{n:02d}" and 1 <= n <= UNIT_COUNTS[r.district_id]
+        assert r.name_zh.endswith(f"示意单元{n:02d}") and r.name_en.endswith(f"illustrative unit {n:02d}")
+    utm = units.to_crs(K.CRS_UTM)
+    assert utm.is_valid.all() and set(utm.geom_type) <= {"Polygon", "MultiPolygon"}
+    for zone_id in K.ZONE_IDS:
+        land = district_land[zone_id]
+        mine = utm.loc[utm["district_id"] == zone_id]
+        union = mine.union_all()
+        # No gaps: the units cover the district's land ...
+        assert abs(union.area - land.area) <= 1e-6 * land.area, (zone_id, union.area, land.area)
+        assert union.symmetric_difference(land).area <= 1e-6 * land.area
+        # ... and no overlaps: their areas add up to the area of their union.
+        assert abs(mine.area.sum() - union.area) <= 1e-6 * land.area
+        # Comparable sizes (a centroidal Voronoi partition): largest / smallest < 2.
+        mains = mine.geometry.apply(lambda g: max((p.area for p in getattr(g, "geoms", [g]))))
+        assert mains.max() / mains.min() < 2.0, (zone_id, mains.round(-4).tolist())
+        # Each unit is one piece of mainland plus at most some detached river islands.
+        for g in mine.geometry:
+            parts = sorted((p.area for p in getattr(g, "geoms", [g])), reverse=True)
+            assert sum(parts[1:]) <= 0.15 * parts[0]
+    geoms = utm.geometry.to_numpy()
+    overlap = sum(geoms[i].intersection(geoms[j]).area for i in range(len(geoms)) for j in range(i + 1, len(geoms)))
+    assert overlap <= 1.0, overlap  # m2, all pairs, also across districts
+
+
+def test_units_do_not_borrow_real_street_names(units: gpd.GeoDataFrame) -> None:
+    streets = SHARED / "admin" / "jiangbei_streets.csv"
+    if not streets.is_file():
+        pytest.skip(f"{streets} not found")
+    real = pd.read_csv(streets)
+    counts = real.groupby("district_cn").size().to_dict()
+    district_cn = {"pukou": "浦口区", "liuhe": "六合区", "baguazhou": "栖霞区"}  # Baguazhou street is in Qixia
+    assert counts == {district_cn[z]: n for z, n in UNIT_COUNTS.items()}
+    for name in real["unit_cn"]:
+        assert not units["name_zh"].str.contains(name, regex=False).any(), name
+    assert units["name_zh"].str.fullmatch(r"(浦口|六合|八卦洲)示意单元\d{2}").all()
+
+
+def test_parks_layer(parks: gpd.GeoDataFrame, lc: dict[int, np.ndarray], grid: dict, district_land: dict) -> None:
+    assert parks.crs.to_epsg() == 4326
+    for col in ("park_id", "name_zh", "name_en", "kind", "area_ha", "illustrative", "note"):
+        assert col in parks.columns
+    assert 10 <= len(parks) <= 60
+    assert parks["park_id"].is_unique and parks["name_zh"].is_unique
+    assert parks["park_id"].tolist() == [f"PA{i:02d}" for i in range(1, len(parks) + 1)]
+    assert (parks["kind"] == "park").all() and parks["illustrative"].astype(bool).all()
+    assert (parks["note"].str.len() > 0).all()
+    utm = parks.to_crs(K.CRS_UTM)
+    assert utm.is_valid.all()
+    assert np.allclose(utm.area / 1e4, parks["area_ha"], atol=0.01)
+    assert parks["area_ha"].min() >= 2.0 and parks["area_ha"].max() <= 200.0
+    study, river = district_land["_study"], district_land["_river"]
+    assert utm.difference(study).area.sum() <= 1.0  # m2: inside the study area
+    assert utm.intersection(river).area.sum() <= 1.0  # m2: nothing in the Yangtze
+    geoms = utm.geometry.to_numpy()
+    assert sum(geoms[i].intersection(geoms[j]).area for i in range(len(geoms)) for j in range(i + 1, len(geoms))) <= 1.0
+    # Mostly tree / shrub / grass in the 2025 land cover, and next to built-up land.
+    built = lc[2025] == 50
+    d_built = ndimage.distance_transform_edt(~built) * 30.0
+    for r, g in zip(parks.itertuples(), geoms, strict=True):
+        m = features.rasterize([(g, 1)], out_shape=grid["shape"], transform=grid["transform"], dtype="uint8") == 1
+        green = np.isin(lc[2025][m], (10, 20, 30)).mean()
+        assert green >= 0.8, (r.park_id, green)
+        assert d_built[m].min() <= 1_000.0, r.park_id
 
 
 # --------------------------------------------------------------------------- reproducibility

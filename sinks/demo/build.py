@@ -4,8 +4,11 @@
 
 * ``rasters/jiangbei_landcover_{2020,2025}.tif``: ESA WorldCover codes, UTM 50N, 30 m;
 * ``rasters/jiangbei_bands_{2020,2025}.tif``: green, red, nir, swir1 reflectance x 10000;
-* ``rasters/jiangbei_sites_illustrative.gpkg``: layers ``sites`` and ``eco_space`` (illustrative
-  ecological-space control areas around the red-line sites);
+* ``rasters/jiangbei_sites_illustrative.gpkg``: layers ``sites``, ``eco_space`` (illustrative
+  ecological-space control areas around the red-line sites), ``units`` (a synthetic partition of
+  each district's land into as many cells as it has real sub-district units: Pukou 11, Liuhe 12,
+  Baguazhou 1; not street boundaries) and ``parks`` (illustrative parks: green patches of the 2025
+  land cover in or next to towns); see :mod:`sinks.demo.planning`;
 * ``rasters/jiangbei_demo_manifest.json``: generator, seed, input hash, output hashes and
   the measured class areas (written last: its presence means the build completed);
 * ``inventory/jiangbei_emissions_illustrative.csv`` and ``inventory/README.md``.
@@ -33,6 +36,7 @@ from sinks.demo.bands import BAND_NAMES, SCALE, synthesize_bands
 from sinks.demo.grid import geom_to_lonlat
 from sinks.demo.inventory import inventory_csv_text, inventory_readme_text
 from sinks.demo.landscape import Boundaries, Landscape, generate_landscape, load_boundaries
+from sinks.demo.planning import parks_frame, units_frame
 from sinks.demo.writers import write_bands, write_gpkg, write_landcover, write_text
 
 Progress = Callable[[str, float], None]
@@ -258,7 +262,16 @@ def build_demo(
         say(f"writing {paths.landcover(year).name}", 0.47 if year == 2020 else 0.52)
         write_landcover(paths.landcover(year), landscape.landcover[year], landscape.grid, year=year, seed=seed)
     say(f"writing {paths.sites.name}", 0.55)
-    write_gpkg(paths.sites, {"sites": _sites_frame(landscape), "eco_space": _eco_space_frame(landscape, boundaries)})
+    units, parks = units_frame(boundaries, seed), parks_frame(landscape, boundaries)
+    write_gpkg(
+        paths.sites,
+        {
+            "sites": _sites_frame(landscape),
+            "eco_space": _eco_space_frame(landscape, boundaries),
+            "units": units,
+            "parks": parks,
+        },
+    )
     for i, year in enumerate(K.YEARS):
         say(f"synthesizing reflectance bands {year}", 0.60 + 0.18 * i)
         bands = synthesize_bands(landscape, year, seed)
@@ -289,6 +302,12 @@ def build_demo(
                 },
             }
             for s in landscape.sites
+        },
+        "units": {r.unit_id: {"district_id": r.district_id, "area_km2": r.area_km2} for r in units.itertuples()},
+        "parks": {
+            "count": len(parks),
+            "total_ha": round(float(parks["area_ha"].sum()), 2),
+            "by_district": {z: int((parks["district_id"] == z).sum()) for z in K.ZONE_IDS},
         },
     }
     write_text(paths.manifest, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")

@@ -27,6 +27,9 @@ from __future__ import annotations
 from typing import Final
 
 GENERATOR_NAME: Final = "sinks.demo"
+# The version is written into every raster's GENERATOR tag: bump it when the rasters change.
+# Any other code change (e.g. 1.1.0 + the units/parks layers) already forces a rebuild through
+# the manifest's code_sha256, and leaves the rasters byte-identical.
 GENERATOR_VERSION: Final = "1.1.0"  # 1.1: rasters are COGs with internal overviews
 DEMO_NAME_EN: Final = "Jiangbei New Area (illustrative)"
 DEMO_NAME_ZH: Final = "江北新区（示意）"
