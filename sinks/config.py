@@ -546,7 +546,7 @@ def _validate_greening(cfg: Config) -> list[str]:
     except DataError as exc:
         problems.append(str(exc))
     for what, f, layer, id_field, cs in (("units", g.units, g.units_layer, g.units_id_field, g.units_coord_system),
-                                         ("parks", g.parks, g.parks_layer, g.parks_id_field, "wgs84")):
+                                         ("parks", g.parks, g.parks_layer, g.parks_id_field, g.parks_coord_system)):
         if f is None:
             continue
         try:

@@ -91,21 +91,25 @@ def test_indicators_by_hand(green_cfg):
     assert east["park_service_30m_pct"] == pytest.approx(25.0)
     assert east["park_service_60m_pct"] == pytest.approx(75.0)
     # candidates: grey built-up (NDVI 0.1 < 0.25) (1,2) (1,3) -> greening; crop on a field edge
-    # (0,3) and (2,2) -> shelterbelt; no bare land
+    # (0,3) and (2,2) -> shelterbelt, counted as the planted 10 m strip of the 30 m pixel
+    # (shelterbelt_width_m default 10: 0.09 ha x 1/3 each); no bare land
+    belt_ha = 2 * PX_HA / 3
     assert east["candidate_greening_ha"] == pytest.approx(2 * PX_HA)
-    assert east["candidate_shelterbelt_ha"] == pytest.approx(2 * PX_HA)
+    assert east["candidate_shelterbelt_ha"] == pytest.approx(belt_ha)
     assert east["candidate_afforestation_ha"] == pytest.approx(0.0)
-    # tree gain 1.0 t C/ha/yr in the test table: 4 px x 0.09 ha x 1.0 x 44/12
-    assert east["candidate_removals_tco2e_yr"] == pytest.approx(4 * PX_HA * 1.0 * C_TO_CO2)
-    # stock at maturity: crop 33 -> tree 105 (x2 px), built-up 21 -> tree 105 (x2 px)
-    assert east["candidate_stock_gain_tc"] == pytest.approx(2 * PX_HA * 72 + 2 * PX_HA * 84)
-    assert east["forest_coverage_potential_pct"] == pytest.approx(100 * 5 / 8)
+    # tree gain 1.0 t C/ha/yr in the test table: (0.18 + 0.06) ha x 1.0 x 44/12
+    assert east["candidate_removals_tco2e_yr"] == pytest.approx((2 * PX_HA + belt_ha) * 1.0 * C_TO_CO2)
+    # stock at maturity: crop 33 -> tree 105 on the belts, built-up 21 -> tree 105 on 2 px
+    assert east["candidate_stock_gain_tc"] == pytest.approx(belt_ha * 72 + 2 * PX_HA * 84)
+    # forest potential: the belts only (greening of built-up land is not forest land):
+    # (0.09 + 0.06) / 0.72
+    assert east["forest_coverage_potential_pct"] == pytest.approx(100 * (PX_HA + belt_ha) / (8 * PX_HA))
     # the centre unit overlaps both halves: reported, and counted in each
     assert len(res.overlaps) == 2 and "overlap" in " ".join(res.notes)
 
 
 def test_exact_fractions_for_part_pixels(green_cfg):
-    # a unit over the western half of pixel (0, 0) (tree) and the whole of pixel (0, 1) (tree)
+    # a unit over the eastern half of pixel (0, 0) (tree) and the whole of pixel (0, 1) (tree)
     half = shapely.box(ORIGIN_X + 15, ORIGIN_Y - 30, ORIGIN_X + 60, ORIGIN_Y)
     units = gpd.GeoDataFrame({"unit_id": ["u"]}, geometry=[half], crs=UTM50)
     res = greening_assessment(green_cfg, units=units)
@@ -181,20 +185,28 @@ def test_grow_builtup_area_by_hand():
     assert area[1:4, 1:4].tolist() == [[False, True, False], [True, True, True], [False, True, False]]
 
 
-def test_served_masks_distance_by_hand():
+def test_served_masks_distance_by_hand(tmp_path):
+    from affine import Affine
     from geodata.rasters import read_info
-    parks = np.zeros((4, 4), bool)
-    parks[0, 0] = True
+    from sinks.greening.layers import pixel_edges_m
 
-    class _Info:  # only transform and is_geographic are used
-        from affine import Affine
-        transform = Affine(30, 0, 0, 0, -30, 0)
-        is_geographic = False
-        shape = (4, 4)
-    s = served_masks(parks, _Info, (30.0, 45.0))
-    assert s[30.0].sum() == 3  # itself and two edge neighbours
+    info = read_info(write_raster(tmp_path / "g.tif", np.ones((4, 4), "uint8")))
+    s = served_masks([box_px(0, 0, 1, 1)], info, (30.0, 45.0))
+    assert s[30.0].sum() == 3  # the park pixel and its two edge neighbours
     assert s[45.0].sum() == 4  # plus the diagonal at 42.4 m
-    del read_info
+    # a park just beyond the east edge still serves the edge pixel (30 m) and its diagonal (42.4 m)
+    s = served_masks([box_px(4, 0, 5, 1)], info, (30.0, 45.0))
+    assert np.argwhere(s[30.0]).tolist() == [[0, 3]]
+    assert np.argwhere(s[45.0]).tolist() == [[0, 3], [1, 3]]
+    # a 5 m park that covers no pixel centre is not lost: it burns the pixel it lies in
+    tiny_park = shapely.box(ORIGIN_X + 2 * PX + 1, ORIGIN_Y - 3 * PX + 1, ORIGIN_X + 2 * PX + 6, ORIGIN_Y - 3 * PX + 6)
+    assert np.argwhere(served_masks([tiny_park], info, (1.0,))[1.0]).tolist() == [[2, 2]]
+    # lon/lat grid at 32 N: a 0.0003 degree pixel is ~33.3 m tall and ~28.3 m wide
+    # (111.3 km per degree of longitude x cos 32 = 94.4 km)
+    geo = read_info(write_raster(tmp_path / "geo.tif", np.ones((4, 4), "uint8"), crs="EPSG:4326",
+                                 transform=Affine(0.0003, 0, 118.6, 0, -0.0003, 32.0006)))
+    dy, dx = pixel_edges_m(geo)
+    assert dy == pytest.approx(33.27, rel=2e-3) and dx == pytest.approx(111_320 * np.cos(np.radians(32.0)) * 0.0003, rel=3e-3)
 
 
 def test_fractional_cover_percentiles_and_bad_endpoints():
@@ -295,8 +307,13 @@ def test_demo_candidates_avoid_red_lines(demo_res):
     red, _ = config_layers(cfg)
     p = demo_res.patches
     assert len(p) > 0
-    inside = gpd.sjoin(p[["patch_id", "geometry"]], red.gdf.to_crs(p.crs)[["geometry"]], predicate="within")
-    assert inside.empty
+    utm = p.to_crs(UTM50)
+    red_u = shapely.union_all(list(red.gdf.to_crs(UTM50).geometry))
+    # patches are pixel-edge polygons of pixels whose centres lie outside the red lines: they may
+    # touch a red line's edge by less than half a pixel per boundary pixel, never cover it
+    shared = utm.geometry.intersection(red_u).area
+    assert (shared < 0.5 * 900 * (utm.geometry.length / 30 + 1)).all()
+    assert shared.sum() < 0.01 * utm.geometry.area.sum()
     assert (p["area_ha"].diff().dropna() <= 1e-9).all()  # largest first
 
 
@@ -321,3 +338,76 @@ def test_accuracy_intervals_by_hand(green_cfg):
     assert e["ci_high_pct"] - e["adjusted_pct"] == pytest.approx(1.96 * e["se_pct"])
     assert not any(n.startswith("2025: no accuracy report") for n in res.notes)
     assert any(n.startswith("2020: no accuracy report") for n in res.notes)
+
+
+def test_without_parks_or_bands_figures_are_undefined_not_zero(tiny):
+    res = greening_assessment(tiny["config"], units="zones")  # no [greening]: no parks, no band files
+    east = _row(res, "east")
+    assert np.isnan(east["park_service_500m_pct"]) and np.isnan(east["served_500m_ha"])
+    assert np.isnan(east["green_coverage_fvc_pct"]) and np.isnan(east["vegetation_share_pct"])
+    assert np.isnan(east["candidate_greening_ha"]) and np.isnan(east["ndvi_<0.2_ha"])
+    assert east["forest_coverage_pct"] == pytest.approx(12.5)  # the classes still count
+    assert any("no park layer" in n and "undefined" in n for n in res.notes)
+    assert any("no band files" in n for n in res.notes)
+
+
+def test_units_outside_or_partly_outside_the_map(green_cfg):
+    far = shapely.box(ORIGIN_X + 10_000, ORIGIN_Y - 1000, ORIGIN_X + 11_000, ORIGIN_Y)
+    with pytest.raises(DataError, match="none of the 1 unit"):
+        greening_assessment(green_cfg, units=gpd.GeoDataFrame({"unit_id": ["far"]}, geometry=[far], crs=UTM50))
+    # columns 2-7 of rows 0-3: 24 pixels, 8 on the map -> 1.44 ha off the map, said so
+    part = gpd.GeoDataFrame({"unit_id": ["part"]}, geometry=[box_px(2, 0, 8, 4)], crs=UTM50)
+    r = _row(greening_assessment(green_cfg, units=part), "part")
+    assert r["unit_area_ha"] == pytest.approx(8 * PX_HA) and r["outside_map_ha"] == pytest.approx(16 * PX_HA)
+    assert "outside the land-cover map" in r["notes"]
+
+
+def test_gcj02_parks_are_converted(green_cfg):
+    from geodata.crs import wgs84_to_gcj02
+    d = green_cfg.parent
+    park = gpd.read_file(d / "parks.gpkg")
+    x, y = park.geometry.iloc[0].exterior.coords.xy
+    gx, gy = wgs84_to_gcj02(np.asarray(x), np.asarray(y))
+    park.set_geometry([shapely.Polygon(zip(gx, gy))]).to_file(d / "parks_gcj.gpkg", layer="parks")
+    base = _row(greening_assessment(green_cfg, units="zones"), "east")
+    text = green_cfg.read_text(encoding="utf-8").replace('parks_path = "parks.gpkg"', 'parks_path = "parks_gcj.gpkg"')
+    green_cfg.write_text(text.replace("[greening]\n", '[greening]\nparks_coord_system = "gcj02"\n'), encoding="utf-8")
+    conv = _row(greening_assessment(green_cfg, units="zones"), "east")
+    assert conv["park_service_30m_pct"] == base["park_service_30m_pct"] == pytest.approx(25.0)
+    # read raw (as if WGS84) the park lands ~500 m away: it serves nothing
+    green_cfg.write_text(text, encoding="utf-8")
+    raw = _row(greening_assessment(green_cfg, units="zones"), "east")
+    assert raw["park_service_60m_pct"] == 0.0
+
+
+def test_targets_for_other_units_are_noted(green_cfg):
+    d = green_cfg.parent
+    with open(d / "targets.csv", "a", encoding="utf-8") as f:
+        f.write("PK01,2025,forest_coverage_pct,20,test,no\n")
+    res = greening_assessment(green_cfg, units="zones")
+    assert any("name units not in this unit set (PK01)" in n for n in res.notes)
+    assert "PK01" not in set(res.progress["unit_id"])
+
+
+def test_patch_classes_past_32768_labels(tmp_path):
+    # 40,000 one-pixel bare patches (every other row and column: apart under 8-connectivity) and one
+    # 20 x 20 bare block: with labels in int32, label x 65536 overflowed and the block lost its class
+    from geodata.rasters import read_info
+    from sinks.coefficients import load_coefficients
+    from sinks.greening.assess import candidate_patches
+    from sinks.greening.layers import year_layers
+    from sinks.greening.settings import GreeningConfig
+
+    lc = np.full((420, 400), 30, dtype="uint8")
+    lc[:400:2, ::2] = 60
+    lc[400:, :20] = 60
+    info = read_info(write_raster(tmp_path / "lc.tif", lc))
+    roles = load_class_roles()
+    layers = year_layers(2025, info, roles=roles, gcfg=GreeningConfig())
+    grid = shapely.box(*info.bounds)
+    units = gpd.GeoDataFrame({"unit_id": ["all"]}, geometry=[grid], crs=UTM50)
+    patches, dropped = candidate_patches(layers, units, "unit_id", roles=roles,
+                                         coefficients=load_coefficients(ROOT / "data" / "coefficients" / "carbon_coefficients.csv"), min_ha=1.0)
+    assert len(patches) == 1 and dropped[0] == 40_000
+    assert patches.iloc[0]["code"] == 60 and patches.iloc[0]["plant_to"] == 10
+    assert patches.iloc[0]["area_ha"] == pytest.approx(400 * PX_HA)

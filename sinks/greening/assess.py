@@ -8,7 +8,7 @@ the classification accuracy where an accuracy report exists, and progress agains
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,15 +19,15 @@ import shapely
 from rasterio import features
 from scipy import ndimage
 
-from geodata.crs import CoordSystem
-from geodata.errors import DataError
+from geodata.crs import CoordSystem, require_crs, to_wgs84_geometries
+from geodata.errors import DataError, EmptyResultError
 from geodata.files import sha256_file
-from geodata.rasters import check_categorical, read_info, row_areas_m2
+from geodata.rasters import check_categorical, check_same_grid, read_info, row_areas_m2
 from geodata.vectors import ZoneLayer, load_zones, prepare_zones, read_vector
 from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
 from sinks.greening.indicators import indicator_table, unit_tables, unit_topology
-from sinks.greening.layers import CANDIDATE_KINDS, YearLayers, year_layers
+from sinks.greening.layers import CANDIDATE_KINDS, YearLayers, fractional_cover, fvc_endpoints, rasterize_mask, year_layers
 from sinks.greening.settings import ClassRoles, load_class_roles
 from sinks.greening.targets import progress_table, load_targets, target_indicators
 from sinks.units import C_TO_CO2, M2_PER_HA
@@ -96,7 +96,7 @@ def config_parks(cfg: Config) -> gpd.GeoDataFrame | None:
     g = cfg.greening
     if g.parks is None:
         return None
-    return load_zones(g.parks, id_field=g.parks_id_field, layer=g.parks_layer).gdf
+    return load_zones(g.parks, id_field=g.parks_id_field, layer=g.parks_layer, coord_system=g.parks_coord_system).gdf
 
 
 def config_units(cfg: Config, which: str) -> tuple[ZoneLayer, tuple[str, str]]:
@@ -134,6 +134,10 @@ def build_layers(cfg: Config, *, parks: gpd.GeoDataFrame | None = None, redlines
     builtup = None
     if g.builtup is not None:
         builtup = read_vector(g.builtup, layer=g.builtup_layer)
+        require_crs(builtup.crs, g.builtup)
+        if g.builtup_coord_system != CoordSystem.WGS84.value:
+            builtup = builtup.to_crs(DISPLAY_CRS)
+            builtup = builtup.set_geometry(to_wgs84_geometries(builtup.geometry.values, g.builtup_coord_system))
     notes = []
     excluded_source = "none"
     if redlines is None and cfg.protection is not None:
@@ -151,20 +155,31 @@ def build_layers(cfg: Config, *, parks: gpd.GeoDataFrame | None = None, redlines
         layers[y] = year_layers(y, infos[y], roles=roles, gcfg=g, band_files=band_files(cfg, y),
                                 parks=_in_crs(parks, ref.crs), builtup_polys=_in_crs(builtup, ref.crs),
                                 excluded_polys=_in_crs(redlines, ref.crs))
+        if y != cfg.years[0]:
+            check_same_grid(infos[y], ref)
         notes.extend(layers[y].notes)
+    ends = fvc_endpoints([(v.ndvi, v.land) for v in layers.values()], g.fvc_ndvi_endpoints)
+    if ends is not None:
+        for y, v in layers.items():
+            if v.ndvi is not None:
+                fvc, _ = fractional_cover(v.ndvi, v.land, ends)
+                layers[y] = replace(v, fvc=fvc, fvc_endpoints=ends)
+        how = "given" if g.fvc_ndvi_endpoints is not None else "5th / 95th percentile of land NDVI, all dates pooled"
+        notes.append(f"fractional vegetation cover: NDVI soil {ends[0]:.3f}, full vegetation {ends[1]:.3f} ({how})")
     if parks is None:
-        notes.append("no park layer: park service coverage is 0 % (configure [greening] parks_path or upload parks)")
+        notes.append("no park layer: park service coverage is undefined (configure [greening] parks_path or upload parks)")
     return GreeningLayers(layers=layers, roles=roles, parks=parks, excluded_source=excluded_source, notes=tuple(notes))
 
 
 def candidate_patches(layers: YearLayers, units: gpd.GeoDataFrame, id_field: str, *, roles: ClassRoles,
                       coefficients: CoefficientTable, min_ha: float, kinds=("afforestation", "greening"),
                       max_patches: int = 2000) -> tuple[gpd.GeoDataFrame, tuple[int, float]]:
-    """Connected candidate areas (8-neighbour) of the area kinds, at least ``min_ha``, as polygons
+    """Connected candidate areas (8-neighbour) of the area kinds inside the units (pixel centres),
+    at least ``min_ha``, as polygons
     (analysis CRS) with kind, area, present majority class, unit (by centroid), the removals
     and stock gain a planting would bring. Shelterbelts are lines along field edges and are
     reported per unit only. Returns (patches, (n dropped, ha dropped)); at most ``max_patches``
-    largest are kept (the rest are counted as dropped)."""
+    largest of each kind are kept (the rest are counted as dropped)."""
     info = layers.info
     row_ha = row_areas_m2(info) / M2_PER_HA
     rules = roles.plant_rules()
@@ -173,8 +188,9 @@ def candidate_patches(layers: YearLayers, units: gpd.GeoDataFrame, id_field: str
     rows, geoms = [], []
     dropped_n, dropped_ha = 0, 0.0
     kind_code = {v: k for k, v in CANDIDATE_KINDS.items()}
+    in_units = rasterize_mask(units.to_crs(info.crs).geometry, info)
     for kind in kinds:
-        mask = layers.candidates == kind_code[kind]
+        mask = (layers.candidates == kind_code[kind]) & in_units
         if not mask.any():
             continue
         lab, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
@@ -198,7 +214,7 @@ def candidate_patches(layers: YearLayers, units: gpd.GeoDataFrame, id_field: str
             geoms.append(shapely.geometry.shape(geom_json))
             rows.append({"label": pid, "kind": kind, "area_ha": float(area[pid])})
         # majority present class per kept label
-        ids_k = lab[rr]
+        ids_k = lab[rr].astype("int64")  # label x 65536 overflows int32 past 32,767 labels
         keep_set = np.isin(ids_k, keep)
         cc = codes[rr][keep_set].astype("int64")
         lk = ids_k[keep_set]
@@ -321,14 +337,21 @@ def greening_assessment(
         zh, en = "name_zh", "name_en"
     if layers is None:
         layers = build_layers(cfg, parks=parks, redlines=redlines, progress=lambda s, f: say(s, 0.4 * f))
+    elif parks is not None or redlines is not None:
+        raise ValueError("parks and redlines shape the masks: pass them to build_layers, not with layers=")
     lay = layers.layers
     ref = lay[cfg.years[0]].info
     units_a = zl.gdf.to_crs(ref.crs)
     zid = zl.id_field
     say("count units", 0.4)
-    tables = unit_tables(lay, units_a, zid, breaks=g.ndvi_breaks, progress=lambda f: say("count units", 0.4 + 0.4 * f))
+    tables = unit_tables(lay, units_a, zid, breaks=g.ndvi_breaks, shelterbelt_width_m=g.shelterbelt_width_m,
+                         progress=lambda f: say("count units", 0.4 + 0.4 * f))
+    if tables["unit"]["covered_ha"].sum() <= 0:
+        raise EmptyResultError(zl.source, f"none of the {len(units_a)} unit(s) overlaps the land-cover map {cfg.landcover[cfg.years[0]].name}",
+                               "check that the units are in the right place (GCJ-02 / BD-09 coordinates need the coordinate-system "
+                               "option) and that the map covers them")
     coefficients = load_coefficients(cfg.coefficients)
-    ind = indicator_table(tables, roles=layers.roles, gcfg=g, coefficients=coefficients)
+    ind = indicator_table(tables, roles=layers.roles, gcfg=g, coefficients=coefficients, parks_given=layers.parks is not None)
     notes = list(layers.notes) + list(zl.repaired_ids and [f"units repaired (invalid geometry made valid): {', '.join(zl.repaired_ids)}"] or [])
     if zl.converted_from:
         notes.append(f"unit coordinates converted from {zl.converted_from} to WGS84")
@@ -363,6 +386,10 @@ def greening_assessment(
     else:
         tgt, rejected = load_targets(targets, indicators=names)
     prog = progress_table(ind, tgt)
+    unmatched = sorted(set(tgt["unit_id"]) - set(ind["unit_id"].astype(str)) - {"*"})
+    if unmatched:
+        notes.append(f"{int(tgt['unit_id'].isin(unmatched).sum())} target row(s) name units not in this unit set "
+                     f"({', '.join(unmatched[:8])}{' ...' if len(unmatched) > 8 else ''}): they apply when those units are shown")
 
     extent = None
     if cfg.zones is not None:
@@ -392,6 +419,9 @@ def greening_assessment(
         "builtup_area": lay[latest].builtup_source,
         "ndvi_dates": {str(y): lay[y].ndvi_dates for y in cfg.years},
         "park_radii_m": list(g.park_radii_m),
+        "parks": "given" if layers.parks is not None else "none",
+        "fvc_ndvi_endpoints": list(lay[latest].fvc_endpoints) if lay[latest].fvc_endpoints else None,
+        "shelterbelt_width_m": g.shelterbelt_width_m,
         "candidates_excluded": layers.excluded_source,
         "zone_coverage_rule": "exact coverage fraction of each pixel (overlapping units each count their share)",
     }

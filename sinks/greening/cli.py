@@ -77,19 +77,27 @@ def _cmd_greening(args) -> int:
     from sinks.cli_wetlands import check_out_dir
     from sinks.cli_zones import _vector
     from sinks.greening.assess import greening_assessment
+    from sinks.greening.indicators import park_indicator
 
     check_out_dir(args.out, MARKER)
     units = args.units
     if units not in ("zones", "units", None):
         units = _vector(Path(units), args.units_layer)
-    parks = _vector(args.parks, args.parks_layer) if args.parks else None
+    parks = None
+    if args.parks:
+        from geodata.vectors import prepare_zones
+        raw = _vector(args.parks, args.parks_layer)
+        if args.parks_id_field not in raw.columns:
+            raw = raw.assign(**{args.parks_id_field: [f"P{i + 1}" for i in range(len(raw))]})
+        parks = prepare_zones(raw, source=str(args.parks), id_field=args.parks_id_field, coord_system=args.parks_coord_system).gdf
     res = greening_assessment(args.config, units=units, unit_id_field=args.units_id_field, unit_coord_system=args.coord_system,
                               unit_source=str(args.units), parks=parks, targets=args.targets, progress=_Progress())
     files = _write(res, args.out, args.crs)
     last = res.years[-1]
     ind = res.indicators[res.indicators["year"] == last].merge(res.units[["unit_id", "name_en"]], on="unit_id")
-    print(f"{len(res.units)} units ({res.unit_set}), {last}: green coverage (classes / NDVI), forest coverage, park service 500 m")
-    park = [c for c in ind.columns if c.startswith("park_service_") and c.endswith("m_pct")]
+    r_max = max(res.config.greening.park_radii_m)
+    park = [park_indicator(r_max)]
+    print(f"{len(res.units)} units ({res.unit_set}), {last}: green coverage (classes / NDVI), forest coverage, park service {r_max:g} m")
     for _, r in ind.iterrows():
         print(f"  {r['unit_id']} {r['name_en']}: {_fmt(r['green_coverage_pct'])} / {_fmt(r['green_coverage_fvc_pct'])}, "
               f"{_fmt(r['forest_coverage_pct'])}, {_fmt(r[park[-1]]) if park else '-'}; candidates {r['candidate_ha']:,.1f} ha")
@@ -114,6 +122,9 @@ def add_parsers(sub) -> None:
                    help="what lon/lat system a --units file is really in (gcj02: Amap/DataV; bd09: Baidu); default wgs84")
     g.add_argument("--parks", type=Path, help="park / green-space polygons replacing the configured ones")
     g.add_argument("--parks-layer", help="layer of --parks")
+    g.add_argument("--parks-id-field", default="park_id", help="id column of --parks (default park_id; numbered when absent)")
+    g.add_argument("--parks-coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
+                   help="what lon/lat system --parks is really in (default wgs84)")
     g.add_argument("--targets", type=Path, help="targets CSV (unit_id, year, indicator, target_pct) replacing the configured one")
     g.add_argument("--crs", type=int, default=4326, choices=[4326, 4490], help="CRS of candidates.gpkg (default 4326; 4490 = CGCS2000)")
     g.set_defaults(func=_cmd_greening)

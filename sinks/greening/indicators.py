@@ -55,18 +55,22 @@ def _sums(key: np.ndarray, weight: np.ndarray, mask: np.ndarray | None = None) -
     return {int(u): float(v) for u, v in zip(uniq, s) if v > 0}
 
 
-def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks) -> dict[str, list[dict]]:
+def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks, area_ha: float = float("nan"),
+               shelterbelt_factor: float = 1.0) -> dict[str, list[dict]]:
     """Areas (ha) of one unit on one date, as long rows for four tables.
 
     ``classes``: code x inside the built-up area; ``ndvi``: NDVI class over land (class 0 = no
     NDVI); ``served``: residential land by the set of radii that serve it (bit i = radius i);
-    ``candidates``: planting candidates by kind and present class.
+    ``candidates``: planting candidates by kind and present class (field-edge pixels count
+    ``shelterbelt_factor`` of their area: the planted strip, not the whole pixel). ``area_ha``
+    is the unit's own area (the part off the map is reported).
     """
     cov = zone_coverage(layers.info, geom, source=f"unit {unit_id}")
     out: dict[str, list[dict]] = {"classes": [], "ndvi": [], "served": [], "candidates": [], "unit": []}
     y = layers.year
     if cov.is_empty:
-        out["unit"].append({"unit_id": unit_id, "year": y, "covered_ha": 0.0, "nodata_ha": 0.0})
+        out["unit"].append({"unit_id": unit_id, "year": y, "area_ha": area_ha, "covered_ha": 0.0, "nodata_ha": 0.0,
+                            "ndvi_known": layers.ndvi is not None})
         return out
     w = cov.window
     sl = (slice(int(w.row_off), int(w.row_off + w.height)), slice(int(w.col_off), int(w.col_off + w.width)))
@@ -74,8 +78,8 @@ def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks) -> dict[str, l
     inside = wgt > 0
     lc = layers.landcover[sl].astype("int64")
     valid = layers.valid[sl] & inside
-    out["unit"].append({"unit_id": unit_id, "year": y, "covered_ha": float(wgt.sum()),
-                        "nodata_ha": float(wgt[inside & ~layers.valid[sl]].sum())})
+    out["unit"].append({"unit_id": unit_id, "year": y, "area_ha": area_ha, "covered_ha": float(wgt.sum()),
+                        "nodata_ha": float(wgt[inside & ~layers.valid[sl]].sum()), "ndvi_known": layers.ndvi is not None})
     ba = layers.builtup_area[sl]
     for key, ha in _sums(lc * 2 + ba, wgt, valid).items():
         out["classes"].append({"unit_id": unit_id, "year": y, "code": key // 2, "in_builtup_area": bool(key % 2), "area_ha": ha})
@@ -96,19 +100,34 @@ def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks) -> dict[str, l
         out["served"].append({"unit_id": unit_id, "year": y, "served_bits": key, "area_ha": ha})
     cand = layers.candidates[sl]
     for key, ha in _sums(lc * 8 + cand * 2 + ba, wgt, (cand > 0) & valid).items():
-        out["candidates"].append({"unit_id": unit_id, "year": y, "code": key // 8, "kind": CANDIDATE_KINDS[(key % 8) // 2],
-                                  "in_builtup_area": bool(key % 2), "area_ha": ha})
+        kind = CANDIDATE_KINDS[(key % 8) // 2]
+        share = shelterbelt_factor if kind == "shelterbelt" else 1.0
+        out["candidates"].append({"unit_id": unit_id, "year": y, "code": key // 8, "kind": kind,
+                                  "in_builtup_area": bool(key % 2), "area_ha": ha * share})
     return out
 
 
+def _areas_ha(units: gpd.GeoDataFrame) -> list[float]:
+    """Each unit's own area in ha (planar in a projected CRS, geodesic on lon/lat)."""
+    if units.crs is not None and units.crs.is_geographic:
+        from pyproj import Geod
+        e = units.crs.ellipsoid
+        geod = Geod(a=e.semi_major_metre, b=e.semi_minor_metre)
+        return [abs(geod.geometry_area_perimeter(g)[0]) / M2_PER_HA for g in units.geometry]
+    return [g.area / M2_PER_HA for g in units.geometry]
+
+
 def unit_tables(layers_by_year: dict[int, YearLayers], units: gpd.GeoDataFrame, id_field: str, *, breaks,
-                progress=None) -> dict[str, pd.DataFrame]:
-    """Long area tables of every unit and date (see :func:`count_unit`)."""
+                shelterbelt_width_m: float = 0.0, progress=None) -> dict[str, pd.DataFrame]:
+    """Long area tables of every unit and date (see :func:`count_unit`); ``units`` in the grid's CRS."""
+    from sinks.greening.layers import pixel_size_m
     say = progress or (lambda f: None)
     rows: dict[str, list[dict]] = {"classes": [], "ndvi": [], "served": [], "candidates": [], "unit": []}
-    jobs = [(y, uid, g) for y in sorted(layers_by_year) for uid, g in zip(units[id_field].astype(str), units.geometry)]
-    for n, (y, uid, g) in enumerate(jobs):
-        part = count_unit(layers_by_year[y], g, unit_id=uid, breaks=breaks)
+    areas = _areas_ha(units)
+    jobs = [(y, uid, g, a) for y in sorted(layers_by_year) for uid, g, a in zip(units[id_field].astype(str), units.geometry, areas)]
+    factors = {y: min(1.0, shelterbelt_width_m / pixel_size_m(v.info)) for y, v in layers_by_year.items()}
+    for n, (y, uid, g, a) in enumerate(jobs):
+        part = count_unit(layers_by_year[y], g, unit_id=uid, breaks=breaks, area_ha=a, shelterbelt_factor=factors[y])
         for k, v in part.items():
             rows[k].extend(v)
         say((n + 1) / len(jobs))
@@ -116,13 +135,19 @@ def unit_tables(layers_by_year: dict[int, YearLayers], units: gpd.GeoDataFrame, 
             "ndvi": ["unit_id", "year", "ndvi_class", "area_ha"],
             "served": ["unit_id", "year", "served_bits", "area_ha"],
             "candidates": ["unit_id", "year", "code", "kind", "in_builtup_area", "area_ha"],
-            "unit": ["unit_id", "year", "covered_ha", "nodata_ha", "fvc_builtup_ha", "fvc_green_ha"]}
+            "unit": ["unit_id", "year", "area_ha", "covered_ha", "nodata_ha", "ndvi_known", "fvc_builtup_ha", "fvc_green_ha"]}
     out = {k: pd.DataFrame(v, columns=cols[k]) for k, v in rows.items()}
     for k, df in out.items():  # typed even when empty (a unit set without residential land ...)
         num = [c for c in df.columns if c.endswith("_ha")]
         df[num] = df[num].astype("float64")
         if "year" in df:
             df["year"] = df["year"].astype("int64")
+        for c in ("in_builtup_area", "ndvi_known"):  # an empty object column would select columns, not rows
+            if c in df:
+                df[c] = df[c].astype(bool)
+        for c in ("code", "ndvi_class", "served_bits"):
+            if c in df:
+                df[c] = df[c].astype("int64")
     return out
 
 
@@ -135,10 +160,11 @@ def _pct(num: pd.Series, den: pd.Series, min_den_ha: float = 1e-6) -> pd.Series:
 
 
 def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg: GreeningConfig,
-                    coefficients: CoefficientTable | None = None) -> pd.DataFrame:
+                    coefficients: CoefficientTable | None = None, parks_given: bool = True) -> pd.DataFrame:
     """One row per unit and date with the areas behind every indicator and the indicators.
 
-    Percentages are NaN where the denominator is empty; ``notes`` says why.
+    Percentages are NaN where the denominator is empty, NDVI figures NaN for a date without band
+    files, park service NaN without a park layer (``parks_given`` false); ``notes`` says why.
     """
     unit = tables["unit"].set_index(["unit_id", "year"])
     idx = unit.index
@@ -149,6 +175,7 @@ def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg:
     built = set(roles.built_up_codes)
     out = pd.DataFrame(index=idx)
     out["unit_area_ha"] = unit["covered_ha"]
+    out["outside_map_ha"] = (unit["area_ha"] - unit["covered_ha"]).clip(lower=0.0)
     out["nodata_ha"] = unit["nodata_ha"]
     out["mapped_ha"] = _by_unit(c, c["code"].notna(), idx)
     out["land_ha"] = _by_unit(c, c["code"].isin(land), idx)
@@ -157,28 +184,27 @@ def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg:
     out["green_in_builtup_ha"] = _by_unit(c, c["in_builtup_area"] & c["code"].isin(green), idx)
     out["green_coverage_pct"] = _pct(out["green_in_builtup_ha"], out["builtup_area_ha"])
     # the same ratio from NDVI: sum of pixel area x fractional vegetation cover (sub-pixel green)
-    out["fvc_green_in_builtup_ha"] = unit["fvc_green_ha"].fillna(0.0)
-    out["green_coverage_fvc_pct"] = _pct(out["fvc_green_in_builtup_ha"], unit["fvc_builtup_ha"].fillna(0.0))
+    known = unit["ndvi_known"].astype(bool)
+    out["fvc_builtup_ha"] = unit["fvc_builtup_ha"].where(known, np.nan).fillna(0.0).where(known)
+    out["fvc_green_in_builtup_ha"] = unit["fvc_green_ha"].fillna(0.0).where(known)
+    out["green_coverage_fvc_pct"] = _pct(out["fvc_green_in_builtup_ha"], out["fvc_builtup_ha"])
     out["forest_ha"] = _by_unit(c, c["code"].isin(forest), idx)
     out["forest_coverage_pct"] = _pct(out["forest_ha"], out["land_ha"])
     out["green_ha"] = _by_unit(c, c["code"].isin(green), idx)
     nd = tables["ndvi"]
     labels = ndvi_class_labels(gcfg.ndvi_breaks)
-    if len(nd):
-        for k, lab in enumerate(labels, start=1):
-            out[f"ndvi_{lab}_ha"] = _by_unit(nd, nd["ndvi_class"] == k, idx)
-        out["ndvi_land_ha"] = _by_unit(nd, nd["ndvi_class"] > 0, idx)
-        out["vegetation_share_pct"] = _pct(_by_unit(nd, nd["ndvi_class"] > 1, idx), out["ndvi_land_ha"])
-    else:
-        out["ndvi_land_ha"] = 0.0
-        out["vegetation_share_pct"] = np.nan
+    for k, lab in enumerate(labels, start=1):  # the same columns with or without band files
+        out[f"ndvi_{lab}_ha"] = _by_unit(nd, nd["ndvi_class"] == k, idx).where(known)
+    out["ndvi_land_ha"] = _by_unit(nd, nd["ndvi_class"] > 0, idx).where(known)
+    out["vegetation_share_pct"] = _pct(_by_unit(nd, nd["ndvi_class"] > 1, idx), out["ndvi_land_ha"])
     sv = tables["served"]
     out["residential_ha"] = _by_unit(sv, sv["served_bits"] >= 0, idx)
     for i, r in enumerate(sorted(gcfg.park_radii_m)):
         served = _by_unit(sv, (sv["served_bits"].to_numpy(dtype="int64") >> i) & 1 == 1, idx)
-        out[f"served_{r:g}m_ha"] = served
-        out[park_indicator(r)] = _pct(served, out["residential_ha"])
+        out[f"served_{r:g}m_ha"] = served if parks_given else np.nan
+        out[park_indicator(r)] = _pct(served, out["residential_ha"]) if parks_given else np.nan
     out = out.join(candidate_summary(tables["candidates"], idx, roles=roles, gcfg=gcfg, coefficients=coefficients))
+    out["candidate_greening_ha"] = out["candidate_greening_ha"].where(known)  # needs NDVI
     out["forest_coverage_potential_pct"] = _pct(out["forest_ha"] + out["candidate_forest_ha"], out["land_ha"])
     out["green_coverage_potential_pct"] = _pct(out["green_in_builtup_ha"] + out["candidate_green_in_builtup_ha"], out["builtup_area_ha"])
     out["notes"] = [_notes(r) for r in out.itertuples()]
@@ -189,7 +215,8 @@ def candidate_summary(cand: pd.DataFrame, idx, *, roles: ClassRoles, gcfg: Green
                       coefficients: CoefficientTable | None) -> pd.DataFrame:
     """Per unit and date: candidate area by kind, the coverage they would add and their carbon.
 
-    ``candidate_forest_ha``: candidates whose ``plant_to`` class counts as forest;
+    ``candidate_forest_ha``: afforestation and shelterbelt candidates whose ``plant_to`` class
+    counts as forest (greening of built-up land is not forest land);
     ``candidate_green_in_builtup_ha``: candidates inside the built-up area that are not green yet
     and whose ``plant_to`` class is green cover; ``candidate_removals_tco2e_yr``: area x the
     ``plant_to`` class's gain rate x 44/12 (growth of the new cover once established);
@@ -205,7 +232,8 @@ def candidate_summary(cand: pd.DataFrame, idx, *, roles: ClassRoles, gcfg: Green
     for kind in CANDIDATE_KINDS.values():
         out[f"candidate_{kind}_ha"] = _by_unit(c, c["kind"] == kind, idx)
     out["candidate_ha"] = _by_unit(c, c["kind"].notna(), idx)
-    out["candidate_forest_ha"] = _by_unit(c, c["plant_to"].isin(forest) & ~c["code"].isin(forest), idx)
+    # greening of built-up land (street trees, pocket parks, green roofs) is green cover, not forest land
+    out["candidate_forest_ha"] = _by_unit(c, c["plant_to"].isin(forest) & ~c["code"].isin(forest) & (c["kind"] != "greening"), idx)
     out["candidate_green_in_builtup_ha"] = _by_unit(c, c["in_builtup_area"] & c["plant_to"].isin(green) & ~c["code"].isin(green), idx)
     if coefficients is not None and len(c):
         gain = coefficients.gain_rates()
@@ -224,6 +252,8 @@ def _notes(r) -> str:
     n = []
     if r.unit_area_ha <= 0:
         n.append("outside the land-cover map")
+    elif r.outside_map_ha > 0.01 * (r.unit_area_ha + r.outside_map_ha):
+        n.append(f"{r.outside_map_ha:.1f} ha of the unit lie outside the land-cover map and are not counted")
     elif r.nodata_ha > 0.01 * r.unit_area_ha:
         n.append(f"{r.nodata_ha:.1f} ha without land cover (nodata) left out")
     if r.unit_area_ha > 0 and r.builtup_area_ha <= 1e-6:
@@ -236,8 +266,14 @@ def _notes(r) -> str:
 
 
 def unit_topology(units: gpd.GeoDataFrame, id_field: str, extent) -> tuple[pd.DataFrame, float, float]:
-    """Overlaps between units (pairs and hectares), the part of ``extent`` no unit covers (gap,
-    ha) and the part of the units outside it (ha). Units in a metric CRS."""
+    """Overlaps between units (pairs and hectares), the part of ``extent`` (a geometry in the
+    units' CRS, or None) no unit covers (gap, ha) and the part of the units outside it (ha).
+    Units on lon/lat are measured in their UTM zone."""
+    if units.crs is not None and units.crs.is_geographic:
+        utm = units.estimate_utm_crs()
+        if extent is not None:
+            extent = gpd.GeoSeries([extent], crs=units.crs).to_crs(utm).iloc[0]
+        units = units.to_crs(utm)
     geoms = list(units.geometry)
     ids = list(units[id_field].astype(str))
     tree = shapely.STRtree(geoms)

@@ -34,7 +34,7 @@ class YearLayers:
     ``valid``: not nodata; ``land``: valid and a land class (water excluded); ``builtup_area``:
     the built-up area (建成区); ``ndvi``: float32, NaN where unknown (None without band files);
     ``fvc``: fractional vegetation cover from NDVI (dimidiate pixel model, in [0, 1]);
-    ``served[r]``: pixel centre within ``r`` metres of a park pixel; ``candidates``: planting
+    ``served[r]``: pixel centre within ``r`` metres of a park pixel (empty dict: no park layer); ``candidates``: planting
     candidate kind (``CANDIDATE_KINDS``; 0 = none).
     """
 
@@ -92,17 +92,50 @@ def rasterize_mask(geoms, info: RasterInfo) -> np.ndarray:
                               fill=0, dtype="uint8", all_touched=False).astype(bool)
 
 
-def served_masks(parks: np.ndarray, info: RasterInfo, radii_m) -> dict[float, np.ndarray]:
-    """For each radius, pixels whose centre is within it of a park pixel's centre (Euclidean,
-    on the grid; ±half a pixel against a vector buffer)."""
-    if not parks.any():
+def pixel_edges_m(info: RasterInfo) -> tuple[float, float]:
+    """(height, width) of a pixel in metres; on a lon/lat grid measured on the ellipsoid at the
+    grid's centre row (width shrinks with latitude, so the two differ)."""
+    if not info.is_geographic:
+        return abs(info.transform.e), abs(info.transform.a)
+    from pyproj import Geod
+    e = info.crs.ellipsoid
+    geod = Geod(a=e.semi_major_metre, b=e.semi_minor_metre)
+    lon0, lat0 = info.transform * (info.width / 2, info.height / 2)
+    _, _, dx = geod.inv(lon0, lat0, lon0 + abs(info.transform.a), lat0)
+    _, _, dy = geod.inv(lon0, lat0, lon0, lat0 + abs(info.transform.e))
+    return float(dy), float(dx)
+
+
+def served_masks(parks, info: RasterInfo, radii_m) -> dict[float, np.ndarray]:
+    """For each radius, pixels whose centre is within it of a park pixel's centre (Euclidean on
+    the grid, per-axis pixel size in metres; ±half a pixel against a vector buffer).
+
+    ``parks`` are polygons in ``info.crs``. They are burnt on the grid padded by the largest
+    radius, so a park just beyond the map's edge still serves the pixels inside it; every park
+    burns at least the pixel under its representative point, so a park smaller than a pixel
+    is not lost.
+    """
+    geoms = [g for g in (parks if parks is not None else []) if g is not None and not g.is_empty]
+    if not geoms:
         return {float(r): np.zeros(info.shape, dtype=bool) for r in radii_m}
-    if info.is_geographic:
-        edge = pixel_size_m(info)
-        sampling = (edge, edge)
-    else:
-        sampling = (abs(info.transform.e), abs(info.transform.a))
-    dist = ndimage.distance_transform_edt(~parks, sampling=sampling)
+    dy, dx = pixel_edges_m(info)
+    r_max = max(float(r) for r in radii_m)
+    py, px = int(np.ceil(r_max / dy)) + 1, int(np.ceil(r_max / dx)) + 1
+    t = info.transform
+    padded = t * t.translation(-px, -py)
+    shape = (info.height + 2 * py, info.width + 2 * px)
+    burn = features.rasterize(((g, 1) for g in geoms), out_shape=shape, transform=padded, fill=0, dtype="uint8",
+                              all_touched=False).astype(bool)
+    inv = ~padded
+    for g in geoms:
+        pt = g.representative_point()
+        c, r = inv * (pt.x, pt.y)
+        r, c = int(np.floor(r)), int(np.floor(c))
+        if 0 <= r < shape[0] and 0 <= c < shape[1]:
+            burn[r, c] = True
+    if not burn.any():
+        return {float(r): np.zeros(info.shape, dtype=bool) for r in radii_m}
+    dist = ndimage.distance_transform_edt(~burn, sampling=(dy, dx))[py:py + info.height, px:px + info.width]
     return {float(r): dist <= float(r) + 1e-9 for r in radii_m}
 
 
@@ -126,6 +159,21 @@ def annual_ndvi(band_files, info: RasterInfo, *, year: int) -> tuple[np.ndarray 
         best = v if best is None else np.fmax(best, v)
         n += 1
     return best, n
+
+
+def fvc_endpoints(pairs, endpoints: tuple[float, float] | None) -> tuple[float, float] | None:
+    """NDVI of bare soil and of full vegetation: ``endpoints`` when given, else the 5th and 95th
+    percentiles of the land NDVI of ALL dates pooled (``pairs`` = (ndvi, land) per date), so
+    one pair serves every date and a change of FVC between dates is a change of NDVI, not of
+    each scene's own stretch. None when no date has NDVI."""
+    if endpoints is not None:
+        return endpoints
+    vals = [nd[land & np.isfinite(nd)] for nd, land in pairs if nd is not None]
+    vals = np.concatenate(vals) if vals else np.zeros(0)
+    if vals.size < 2:
+        return None
+    lo, hi = (float(x) for x in np.percentile(vals, [5, 95]))
+    return lo, hi
 
 
 def fractional_cover(ndvi: np.ndarray, land: np.ndarray, endpoints: tuple[float, float] | None) -> tuple[np.ndarray, tuple[float, float]]:
@@ -192,22 +240,18 @@ def year_layers(year: int, info: RasterInfo, *, roles: ClassRoles, gcfg: Greenin
     builtup = np.isin(lc, roles.built_up_codes) & valid
     notes = []
     if builtup_polys is not None:
-        area = rasterize_mask(builtup_polys, info) & land
-        source = "given built-up area polygons"
+        area = rasterize_mask(builtup_polys, info) & valid
+        source = "given built-up area polygons (water inside them counts in the built-up area, as in GB/T 50563)"
     else:
         w = _odd(gcfg.builtup_window_m / pixel_size_m(info))
         area = grow_builtup_area(builtup, land, window_px=w, min_share=gcfg.builtup_min_share)
         source = f"grown from the built-up class: >= {gcfg.builtup_min_share:.0%} built-up in a {w} x {w} pixel window"
     ndvi, n_dates = annual_ndvi(band_files, info, year=year)
-    fvc = ends = None
     if ndvi is None:
         notes.append(f"{year}: no band files, so no NDVI classes, no fractional cover and no built-up greening candidates")
-    else:
-        fvc, ends = fractional_cover(ndvi, land, gcfg.fvc_ndvi_endpoints)
-    park_mask = rasterize_mask(parks, info) if parks is not None else np.zeros(info.shape, dtype=bool)
-    served = served_masks(park_mask, info, gcfg.park_radii_m)
+    served = served_masks(parks, info, gcfg.park_radii_m) if parks is not None else {}
     excluded = rasterize_mask(excluded_polys, info) if excluded_polys is not None else np.zeros(info.shape, dtype=bool)
     cands = planting_candidates(lc, land=land, ndvi=ndvi, excluded=excluded, roles=roles, ndvi_range=gcfg.builtup_candidate_ndvi)
     return YearLayers(year=year, info=info, landcover=lc, valid=valid, land=land, builtup_area=area, builtup_source=source,
-                      ndvi=ndvi, ndvi_dates=n_dates, fvc=fvc, fvc_endpoints=ends, served=served, candidates=cands, excluded=excluded,
+                      ndvi=ndvi, ndvi_dates=n_dates, fvc=None, fvc_endpoints=None, served=served, candidates=cands, excluded=excluded,
                       builtup_codes=roles.built_up_codes, notes=tuple(notes))

@@ -141,7 +141,11 @@ class GreeningConfig:
     (``builtup_window_m`` square window, ``builtup_min_share`` of it built-up, a method choice);
     ``bands``: band files per year for NDVI (default: ``[wetlands.water_index.bands]``);
     ``fvc_ndvi_endpoints``: NDVI of bare soil and of full vegetation for the fractional vegetation
-    cover (default: the 5th and 95th percentiles of the date's land NDVI).
+    cover (default: the 5th and 95th percentiles of the land NDVI of all dates pooled);
+    ``shelterbelt_width_m``: the planted width along a field edge (a field-edge pixel is not
+    planted whole: its area counts times width / pixel edge; a planning assumption);
+    ``*_coord_system``: what lon/lat system the units, parks and built-up polygons are really in
+    (gcj02 / bd09 are converted on reading).
     """
 
     units: Path | None = None
@@ -152,9 +156,11 @@ class GreeningConfig:
     parks: Path | None = None
     parks_layer: str | None = None
     parks_id_field: str = "park_id"
+    parks_coord_system: str = CoordSystem.WGS84.value
     park_radii_m: tuple[float, ...] = (300.0, 500.0)
     builtup: Path | None = None
     builtup_layer: str | None = None
+    builtup_coord_system: str = CoordSystem.WGS84.value
     builtup_window_m: float = 510.0
     builtup_min_share: float = 0.5
     include_shrub_in_forest: bool = False
@@ -163,13 +169,15 @@ class GreeningConfig:
     builtup_candidate_ndvi: tuple[float, float] = (-1.0, 0.25)
     fvc_ndvi_endpoints: tuple[float, float] | None = None
     min_candidate_ha: float = 0.5
+    shelterbelt_width_m: float = 10.0
     roles: Path = GREENING_DIR / "class_roles.csv"
     targets: Path | None = None
     bands: dict[int, tuple[Path, ...]] = field(default_factory=dict)
 
 
 _KEYS = {"units_path", "units_layer", "units_id_field", "units_name_field_zh", "units_name_field_en",
-         "units_coord_system", "parks_path", "parks_layer", "parks_id_field", "park_radii_m", "builtup_path",
+         "units_coord_system", "parks_path", "parks_layer", "parks_id_field", "parks_coord_system", "builtup_coord_system",
+         "shelterbelt_width_m", "park_radii_m", "builtup_path",
          "builtup_layer", "builtup_window_m", "builtup_min_share", "include_shrub_in_forest",
          "include_cropland_in_green", "ndvi_breaks", "builtup_candidate_ndvi", "fvc_ndvi_endpoints", "min_candidate_ha", "roles_path",
          "targets_path", "bands"}
@@ -221,9 +229,13 @@ def greening_section(path: Path, doc: dict, resolve, years: list[int]) -> Greeni
     for pair, lay in (("units_path", "units_layer"), ("parks_path", "parks_layer"), ("builtup_path", "builtup_layer")):
         if g.get(lay) is not None and not g.get(pair):
             raise SchemaError(path, f"{where} {lay} is set without {pair}", f'add {pair} = "file.gpkg" or remove {lay}')
-    cs = text("units_coord_system", CoordSystem.WGS84.value)
-    if cs not in {c.value for c in CoordSystem}:
-        raise SchemaError(path, f"{where} units_coord_system {cs!r} is unknown", f"use one of {[c.value for c in CoordSystem]}")
+    def system(key: str) -> str:
+        cs = text(key, CoordSystem.WGS84.value)
+        if cs not in {c.value for c in CoordSystem}:
+            raise SchemaError(path, f"{where} {key} {cs!r} is unknown", f"use one of {[c.value for c in CoordSystem]}")
+        return cs
+
+    cs = system("units_coord_system")
     raw_bands = g.get("bands", {})
     if not isinstance(raw_bands, dict):
         raise SchemaError(path, f"{where}.bands must be a table year = [files]", 'write [greening.bands] 2025 = ["bands_2025.tif"]')
@@ -249,17 +261,20 @@ def greening_section(path: Path, doc: dict, resolve, years: list[int]) -> Greeni
         parks=file("parks_path"),
         parks_layer=text("parks_layer", None),
         parks_id_field=text("parks_id_field", "park_id"),
+        parks_coord_system=system("parks_coord_system"),
         park_radii_m=numbers("park_radii_m", (300.0, 500.0), 1.0, 10_000.0),
         builtup=file("builtup_path"),
         builtup_layer=text("builtup_layer", None),
+        builtup_coord_system=system("builtup_coord_system"),
         builtup_window_m=number("builtup_window_m", 510.0, 0.0, 10_000.0, "metres"),
-        builtup_min_share=number("builtup_min_share", 0.5, 0.0, 1.0, "a share"),
+        builtup_min_share=number("builtup_min_share", 0.5, 0.01, 1.0, "a share"),
         include_shrub_in_forest=flag("include_shrub_in_forest"),
         include_cropland_in_green=flag("include_cropland_in_green"),
         ndvi_breaks=numbers("ndvi_breaks", (0.2, 0.4, 0.6), -1.0, 1.0),
         builtup_candidate_ndvi=numbers("builtup_candidate_ndvi", (-1.0, 0.25), -1.0, 1.0, n=2),
         fvc_ndvi_endpoints=numbers("fvc_ndvi_endpoints", (0.05, 0.8), -1.0, 1.0, n=2) if "fvc_ndvi_endpoints" in g else None,
         min_candidate_ha=number("min_candidate_ha", 0.5, 0.0, 1e6, "hectares"),
+        shelterbelt_width_m=number("shelterbelt_width_m", 10.0, 0.0, 1000.0, "metres"),
         roles=file("roles_path") or GREENING_DIR / "class_roles.csv",
         targets=file("targets_path"),
         bands=bands,

@@ -69,45 +69,45 @@ def load_targets(source: str | Path | bytes, *, indicators, name: str | None = N
 def progress_table(indicators: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """Each unit against each target that applies to it (its own rows, else the ``*`` rows).
 
-    Per unit x indicator x target year: the latest mapped value (from the latest date up to the
-    target year, else the latest date), the first value and its change, the gap (target - value,
-    percentage points; > 0 = below target), status (``met`` / ``below`` / ``undefined`` when the
-    value is undefined), the yearly gain needed to close the gap by the target year, and the rank
-    of the unit among units with the same indicator and target year (1 = furthest below).
+    Per unit x indicator x target year: the latest mapped value up to the target year (none
+    before the first map date: undefined), the first value and its change, the gap (target -
+    value, percentage points; > 0 = below target), status (``met`` / ``below`` / ``undefined``
+    when the value is undefined), the yearly gain needed to close the gap by the target year,
+    and the rank of the unit among units with the same indicator and target year (1 = furthest
+    below).
     """
     cols = ["unit_id", "indicator", "target_year", "target_pct", "value_year", "value_pct", "first_year", "first_pct",
             "change_pts", "gap_pts", "status", "needed_pts_per_yr", "rank", "target_source", "target_verified", "target_is_default"]
     if indicators.empty or targets.empty:
         return pd.DataFrame(columns=cols)
-    units = sorted(indicators["unit_id"].astype(str).unique())
-    own = targets[targets["unit_id"] != ANY_UNIT]
-    default = targets[targets["unit_id"] == ANY_UNIT]
-    years = sorted(indicators["year"].unique())
-    rows = []
-    for u in units:
-        mine = own[own["unit_id"] == u]
-        keys = set(zip(mine["indicator"], mine["year"]))
-        applied = pd.concat([mine.assign(is_default=False),
-                             default[[(i, y) not in keys for i, y in zip(default["indicator"], default["year"])]].assign(is_default=True)])
-        iu = indicators[indicators["unit_id"].astype(str) == u].set_index("year")
-        for t in applied.itertuples():
-            if t.indicator not in iu.columns:
-                continue
-            upto = [y for y in years if y <= t.year] or years
-            vy = upto[-1]
-            v = float(iu.at[vy, t.indicator]) if vy in iu.index else np.nan
-            fy = years[0]
-            f = float(iu.at[fy, t.indicator]) if fy in iu.index else np.nan
-            gap = t.target_pct - v
-            status = "undefined" if np.isnan(v) else ("met" if gap <= 0 else "below")
-            span = t.year - vy
-            rows.append({"unit_id": u, "indicator": t.indicator, "target_year": int(t.year), "target_pct": float(t.target_pct),
-                         "value_year": int(vy), "value_pct": v, "first_year": int(fy), "first_pct": f,
-                         "change_pts": v - f if vy != fy else np.nan, "gap_pts": gap, "status": status,
-                         "needed_pts_per_yr": max(gap, 0.0) / span if span > 0 and not np.isnan(gap) else np.nan,
-                         "target_source": t.source, "target_verified": bool(t.verified), "target_is_default": bool(t.is_default)})
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "rank"])
-    if out.empty:
+    ind = indicators.assign(unit_id=indicators["unit_id"].astype(str))
+    units = pd.DataFrame({"unit_id": sorted(ind["unit_id"].unique())})
+    t = targets.rename(columns={"year": "target_year", "source": "target_source", "verified": "target_verified"})
+    own = t[t["unit_id"] != ANY_UNIT].merge(units, on="unit_id").assign(target_is_default=False)
+    dflt = units.merge(t[t["unit_id"] == ANY_UNIT].drop(columns="unit_id"), how="cross").assign(target_is_default=True)
+    dflt = dflt.merge(own[["unit_id", "indicator", "target_year"]], how="left", indicator="_m")
+    applied = pd.concat([own, dflt[dflt["_m"] == "left_only"].drop(columns="_m")], ignore_index=True)
+    names = [c for c in applied["indicator"].unique() if c in ind.columns]
+    applied = applied[applied["indicator"].isin(names)]
+    if applied.empty:
         return pd.DataFrame(columns=cols)
+    long = ind.melt(id_vars=["unit_id", "year"], value_vars=names, var_name="indicator", value_name="value_pct")
+    years = sorted(ind["year"].unique())
+    first = years[0]
+    # the latest map date at or before each target year (none before the first date)
+    ty = np.array(sorted(applied["target_year"].unique()))
+    vy = {int(y): max((d for d in years if d <= y), default=None) for y in ty}
+    applied = applied.assign(value_year=applied["target_year"].map(vy).astype("Int64"), first_year=first)
+    out = applied.merge(long.rename(columns={"year": "value_year"}).astype({"value_year": "Int64"}),
+                        on=["unit_id", "indicator", "value_year"], how="left")
+    out = out.merge(long[long["year"] == first].drop(columns="year").rename(columns={"value_pct": "first_pct"}),
+                    on=["unit_id", "indicator"], how="left")
+    out["value_pct"] = out["value_pct"].astype("float64")
+    out["change_pts"] = (out["value_pct"] - out["first_pct"]).where(out["value_year"] != first)
+    out["gap_pts"] = out["target_pct"] - out["value_pct"]
+    out["status"] = np.where(out["value_pct"].isna(), "undefined", np.where(out["gap_pts"] <= 0, "met", "below"))
+    span = (out["target_year"] - out["value_year"].astype("float64"))
+    out["needed_pts_per_yr"] = (out["gap_pts"].clip(lower=0) / span).where(span > 0)
     out["rank"] = out.groupby(["indicator", "target_year"])["gap_pts"].rank(ascending=False, method="min")
+    out["target_verified"] = out["target_verified"].astype(bool)
     return out[cols].sort_values(["indicator", "target_year", "rank", "unit_id"], na_position="last").reset_index(drop=True)
