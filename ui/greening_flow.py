@@ -1,0 +1,944 @@
+"""The "Greening coverage" screen's data: the assessment per unit set, its choropleth, tables,
+targets and progress, planting candidates and the point-sample check.
+
+The numbers come from :mod:`sinks.greening` (the CLI's ``python -m sinks greening``). The
+per-date masks (:func:`sinks.greening.assess.build_layers`) are built once per configuration
+fingerprint and reused for every unit set; one assessment is kept per (fingerprint, unit set,
+upload). Both are shared by all sessions like :mod:`ui.cache` keeps assessments, and computed
+outside any ``st.cache_*`` function so that the progress bar is never replayed.
+
+Targets edited in a session do not recompute the assessment: progress against them is the
+core's :func:`sinks.greening.targets.progress_table` over the assessment's indicators.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import altair as alt
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from geodata.crs import ANALYSIS_CRS, DISPLAY_CRS
+from geodata.errors import DataError
+from geodata.points import safe_for_csv
+from sinks.config import load_config
+from sinks.greening import sampling
+from sinks.greening.assess import GreeningAssessment, GreeningLayers, build_layers, greening_assessment
+from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators
+from ui import fmt, leaflet
+from ui.cache import KeyedLRU, fingerprint
+from ui.i18n import t
+
+__all__ = ["DataError"]
+
+# viridis in five steps (colour-blind safe, light = high); undefined units are grey and dashed
+VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+UNDEFINED_HEX = "#9e9e9e"
+PARK_HEX = "#1b7837"  # parks: white with a dark-green outline, apart from the viridis fills
+PATCH_HEX = {"afforestation": "#D55E00", "greening": "#CC79A7"}
+POINT_EDGE = "#000000"
+SIMPLIFY_M = 10.0
+MAX_MAP_PATCHES = 400  # largest candidate patches drawn on the map (the list has all)
+MAX_UPLOAD_BYTES = 20 * 2**20
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+STATUSES = ("below", "met", "undefined")
+KINDS = ("afforestation", "greening", "shelterbelt")
+DEFAULT_POINTS = 100
+MAX_POINTS = sampling.MAX_SAMPLE_POINTS
+
+
+# ------------------------------------------------------------------------------ inputs and cache
+
+
+def _stat(path) -> tuple:
+    if path is None:
+        return ("", -1, -1)
+    try:
+        s = Path(path).stat()
+        return (str(path), s.st_size, s.st_mtime_ns)
+    except OSError:
+        return (str(path), -1, -1)
+
+
+def config_key(config_path: str) -> str:
+    """The configuration's fingerprint plus every greening input file (units, parks, targets,
+    class roles, band files)."""
+    parts = [fingerprint(config_path)]
+    try:
+        cfg = load_config(config_path)
+        g = cfg.greening
+        files = [g.units, g.parks, g.targets, g.roles, g.builtup]
+        for y in cfg.years:
+            from sinks.greening.assess import band_files
+
+            files += list(band_files(cfg, y))
+        if cfg.protection is not None:
+            files.append(cfg.protection.redlines)
+        parts += [_stat(f) for f in files]
+    except (ValueError, AttributeError):
+        pass
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+@st.cache_resource(show_spinner=False)
+def _layers_store() -> KeyedLRU:
+    return KeyedLRU(2)
+
+
+@st.cache_resource(show_spinner=False)
+def _ga_store() -> KeyedLRU:
+    return KeyedLRU(6)
+
+
+@st.cache_resource(show_spinner=False)
+def _extras_store() -> KeyedLRU:
+    return KeyedLRU(24)
+
+
+def has_units(config_path: str) -> bool:
+    try:
+        return load_config(config_path).greening.units is not None
+    except (ValueError, AttributeError):
+        return False
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """Which units to assess: ``"zones"``, ``"units"`` or ``"upload"`` (with the uploaded file's
+    bytes hash, the id field and the coordinate system)."""
+
+    unit_set: str
+    upload: gpd.GeoDataFrame | None = None
+    sha: str = ""
+    id_field: str = "unit_id"
+    coord: str = "wgs84"
+    name: str = "<units>"
+
+    def tag(self) -> str:
+        return self.unit_set if self.unit_set != "upload" else f"upload:{self.sha}:{self.id_field}:{self.coord}"
+
+
+def assessment_key(config_path: str, choice: UnitChoice) -> str:
+    return f"{config_key(config_path)}|{choice.tag()}"
+
+
+def cached_assessment(key: str) -> GreeningAssessment | None:
+    return _ga_store().get(key)
+
+
+def cached_layers(config_path: str) -> GreeningLayers | None:
+    return _layers_store().get(config_key(config_path))
+
+
+def load_layers(config_path: str, *, progress=None) -> GreeningLayers:
+    store, key = _layers_store(), config_key(config_path)
+    got = store.get(key)
+    if got is not None:
+        return got
+    with store.key_lock(key):
+        got = store.get(key)
+        if got is None:
+            got = build_layers(load_config(config_path), progress=progress)
+            store.put(key, got)
+    return got
+
+
+def load_assessment(config_path: str, key: str, choice: UnitChoice, *, progress=None) -> GreeningAssessment:
+    """The assessment of ``choice`` (computed once per key; the masks once per configuration)."""
+    say = progress or (lambda s, f: None)
+    store = _ga_store()
+    ga = store.get(key)
+    if ga is not None:
+        return ga
+    with store.key_lock(key):
+        ga = store.get(key)
+        if ga is None:
+            layers = load_layers(config_path, progress=lambda s, f: say(s, 0.4 * f))
+            cfg = load_config(config_path)
+            units = choice.upload if choice.unit_set == "upload" else choice.unit_set
+            ga = greening_assessment(cfg, units=units, unit_id_field=choice.id_field, unit_coord_system=choice.coord,
+                                     unit_source=choice.name, layers=layers,
+                                     progress=lambda s, f: say(s, 0.4 + 0.6 * f))
+            store.put(key, ga)
+    return ga
+
+
+_STEPS = (
+    (re.compile(r"^masks (\d+)$"), "green.step.masks"),
+    (re.compile(r"^count units$"), "green.step.count"),
+    (re.compile(r"^candidate patches$"), "green.step.patches"),
+    (re.compile(r"^intervals and targets$"), "green.step.targets"),
+    (re.compile(r"^done$"), "green.step.done"),
+)
+
+
+def step_label(step: str, lang: str) -> str:
+    for pattern, key in _STEPS:
+        m = pattern.match(step)
+        if m:
+            return t(key, lang, **({"what": m.group(1)} if m.groups() else {}))
+    return step
+
+
+def read_units_upload(data: bytes, name: str) -> gpd.GeoDataFrame:
+    """An uploaded unit layer (GeoPackage, GeoJSON, zipped shapefile) read from memory; the
+    checks of ids, CRS, geometry and the GCJ-02 / BD-09 conversion happen in the core."""
+    from geodata.vectors import read_vector
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DataError(name, f"the file is {len(data) / 2**20:.1f} MiB (limit {MAX_UPLOAD_BYTES / 2**20:.0f} MiB)",
+                        "simplify the layer or clip it to the study area before uploading")
+    gdf = read_vector(data, name=name)
+    if gdf.empty:
+        raise DataError(name, "the layer has no features", "upload a layer with at least one polygon")
+    return gdf
+
+
+def id_field_choices(gdf: gpd.GeoDataFrame) -> list[str]:
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    first = [c for c in ("unit_id", "id", "street_id", "code") if c in cols]
+    return first + [c for c in cols if c not in first]
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def pick_year(ga: GreeningAssessment, year: int) -> int:
+    return int(year) if int(year) in ga.years else int(ga.years[-1])
+
+
+# ------------------------------------------------------------------------------ words
+
+
+def indicators(ga: GreeningAssessment) -> list[str]:
+    """The indicators offered, in the page's order (NDVI fractional cover first)."""
+    names = target_indicators(ga.config.greening.park_radii_m)
+    first = ["green_coverage_fvc_pct", "green_coverage_pct", "forest_coverage_pct", "vegetation_share_pct"]
+    return [n for n in first if n in names] + [n for n in names if n not in first]
+
+
+def indicator_name(ind: str, lang: str) -> str:
+    m = re.match(r"^park_service_(\d+(?:\.\d+)?)m_pct$", ind)
+    if m:
+        return t("green.ind.park_service", lang, m=m.group(1))
+    return t(f"green.ind.{ind}", lang)
+
+
+def indicator_help(ind: str, lang: str) -> str:
+    return t("green.ind_help.park_service" if ind.startswith("park_service_") else f"green.ind_help.{ind}", lang)
+
+
+def status_name(status: str, lang: str) -> str:
+    return t(f"green.status.{status}", lang) if status in STATUSES else str(status)
+
+
+def kind_name(kind: str, lang: str) -> str:
+    return t(f"green.kind.{kind}", lang)
+
+
+def label_name(label: str | None, lang: str) -> str:
+    return "" if label is None else t(f"green.label.{label}", lang)
+
+
+def unit_names(ga: GreeningAssessment, lang: str) -> dict[str, str]:
+    col = "name_zh" if lang == "zh" else "name_en"
+    return dict(zip(ga.units["unit_id"].astype(str), ga.units[col].astype(str)))
+
+
+def pct_text(v) -> str:
+    return fmt.DASH if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):.1f}"
+
+
+def undefined_reason(row, ind: str, lang: str) -> str:
+    """Why ``ind`` is undefined for one indicator row ('' when it is defined)."""
+    v = row[ind]
+    if not (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if row["unit_area_ha"] <= 0:
+        return t("green.why.outside", lang)
+    if row.get("mapped_ha", 1.0) <= 0:
+        return t("green.why.all_nodata", lang)
+    if ind in ("green_coverage_pct", "green_coverage_fvc_pct"):
+        if ind == "green_coverage_fvc_pct" and row["builtup_area_ha"] > 1e-6:
+            return t("green.why.no_ndvi", lang)
+        return t("green.why.no_builtup", lang)
+    if ind == "forest_coverage_pct":
+        return t("green.why.no_land", lang)
+    if ind == "vegetation_share_pct":
+        return t("green.why.no_ndvi", lang)
+    if ind.startswith("park_service_"):
+        return t("green.why.no_residential", lang)
+    return t("green.why.other", lang)
+
+
+def row_reasons(row, lang: str, inds: list[str]) -> str:
+    sep = "；" if lang == "zh" else "; "
+    out = []
+    for ind in inds:
+        r = undefined_reason(row, ind, lang)
+        if r:
+            out.append(f"{indicator_name(ind, lang)}: {r}")
+    if row["unit_area_ha"] > 0 and row["nodata_ha"] > 0.01 * row["unit_area_ha"]:
+        out.append(t("green.why.nodata", lang, ha=f"{row['nodata_ha']:.1f}"))
+    return sep.join(dict.fromkeys(out))
+
+
+_NOTES = (
+    (re.compile(r"^(\d+): no accuracy report"), None),  # gathered into one message
+    (re.compile(r"^the units leave ([\d.]+) ha of the assessment area uncovered(?:, ([\d.]+) ha of it water on the (\d+) map)?"), "green.note.gap"),
+    (re.compile(r"^(\d+) pair\(s\) of units overlap \(([\d.]+) ha\)"), "green.note.overlap"),
+    (re.compile(r"^([\d.]+) ha of the units lie outside the assessment area$"), "green.note.outside"),
+    (re.compile(r"^units outside the land-cover map \(no figures\): (.*)$"), "green.note.outside_map"),
+    (re.compile(r"^units repaired \(invalid geometry made valid\): (.*)$"), "green.note.repaired"),
+    (re.compile(r"^unit coordinates converted from (\S+) to WGS84$"), "green.note.converted"),
+    (re.compile(r"^no red lines given"), "green.note.no_redlines"),
+    (re.compile(r"^no park layer"), "green.note.no_parks"),
+    (re.compile(r"^(\d+): no band files"), "green.note.no_bands"),
+    (re.compile(r"^fractional vegetation cover: NDVI soil ([-\d.]+), full vegetation ([-\d.]+) \((given)?"), "green.note.fvc"),
+    (re.compile(r"^(\d+) target row\(s\) name units not in this unit set \((.*)\): they apply"), "green.note.targets_unmatched"),
+)
+_CAPTIONS = ("green.note.fvc", "green.note.fvc_given", "green.note.targets_unmatched", "green.note.no_redlines")
+
+
+@dataclass(frozen=True)
+class Note:
+    level: str  # "info", "warning" or "caption" (a method detail)
+    text: str
+
+
+def notes(ga: GreeningAssessment, lang: str) -> list[Note]:
+    """The core's notes in the reader's language (unknown ones pass through in English)."""
+    out: list[Note] = []
+    no_acc = []
+    for n in ga.notes:
+        for pattern, key in _NOTES:
+            m = pattern.match(n)
+            if not m:
+                continue
+            if key is None:
+                no_acc.append(m.group(1))
+            else:
+                g = m.groups()
+                fields = {f"a{i}": v for i, v in enumerate(g)}
+                if key == "green.note.gap" and g[1] is not None:
+                    key = "green.note.gap_water"
+                if key == "green.note.fvc" and g[2] is not None:
+                    key = "green.note.fvc_given"
+                level = "warning" if key in ("green.note.overlap", "green.note.outside_map", "green.note.repaired",
+                                             "green.note.no_bands") else "info"
+                out.append(Note("caption" if key in _CAPTIONS else level, t(key, lang, **fields)))
+            break
+        else:
+            out.append(Note("info", n))
+    if no_acc:
+        out.append(Note("info", t("green.note.no_accuracy", lang, years="、".join(no_acc) if lang == "zh" else ", ".join(no_acc))))
+    return list(dict.fromkeys(out))
+
+
+def undefined_note(ga: GreeningAssessment, ind: str, year: int, lang: str) -> str | None:
+    """One line naming the units whose ``ind`` is undefined at ``year``, with the reasons."""
+    d = ga.indicators[ga.indicators["year"] == year]
+    names = unit_names(ga, lang)
+    bad = [(str(r["unit_id"]), undefined_reason(r, ind, lang)) for _, r in d.iterrows() if undefined_reason(r, ind, lang)]
+    if not bad:
+        return None
+    sep = "；" if lang == "zh" else "; "
+    return t("green.undefined_units", lang, n=len(bad), ind=indicator_name(ind, lang),
+             units=sep.join(f"{names.get(u, u)} ({why})" for u, why in bad))
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    return safe_for_csv(df).to_csv(index=False).encode("utf-8-sig")
+
+
+# ------------------------------------------------------------------------------ values and progress
+
+
+def values(ga: GreeningAssessment, ind: str, year: int) -> pd.Series:
+    """unit_id -> value of ``ind`` at ``year`` (NaN = undefined)."""
+    d = ga.indicators[ga.indicators["year"] == year]
+    return pd.Series(d[ind].to_numpy(dtype=float), index=d["unit_id"].astype(str).to_numpy())
+
+
+def targets_frame(ga: GreeningAssessment) -> pd.DataFrame:
+    """The assessment's accepted targets as an editable table."""
+    tg = ga.targets.copy()
+    if tg.empty:
+        return pd.DataFrame({"unit_id": pd.Series(dtype=str), "year": pd.Series(dtype="Int64"), "indicator": pd.Series(dtype=str),
+                             "target_pct": pd.Series(dtype=float), "source": pd.Series(dtype=str),
+                             "verified": pd.Series(dtype=bool), "note": pd.Series(dtype=str)})
+    tg["verified"] = tg["verified"].astype(bool)
+    for c in ("unit_id", "indicator", "source", "note"):
+        tg[c] = tg[c].fillna("").astype(str)
+    return tg[["unit_id", "year", "indicator", "target_pct", "source", "verified", "note"]].reset_index(drop=True)
+
+
+def check_edited_targets(ga: GreeningAssessment, df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    d = df.copy()
+    d["verified"] = d["verified"].map(lambda v: "yes" if v is True or str(v).strip().lower() in ("yes", "true", "1") else "no")
+    d = d.dropna(how="all")
+    return check_targets(d, name=name, indicators=target_indicators(ga.config.greening.park_radii_m))
+
+
+def upload_targets(ga: GreeningAssessment, data: bytes, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return load_targets(data, indicators=target_indicators(ga.config.greening.park_radii_m), name=name)
+
+
+def progress_for(ga: GreeningAssessment, targets: pd.DataFrame | None) -> pd.DataFrame:
+    """Progress against ``targets`` (None: the assessment's own)."""
+    if targets is None:
+        return ga.progress
+    return progress_table(ga.indicators, targets)
+
+
+def target_years(prog: pd.DataFrame, ind: str) -> list[int]:
+    return sorted(int(y) for y in prog.loc[prog["indicator"] == ind, "target_year"].unique())
+
+
+def default_target_year(years: list[int], year: int) -> int | None:
+    if not years:
+        return None
+    later = [y for y in years if y >= year]
+    return later[0] if later else years[-1]
+
+
+def progress_rows(prog: pd.DataFrame, ind: str, target_year: int | None) -> pd.DataFrame:
+    if target_year is None:
+        return prog.iloc[0:0]
+    p = prog[(prog["indicator"] == ind) & (prog["target_year"] == target_year)]
+    return p.sort_values(["rank", "unit_id"], na_position="last")
+
+
+def status_counts(p: pd.DataFrame) -> dict[str, int]:
+    return {s: int((p["status"] == s).sum()) for s in STATUSES}
+
+
+def progress_table_view(ga: GreeningAssessment, p: pd.DataFrame, lang: str) -> pd.DataFrame:
+    names = unit_names(ga, lang)
+    return pd.DataFrame({
+        t("green.col.rank", lang): [fmt.DASH if pd.isna(r) else str(int(r)) for r in p["rank"]],
+        t("green.col.unit", lang): [names.get(u, u) for u in p["unit_id"].astype(str)],
+        t("green.col.status", lang): [status_name(s, lang) for s in p["status"]],
+        t("green.col.value", lang): [f"{pct_text(v)} ({y})" for v, y in zip(p["value_pct"], p["value_year"])],
+        t("green.col.target", lang): [pct_text(v) for v in p["target_pct"]],
+        t("green.col.gap", lang): [pct_text(v) for v in p["gap_pts"]],
+        t("green.col.needed", lang): [pct_text(v) for v in p["needed_pts_per_yr"]],
+        t("green.col.change", lang): [pct_text(v) for v in p["change_pts"]],
+        t("green.col.target_source", lang): [
+            (t("green.target.default", lang) + " · " if d else "") + str(s or "") for s, d in zip(p["target_source"], p["target_is_default"])],
+        t("green.col.verified", lang): [t("green.verified.yes" if v else "green.verified.no", lang) for v in p["target_verified"]],
+    })
+
+
+def bullet_chart(ga: GreeningAssessment, p: pd.DataFrame, lang: str) -> alt.Chart | None:
+    """Per unit: its value (bar, coloured by status) against its target (black tick)."""
+    if p.empty:
+        return None
+    names = unit_names(ga, lang)
+    df = pd.DataFrame({
+        "unit": [names.get(u, u) for u in p["unit_id"].astype(str)],
+        "value": p["value_pct"].astype(float).fillna(0.0).to_numpy(),
+        "shown": [pct_text(v) for v in p["value_pct"]],
+        "target": p["target_pct"].astype(float).to_numpy(),
+        "status": [status_name(s, lang) for s in p["status"]],
+        "gap": [pct_text(v) for v in p["gap_pts"]],
+    })
+    order = df["unit"].tolist()
+    dom = [status_name(s, lang) for s in STATUSES]
+    tip = [alt.Tooltip("unit:N", title=t("green.col.unit", lang)), alt.Tooltip("shown:N", title=t("green.col.value", lang)),
+           alt.Tooltip("target:Q", title=t("green.col.target", lang), format=".1f"),
+           alt.Tooltip("status:N", title=t("green.col.status", lang)), alt.Tooltip("gap:N", title=t("green.col.gap", lang))]
+    y = alt.Y("unit:N", sort=order, title=None)
+    bars = alt.Chart(df).mark_bar(height=12).encode(
+        y=y, x=alt.X("value:Q", title=t("green.chart.pct", lang)),
+        color=alt.Color("status:N", title=None, scale=alt.Scale(domain=dom, range=["#D55E00", "#0072B2", UNDEFINED_HEX])),
+        tooltip=tip)
+    ticks = alt.Chart(df).mark_tick(color="black", thickness=3, size=20).encode(y=y, x="target:Q", tooltip=tip)
+    from ui.charts import _style
+
+    return _style((bars + ticks).properties(height=alt.Step(24)))
+
+
+# ------------------------------------------------------------------------------ unit table and time chart
+
+
+def unit_table(ga: GreeningAssessment, year: int, lang: str) -> pd.DataFrame:
+    """One row per unit at ``year``: the indicators (— when undefined), the areas and why."""
+    inds = indicators(ga)
+    names = unit_names(ga, lang)
+    d = ga.indicators[ga.indicators["year"] == year].copy()
+    d["unit_id"] = d["unit_id"].astype(str)
+    out = pd.DataFrame({t("green.col.unit", lang): [names.get(u, u) for u in d["unit_id"]],
+                        t("green.col.unit_id", lang): d["unit_id"].to_numpy()})
+    for ind in inds:
+        out[fmt.with_unit(indicator_name(ind, lang), "%", lang)] = [pct_text(v) for v in d[ind]]
+    for col, key in (("unit_area_ha", "green.col.unit_area"), ("land_ha", "green.col.land"), ("water_ha", "green.col.water"),
+                     ("builtup_area_ha", "green.col.builtup"), ("green_in_builtup_ha", "green.col.green_in_builtup"),
+                     ("fvc_green_in_builtup_ha", "green.col.fvc_green"), ("forest_ha", "green.col.forest"),
+                     ("residential_ha", "green.col.residential"), ("nodata_ha", "green.col.nodata")):
+        out[fmt.with_unit(t(key, lang), t("green.unit.ha", lang), lang)] = d[col].round(1).to_numpy()
+    out[t("green.col.notes", lang)] = [row_reasons(r, lang, inds) for _, r in d.iterrows()]
+    return out
+
+
+def unit_csv(ga: GreeningAssessment, year: int, lang: str) -> bytes:
+    """The core's indicator rows of ``year`` (numbers; empty = undefined) with the unit names."""
+    d = ga.indicators[ga.indicators["year"] == year].copy()
+    names = unit_names(ga, lang)
+    d.insert(1, "name", [names.get(str(u), str(u)) for u in d["unit_id"]])
+    d["why_undefined"] = [row_reasons(r, lang, indicators(ga)) for _, r in d.iterrows()]
+    return csv_bytes(d)
+
+
+def time_frame(ga: GreeningAssessment, ind: str, lang: str) -> pd.DataFrame:
+    names = unit_names(ga, lang)
+    d = ga.indicators[["unit_id", "year", ind]].copy()
+    return pd.DataFrame({"unit": [names.get(str(u), str(u)) for u in d["unit_id"]], "year": d["year"].astype(int).to_numpy(),
+                         "value": d[ind].astype(float).to_numpy()})
+
+
+def time_chart(ga: GreeningAssessment, ind: str, lang: str) -> alt.Chart:
+    from ui.charts import _style
+
+    df = time_frame(ga, ind, lang).dropna(subset=["value"])
+    chart = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("year:O", title=t("green.col.year", lang)),
+        y=alt.Y("value:Q", title=fmt.with_unit(indicator_name(ind, lang), "%", lang)),
+        color=alt.Color("unit:N", title=None, scale=alt.Scale(scheme="tableau20")),
+        tooltip=[alt.Tooltip("unit:N", title=t("green.col.unit", lang)), alt.Tooltip("year:O", title=t("green.col.year", lang)),
+                 alt.Tooltip("value:Q", title=indicator_name(ind, lang), format=".1f")])
+    return _style(chart.properties(height=360))
+
+
+def change_table(ga: GreeningAssessment, ind: str, lang: str) -> pd.DataFrame:
+    """Per unit: the value at the first and last date and the change (percentage points)."""
+    ys = ga.years
+    first, last = values(ga, ind, ys[0]), values(ga, ind, ys[-1])
+    names = unit_names(ga, lang)
+    ids = list(first.index)
+    ch = last.reindex(ids) - first
+    return pd.DataFrame({
+        t("green.col.unit", lang): [names.get(u, u) for u in ids],
+        f"{ys[0]}": [pct_text(v) for v in first],
+        f"{ys[-1]}": [pct_text(v) for v in last.reindex(ids)],
+        t("green.col.change", lang): [pct_text(v) for v in ch],
+    })
+
+
+# ------------------------------------------------------------------------------ map
+
+
+def _geojson(gdf: gpd.GeoDataFrame) -> dict:
+    return json.loads(gdf.to_json(drop_id=True))
+
+
+def _simplified(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.to_crs(ANALYSIS_CRS)
+    if len(out):
+        out["geometry"] = out.geometry.simplify(SIMPLIFY_M).to_numpy()
+    out = out.to_crs(DISPLAY_CRS)
+    if len(out):
+        out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, 6))
+    return out
+
+
+def _extra(key: tuple, make):
+    store = _extras_store()
+    k = repr(key)
+    got = store.get(k)
+    if got is None:
+        got = make()
+        store.put(k, got)
+    return got
+
+
+def bins(vals: pd.Series) -> list[float]:
+    """Five equal steps between the (rounded) smallest and largest defined value."""
+    v = vals.dropna()
+    if v.empty:
+        return [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+    lo, hi = math.floor(float(v.min())), math.ceil(float(v.max()))
+    if hi - lo < 5:
+        lo, hi = max(0, lo - 1), lo + 5 if lo + 5 <= 100 else 100
+        if hi - lo < 5:
+            lo = hi - 5
+    step = (hi - lo) / 5
+    return [round(lo + i * step, 2) for i in range(6)]
+
+
+def colour(v: float, edges: list[float]) -> str:
+    if v is None or math.isnan(v):
+        return UNDEFINED_HEX
+    for i in range(5):
+        if v <= edges[i + 1]:
+            return VIRIDIS[i]
+    return VIRIDIS[-1]
+
+
+def map_values(ga: GreeningAssessment, ind: str, year: int, p: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Per unit: name, value text, target text, status text (what the tooltips show)."""
+    vals = values(ga, ind, year)
+    names = unit_names(ga, lang)
+    pr = p.set_index(p["unit_id"].astype(str)) if len(p) else None
+    rows = []
+    d = ga.indicators[ga.indicators["year"] == year].set_index(ga.indicators.loc[ga.indicators["year"] == year, "unit_id"].astype(str))
+    for u in ga.units["unit_id"].astype(str):
+        v = float(vals.get(u, np.nan))
+        why = undefined_reason(d.loc[u], ind, lang) if u in d.index else t("green.why.outside", lang)
+        if pr is not None and u in pr.index:
+            r = pr.loc[u]
+            target = f"{pct_text(r['target_pct'])} % ({int(r['target_year'])})"
+            status = status_name(r["status"], lang)
+        else:
+            target, status = fmt.DASH, t("green.status.no_target", lang)
+        rows.append({"unit_id": u, "name": names.get(u, u), "value": v,
+                     "value_text": f"{pct_text(v)} %" if not math.isnan(v) else f"{fmt.DASH} ({why})",
+                     "target": target, "status": status})
+    return pd.DataFrame(rows)
+
+
+def build_map(key: str, ga: GreeningAssessment, layers: GreeningLayers | None, ind: str, year: int, p: pd.DataFrame, lang: str, *,
+              parks: bool = True, patches: bool = False, points: gpd.GeoDataFrame | None = None,
+              overlay: leaflet.Overlay | None = None) -> tuple[folium.Map, list[float]]:
+    """The choropleth of ``ind`` at ``year`` (tooltips: name, value, target, status), the parks,
+    the candidate patches and the sample points when asked. Returns the map and the bin edges."""
+    units = _extra((key, "units"), lambda: _simplified(ga.units))
+    mv = map_values(ga, ind, year, p, lang).set_index("unit_id")
+    edges = bins(mv["value"])
+    west, south, east, north = units.total_bounds
+    if points is not None and len(points):  # the sample's unit fills the map
+        w, s_, e, n = points.to_crs(DISPLAY_CRS).total_bounds
+        pad = max(e - w, n - s_, 0.002) * 0.08
+        west, south, east, north = w - pad, s_ - pad, e + pad, n + pad
+    m = leaflet.offline_map((west, south, east, north))
+    m.view = view_of((west, south, east, north))  # for st_folium: a map drawn in a hidden tab cannot fit its bounds
+    if overlay is not None:
+        leaflet.add_overlay(m, overlay, name=t("green.layer.landcover", lang, year=year), opacity=0.85)
+    ids = units["unit_id"].astype(str)
+    g = gpd.GeoDataFrame({
+        "name": [mv.at[u, "name"] for u in ids], "value": [mv.at[u, "value_text"] for u in ids],
+        "target": [mv.at[u, "target"] for u in ids], "status": [mv.at[u, "status"] for u in ids],
+        "fill": [colour(mv.at[u, "value"], edges) for u in ids],
+        "dash": ["4 4" if math.isnan(mv.at[u, "value"]) else "" for u in ids],
+    }, geometry=units.geometry.to_numpy(), crs=DISPLAY_CRS)
+    fill_opacity = 0.25 if overlay is not None or points is not None else 0.75
+    folium.GeoJson(_geojson(g), name=indicator_name(ind, lang),
+                   style_function=lambda f, o=fill_opacity: {"color": "#333333", "weight": 1.2, "fillColor": f["properties"]["fill"],
+                                                             "fillOpacity": o, "dashArray": f["properties"]["dash"] or None},
+                   tooltip=folium.GeoJsonTooltip(["name", "value", "target", "status"],
+                                                 aliases=[t("green.col.unit", lang), indicator_name(ind, lang),
+                                                          t("green.col.target", lang), t("green.col.status", lang)])).add_to(m)
+    if parks and layers is not None and layers.parks is not None and len(layers.parks):
+        pk = _extra((key, "parks"), lambda: _simplified(layers.parks[[layers.parks.geometry.name]].copy()))
+        folium.GeoJson(_geojson(gpd.GeoDataFrame({"what": [t("green.layer.parks", lang)] * len(pk)}, geometry=pk.geometry.to_numpy(), crs=DISPLAY_CRS)),
+                       name=t("green.layer.parks", lang),
+                       style_function=lambda f: {"color": PARK_HEX, "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.85},
+                       tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
+    if patches and len(ga.patches):
+        top = _extra((key, "patches"), lambda: _simplified(ga.patches.head(MAX_MAP_PATCHES)))
+        gp = gpd.GeoDataFrame({
+            "label": [f"{pid} · {kind_name(k, lang)} · {fmt.hectares(a, lang)}" for pid, k, a in zip(top["patch_id"], top["kind"], top["area_ha"])],
+            "fill": [PATCH_HEX.get(k, "#000000") for k in top["kind"]]}, geometry=top.geometry.to_numpy(), crs=DISPLAY_CRS)
+        folium.GeoJson(_geojson(gp), name=t("green.layer.patches", lang),
+                       style_function=lambda f: {"color": f["properties"]["fill"], "weight": 1, "fillColor": f["properties"]["fill"],
+                                                 "fillOpacity": 0.8},
+                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+    if points is not None and len(points):
+        ll = points.to_crs(DISPLAY_CRS)
+        for pid, x, y in zip(points["point_id"], ll.geometry.x, ll.geometry.y):
+            folium.Marker([round(y, 6), round(x, 6)], icon=folium.DivIcon(
+                html=f"<div style='font:bold 11px sans-serif;color:#000;background:#fff;border:1.5px solid #000;border-radius:9px;"
+                     f"padding:0 3px;transform:translate(-50%,-50%);display:inline-block'>{short_id(pid)}</div>", icon_size=(0, 0)),
+                tooltip=f"{t('green.pt.point', lang)} {pid}").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m, edges
+
+
+def view_of(bounds: tuple[float, float, float, float], *, width_px: int = 900, height_px: int = 520) -> tuple[list[float], int]:
+    """([lat, lon] centre, zoom) that shows ``bounds`` (west, south, east, north) in a map of about
+    ``width_px`` x ``height_px``: Leaflet's fitBounds gives zoom 0 in a tab that is not shown."""
+    west, south, east, north = bounds
+
+    def merc(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max(east - west, 1e-6) / 360.0
+    dy = max(merc(north) - merc(south), 1e-9) / (2 * math.pi)
+    zoom = int(math.floor(min(math.log2(width_px / 256 / dx), math.log2(height_px / 256 / dy))))
+    return [(south + north) / 2, (west + east) / 2], max(1, min(zoom, 18))
+
+
+def _swatch(colour_: str, label: str, dash: bool = False, edge: str = "#333") -> str:
+    border = f"2px dashed {edge}" if dash else f"{'2px' if edge != '#333' else '1px'} solid {edge}"
+    return (f"<span style='display:inline-flex;align-items:center;margin-right:12px'>"
+            f"<span style='display:inline-block;width:16px;height:14px;background:{colour_};border:{border};margin-right:5px'></span>"
+            f"{label}</span>")
+
+
+def legend_html(ind: str, edges: list[float], lang: str, *, parks: bool = False, patches: bool = False) -> str:
+    cells = [f"<b style='margin-right:8px'>{indicator_name(ind, lang)} (%)</b>"]
+    cells += [_swatch(VIRIDIS[i], f"{edges[i]:g}–{edges[i + 1]:g}") for i in range(5)]
+    cells.append(_swatch(UNDEFINED_HEX, t("green.legend.undefined", lang), dash=True))
+    if parks:
+        cells.append(_swatch("#ffffff", t("green.layer.parks", lang), edge=PARK_HEX))
+    if patches:
+        cells += [_swatch(PATCH_HEX[k], kind_name(k, lang)) for k in ("afforestation", "greening")]
+    return "<div data-testid='green-legend' style='font-size:0.85rem;line-height:1.9'>" + "".join(cells) + "</div>"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _overlay(path: str, size: int, mtime: int) -> leaflet.Overlay:
+    return leaflet.landcover_overlay(path)
+
+
+def landcover_overlay(ga: GreeningAssessment, year: int) -> leaflet.Overlay | None:
+    path = ga.config.landcover.get(year)
+    if path is None:
+        return None
+    _, size, mtime = _stat(path)
+    return _overlay(str(path), size, mtime)
+
+
+# ------------------------------------------------------------------------------ where to plant
+
+
+def candidate_table(ga: GreeningAssessment, year: int, share: float, lang: str) -> pd.DataFrame:
+    """Per unit at ``year``: candidate areas by kind, the coverage gains and the carbon gains
+    if ``share`` (0-1) of the candidate land were planted (gains scale linearly)."""
+    names = unit_names(ga, lang)
+    d = ga.indicators[ga.indicators["year"] == year]
+    ha = t("green.unit.ha", lang)
+    out = pd.DataFrame({t("green.col.unit", lang): [names.get(str(u), str(u)) for u in d["unit_id"]]})
+    for k in KINDS:
+        out[fmt.with_unit(kind_name(k, lang), ha, lang)] = (d[f"candidate_{k}_ha"] * share).round(1).to_numpy()
+    fg = (d["forest_coverage_potential_pct"] - d["forest_coverage_pct"]) * share
+    gg = (d["green_coverage_potential_pct"] - d["green_coverage_pct"]) * share
+    out[t("green.col.forest_gain", lang)] = [pct_text(v) for v in fg]
+    out[t("green.col.green_gain", lang)] = [pct_text(v) for v in gg]
+    out[fmt.with_unit(t("green.col.removals", lang), t("green.unit.tco2e_yr", lang), lang)] = (d["candidate_removals_tco2e_yr"] * share).round(0).to_numpy()
+    out[fmt.with_unit(t("green.col.stock_gain", lang), t("green.unit.tc", lang), lang)] = (d["candidate_stock_gain_tc"] * share).round(0).to_numpy()
+    return out
+
+
+def candidate_totals(ga: GreeningAssessment, year: int, share: float) -> dict[str, float]:
+    d = ga.indicators[ga.indicators["year"] == year]
+    return {"ha": float(d["candidate_ha"].sum()) * share, "removals": float(d["candidate_removals_tco2e_yr"].sum()) * share,
+            "stock": float(d["candidate_stock_gain_tc"].sum()) * share}
+
+
+def patch_table(ga: GreeningAssessment, lang: str) -> pd.DataFrame:
+    from ui.i18n import lc_name
+
+    p = ga.patches
+    names = unit_names(ga, lang)
+    return pd.DataFrame({
+        t("green.col.patch", lang): p["patch_id"].astype(str).to_numpy(),
+        t("green.col.kind", lang): [kind_name(k, lang) for k in p["kind"]],
+        t("green.col.class_now", lang): [lc_name(int(c), lang) if int(c) >= 0 else fmt.DASH for c in p["code"]],
+        t("green.col.plant_to", lang): [lc_name(int(c), lang) if not pd.isna(c) else fmt.DASH for c in p["plant_to"]],
+        fmt.with_unit(t("green.col.area", lang), t("green.unit.ha", lang), lang): p["area_ha"].round(2).to_numpy(),
+        t("green.col.unit", lang): [names.get(str(u), fmt.DASH if not u else str(u)) for u in p["unit_id"]],
+        fmt.with_unit(t("green.col.removals", lang), t("green.unit.tco2e_yr", lang), lang): p["removals_tco2e_yr"].round(1).to_numpy(),
+        fmt.with_unit(t("green.col.stock_gain", lang), t("green.unit.tc", lang), lang): p["stock_gain_tc"].round(0).to_numpy(),
+        t("green.col.lon", lang): p["lon"].to_numpy(), t("green.col.lat", lang): p["lat"].to_numpy(),
+    })
+
+
+def patch_csv(ga: GreeningAssessment) -> bytes:
+    return csv_bytes(pd.DataFrame(ga.patches.drop(columns="geometry")))
+
+
+# ------------------------------------------------------------------------------ intervals and the point sample
+
+
+def intervals_table(ga: GreeningAssessment, lang: str) -> pd.DataFrame | None:
+    iv = ga.intervals
+    if iv is None or iv.empty:
+        return None
+    names = unit_names(ga, lang)
+    return pd.DataFrame({
+        t("green.col.unit", lang): [names.get(str(u), str(u)) for u in iv["unit_id"]],
+        t("green.col.year", lang): iv["year"].astype(int).to_numpy(),
+        t("green.col.indicator", lang): [indicator_name(i, lang) if i in indicators(ga) else str(i) for i in iv["indicator"]],
+        t("green.iv.mapped", lang): [pct_text(v) for v in iv["mapped_pct"]],
+        t("green.iv.adjusted", lang): [pct_text(v) for v in iv["adjusted_pct"]],
+        t("green.iv.ci", lang): [f"{pct_text(a)}–{pct_text(b)}" for a, b in zip(iv["ci_low_pct"], iv["ci_high_pct"])],
+        t("green.col.notes", lang): iv["notes"].fillna("").astype(str).to_numpy(),
+    })
+
+
+def draw_points(ga: GreeningAssessment, layers: GreeningLayers, unit_id: str, n: int, seed: int, year: int) -> pd.DataFrame:
+    """``n`` random points in the unit (drawn in the land-cover CRS) with lon/lat and the map's
+    label there: point_id, lon, lat, x, y, map_code, map_label."""
+    info = layers.layers[year].info
+    geom = ga.units.loc[ga.units["unit_id"].astype(str) == str(unit_id)].to_crs(info.crs)
+    pts = sampling.sample_points(geom, int(n), seed=int(seed), crs=info.crs, source=str(unit_id))
+    ll = pts.to_crs(DISPLAY_CRS)
+    lc = layers.layers[year].landcover
+    inv = ~info.transform
+    codes = []
+    for x, y in zip(pts["x"], pts["y"]):
+        c, r = inv * (float(x), float(y))
+        r, c = int(math.floor(r)), int(math.floor(c))
+        codes.append(int(lc[r, c]) if 0 <= r < lc.shape[0] and 0 <= c < lc.shape[1] else None)
+    nod = info.nodata if getattr(info, "nodata", None) is not None else 0
+    known = set(sampling.DEFAULT_MAP_LABELS)
+    safe = [c if c is None or c in known or c == nod else None for c in codes]
+    labels = sampling.map_labels_at(safe, nodata=int(nod))
+    return pd.DataFrame({"point_id": pts["point_id"].astype(str).to_numpy(), "lon": ll.geometry.x.round(6).to_numpy(),
+                         "lat": ll.geometry.y.round(6).to_numpy(), "x": pts["x"].round(2).to_numpy(), "y": pts["y"].round(2).to_numpy(),
+                         "map_code": codes, "map_label": labels})
+
+
+def short_id(pid) -> str:
+    """``P007`` -> ``7``: the number drawn on the map."""
+    text = str(pid)
+    digits = text.lstrip("Pp")
+    return str(int(digits)) if digits.isdigit() else text
+
+
+def points_gdf(points: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(points[["point_id"]].copy(), geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs=DISPLAY_CRS)
+
+
+def label_options(lang: str) -> list[str]:
+    return [label_name(lb, lang) for lb in sampling.LABELS]
+
+
+def from_display(values_, lang: str) -> list[str | None]:
+    """Displayed labels (either language, or the codes) back to the codes; blank -> None."""
+    back = {}
+    for lb in sampling.LABELS:
+        for lg in ("zh", "en"):
+            back[label_name(lb, lg)] = lb
+        back[lb] = lb
+    out = []
+    for v in values_:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "":
+            out.append(None)
+        else:
+            out.append(back.get(str(v).strip(), str(v).strip()))
+    return out
+
+
+def editor_frame(points: pd.DataFrame, labels: dict[int, str | None], lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "point_id": points["point_id"].astype(str).to_numpy(),
+        "lon": points["lon"].to_numpy(), "lat": points["lat"].to_numpy(),
+        "map_label": [label_name(v, lang) if v else fmt.DASH for v in points["map_label"]],
+        "label": [label_name(labels.get(str(i)), lang) or None for i in points["point_id"]],
+    })
+
+
+def points_csv(points: pd.DataFrame, labels: dict[int, str | None]) -> bytes:
+    d = points[["point_id", "lon", "lat", "x", "y", "map_code", "map_label"]].copy()
+    d["label"] = [labels.get(str(i)) or "" for i in d["point_id"]]
+    return csv_bytes(d)
+
+
+def read_labels(data: bytes, name: str, points: pd.DataFrame) -> dict[int, str | None]:
+    """An uploaded CSV with point_id,label -> {point_id: label}; unknown ids or labels raise."""
+    from geodata.tables import read_csv
+
+    df = read_csv(data, name=name)
+    if "point_id" not in df.columns or "label" not in df.columns:
+        raise DataError(name, "the file lacks the columns point_id and label", "download the points, fill the label column, upload it back")
+    ids = df["point_id"].astype(str).str.strip()
+    known = set(points["point_id"].astype(str))
+    bad = [v for v in ids if v not in known]
+    if bad:
+        raise DataError(name, f"point ids {', '.join(bad[:10])} are not among the drawn points",
+                        "label the points drawn on this page (same unit, number and seed)")
+    norm = sampling.normalize_labels(df["label"].tolist(), source=name)
+    return {str(i): v for i, v in zip(ids, norm)}
+
+
+def map_share(ga: GreeningAssessment, unit_id: str, year: int) -> dict[str, float] | None:
+    """The map's share of each label in the unit (class areas over the mapped area)."""
+    ca = ga.class_areas
+    d = ca[(ca["unit_id"].astype(str) == str(unit_id)) & (ca["year"] == year)]
+    by = d.groupby("code")["area_ha"].sum()
+    by = by[by.index.map(lambda c: int(c) in sampling.DEFAULT_MAP_LABELS)]
+    total = float(by.sum())
+    if total <= 0:
+        return None
+    out = {lb: 0.0 for lb in sampling.LABELS}
+    for c, a in by.items():
+        out[sampling.DEFAULT_MAP_LABELS[int(c)]] += float(a) / total
+    return {k: min(max(v, 0.0), 1.0) for k, v in out.items()}
+
+
+def estimate_table(est: sampling.PointEstimate, lang: str) -> pd.DataFrame:
+    tb = est.table
+    return pd.DataFrame({
+        t("green.pt.category", lang): [label_name(lb, lang) for lb in tb["label"]],
+        "n": tb["n"].to_numpy(),
+        "p (%)": [pct_text(v * 100) for v in tb["p"]],
+        t("green.pt.pm", lang): [fmt.DASH if pd.isna(v) else f"± {v * 100:.1f}" for v in tb["ci_half"]],
+        t("green.pt.ci", lang): [f"{pct_text(a * 100)}–{pct_text(b * 100)}" for a, b in zip(tb["ci_low"], tb["ci_high"])],
+        t("green.pt.wilson", lang): [f"{pct_text(a * 100)}–{pct_text(b * 100)}" for a, b in zip(tb["wilson_low"], tb["wilson_high"])],
+    })
+
+
+def compare_table(cmp: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("green.pt.category", lang): [label_name(lb, lang) for lb in cmp["label"]],
+        t("green.pt.map_share", lang): [pct_text(v * 100) for v in cmp["map_share"]],
+        t("green.pt.sample", lang): [pct_text(v * 100) for v in cmp["sample_p"]],
+        t("green.pt.ci", lang): [f"{pct_text(a * 100)}–{pct_text(b * 100)}" for a, b in zip(cmp["ci_low"], cmp["ci_high"])],
+        t("green.pt.diff", lang): [pct_text(v) for v in cmp["difference_pp"]],
+        t("green.pt.verdict", lang): [t(f"green.pt.{s}", lang) for s in cmp["status"]],
+    })
+
+
+def agreement_view(ag: sampling.Agreement, lang: str) -> pd.DataFrame:
+    tb = ag.table.copy()
+    tb.index = [f"{t('green.pt.map', lang)}: {label_name(str(i), lang)}" for i in tb.index]
+    tb.columns = [f"{t('green.pt.sample', lang)}: {label_name(str(c), lang)}" for c in tb.columns]
+    return tb.reset_index(names="")
+
+
+def uploaded_targets_frame(accepted: pd.DataFrame) -> pd.DataFrame:
+    """Accepted rows of an uploaded targets CSV as the editor's table."""
+    d = accepted.copy()
+    d["verified"] = d["verified"].astype(bool)
+    for c in ("unit_id", "indicator", "source", "note"):
+        d[c] = d[c].fillna("").astype(str)
+    return d[["unit_id", "year", "indicator", "target_pct", "source", "verified", "note"]].reset_index(drop=True)
+
+
+_PT_NOTES = (
+    (re.compile(r"^none of the (\d+) points is labelled"), "green.ptn.none"),
+    (re.compile(r"^(\d+) of (\d+) points are not labelled"), "green.ptn.unlabelled"),
+    (re.compile(r"^only (\d+) labelled points"), "green.ptn.few"),
+    (re.compile(r"^p is 0 or 1 for (.*?):"), "green.ptn.edge"),
+)
+
+
+def estimate_notes(est: sampling.PointEstimate, lang: str) -> list[str]:
+    """The point estimate's notes in the reader's language (unknown ones pass through)."""
+    out = []
+    for n in est.notes:
+        for pattern, key in _PT_NOTES:
+            m = pattern.match(n)
+            if m:
+                g = m.groups()
+                if key == "green.ptn.edge":
+                    sep = "、" if lang == "zh" else ", "
+                    g = (sep.join(label_name(x.strip(), lang) for x in g[0].split(",")),)
+                out.append(t(key, lang, **{f"a{i}": v for i, v in enumerate(g)}))
+                break
+        else:
+            out.append(n)
+    return out
