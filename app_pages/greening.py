@@ -261,7 +261,7 @@ with tabs[4]:
             est = flow.sampling.point_estimates(labs)
             st.markdown(t("green.pt.summary", lang, n=est.n_labelled, total=est.n_points, un=est.n_unlabelled))
             st.dataframe(flow.estimate_table(est, lang), hide_index=True, width="stretch", key="green_pt_estimates")
-            for n_ in flow.estimate_notes(est, lang):
+            for n_ in flow.estimate_notes(est.notes, lang):
                 st.caption(n_)
             share = flow.map_share(ga, kept[0][1], kept[0][4])
             if share is not None and est.n_labelled:
@@ -270,6 +270,8 @@ with tabs[4]:
                 ag = flow.sampling.agreement_table(labs, list(pts["map_label"]))
                 st.markdown(f"**{t('green.pt.agreement', lang, pct=flow.pct_text(ag.agreement * 100), n=ag.n_compared)}**")
                 st.dataframe(flow.agreement_view(ag, lang), hide_index=True, width="stretch")
+                for n_ in flow.estimate_notes(ag.notes, lang):
+                    st.caption(n_)
         except flow.DataError as exc:
             show_data_error(exc, lang)
     else:

@@ -411,3 +411,14 @@ def test_patch_classes_past_32768_labels(tmp_path):
     assert len(patches) == 1 and dropped[0] == 40_000
     assert patches.iloc[0]["code"] == 60 and patches.iloc[0]["plant_to"] == 10
     assert patches.iloc[0]["area_ha"] == pytest.approx(400 * PX_HA)
+
+
+def test_notes_carry_codes_for_translation(green_cfg):
+    import pickle
+    res = greening_assessment(green_cfg, units="zones")
+    codes = {n.code for n in res.notes}
+    assert {"overlap", "no_accuracy", "fvc"} <= codes
+    ov = next(n for n in res.notes if n.code == "overlap")
+    assert ov.params["n"] == 2 and str(ov).startswith("2 pair(s) of units overlap")
+    back = pickle.loads(pickle.dumps(ov))  # Streamlit caches pickle results
+    assert back == ov and back.code == "overlap" and back.params == ov.params

@@ -36,7 +36,7 @@ from sinks.greening.assess import GreeningAssessment, GreeningLayers, build_laye
 from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators
 from ui import fmt, leaflet
 from ui.cache import KeyedLRU, fingerprint
-from ui.i18n import t
+from ui.i18n import DICTS, t
 
 __all__ = ["DataError"]
 
@@ -277,7 +277,7 @@ def undefined_reason(row, ind: str, lang: str) -> str:
     if ind == "vegetation_share_pct":
         return t("green.why.no_ndvi", lang)
     if ind.startswith("park_service_"):
-        return t("green.why.no_residential", lang)
+        return t("green.why.no_parks", lang) if row["residential_ha"] > 1e-6 else t("green.why.no_residential", lang)
     return t("green.why.other", lang)
 
 
@@ -293,21 +293,11 @@ def row_reasons(row, lang: str, inds: list[str]) -> str:
     return sep.join(dict.fromkeys(out))
 
 
-_NOTES = (
-    (re.compile(r"^(\d+): no accuracy report"), None),  # gathered into one message
-    (re.compile(r"^the units leave ([\d.]+) ha of the assessment area uncovered(?:, ([\d.]+) ha of it water on the (\d+) map)?"), "green.note.gap"),
-    (re.compile(r"^(\d+) pair\(s\) of units overlap \(([\d.]+) ha\)"), "green.note.overlap"),
-    (re.compile(r"^([\d.]+) ha of the units lie outside the assessment area$"), "green.note.outside"),
-    (re.compile(r"^units outside the land-cover map \(no figures\): (.*)$"), "green.note.outside_map"),
-    (re.compile(r"^units repaired \(invalid geometry made valid\): (.*)$"), "green.note.repaired"),
-    (re.compile(r"^unit coordinates converted from (\S+) to WGS84$"), "green.note.converted"),
-    (re.compile(r"^no red lines given"), "green.note.no_redlines"),
-    (re.compile(r"^no park layer"), "green.note.no_parks"),
-    (re.compile(r"^(\d+): no band files"), "green.note.no_bands"),
-    (re.compile(r"^fractional vegetation cover: NDVI soil ([-\d.]+), full vegetation ([-\d.]+) \((given)?"), "green.note.fvc"),
-    (re.compile(r"^(\d+) target row\(s\) name units not in this unit set \((.*)\): they apply"), "green.note.targets_unmatched"),
-)
-_CAPTIONS = ("green.note.fvc", "green.note.fvc_given", "green.note.targets_unmatched", "green.note.no_redlines")
+# how each core note (sinks.greening.notes.Note.code) is shown: a warning, an info box or a
+# caption (a method detail); the text is ui.i18n "green.note.<code>" filled from the note's params
+_NOTE_LEVEL = {"overlap": "warning", "outside_map": "warning", "repaired": "warning", "no_bands": "warning",
+               "gap": "info", "outside": "info", "converted": "info", "no_parks": "info",
+               "fvc": "caption", "targets_unmatched": "caption", "no_redlines": "caption"}
 
 
 @dataclass(frozen=True)
@@ -316,30 +306,31 @@ class Note:
     text: str
 
 
+def _note_text(n, lang: str) -> str:
+    p = dict(getattr(n, "params", {}))
+    sep = "、" if lang == "zh" else ", "
+    for k in ("units",):
+        if k in p:
+            p[k] = sep.join(map(str, p[k][:12])) + (" …" if len(p[k]) > 12 else "")
+    key = f"green.note.{n.code}"
+    if n.code == "fvc" and p.get("given"):
+        key = "green.note.fvc_given"
+    return t(key, lang, **p)
+
+
 def notes(ga: GreeningAssessment, lang: str) -> list[Note]:
-    """The core's notes in the reader's language (unknown ones pass through in English)."""
+    """The core's notes in the reader's language, from their codes (a note without a code, or
+    with one this page does not know, is shown in English as the core wrote it)."""
     out: list[Note] = []
     no_acc = []
     for n in ga.notes:
-        for pattern, key in _NOTES:
-            m = pattern.match(n)
-            if not m:
-                continue
-            if key is None:
-                no_acc.append(m.group(1))
-            else:
-                g = m.groups()
-                fields = {f"a{i}": v for i, v in enumerate(g)}
-                if key == "green.note.gap" and g[1] is not None:
-                    key = "green.note.gap_water"
-                if key == "green.note.fvc" and g[2] is not None:
-                    key = "green.note.fvc_given"
-                level = "warning" if key in ("green.note.overlap", "green.note.outside_map", "green.note.repaired",
-                                             "green.note.no_bands") else "info"
-                out.append(Note("caption" if key in _CAPTIONS else level, t(key, lang, **fields)))
-            break
+        code = getattr(n, "code", None)
+        if code == "no_accuracy":
+            no_acc.append(str(n.params["year"]))
+        elif code in _NOTE_LEVEL:
+            out.append(Note(_NOTE_LEVEL[code], _note_text(n, lang)))
         else:
-            out.append(Note("info", n))
+            out.append(Note("info", str(n)))
     if no_acc:
         out.append(Note("info", t("green.note.no_accuracy", lang, years="、".join(no_acc) if lang == "zh" else ", ".join(no_acc))))
     return list(dict.fromkeys(out))
@@ -918,27 +909,19 @@ def uploaded_targets_frame(accepted: pd.DataFrame) -> pd.DataFrame:
     return d[["unit_id", "year", "indicator", "target_pct", "source", "verified", "note"]].reset_index(drop=True)
 
 
-_PT_NOTES = (
-    (re.compile(r"^none of the (\d+) points is labelled"), "green.ptn.none"),
-    (re.compile(r"^(\d+) of (\d+) points are not labelled"), "green.ptn.unlabelled"),
-    (re.compile(r"^only (\d+) labelled points"), "green.ptn.few"),
-    (re.compile(r"^p is 0 or 1 for (.*?):"), "green.ptn.edge"),
-)
-
-
-def estimate_notes(est: sampling.PointEstimate, lang: str) -> list[str]:
-    """The point estimate's notes in the reader's language (unknown ones pass through)."""
+def estimate_notes(notes_, lang: str) -> list[str]:
+    """Notes of a point estimate or an agreement table in the reader's language, from their
+    codes (``green.note.<code>``; a note without a known code passes through in English)."""
     out = []
-    for n in est.notes:
-        for pattern, key in _PT_NOTES:
-            m = pattern.match(n)
-            if m:
-                g = m.groups()
-                if key == "green.ptn.edge":
-                    sep = "、" if lang == "zh" else ", "
-                    g = (sep.join(label_name(x.strip(), lang) for x in g[0].split(",")),)
-                out.append(t(key, lang, **{f"a{i}": v for i, v in enumerate(g)}))
-                break
-        else:
-            out.append(n)
+    sep = "、" if lang == "zh" else ", "
+    for n in notes_:
+        code = getattr(n, "code", None)
+        key = f"green.note.{code}"
+        if code is None or key not in DICTS["en"]:
+            out.append(str(n))
+            continue
+        p = dict(n.params)
+        if "labels" in p:
+            p["labels"] = sep.join(label_name(x, lang) for x in p["labels"])
+        out.append(t(key, lang, **p))
     return out

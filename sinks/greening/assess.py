@@ -28,6 +28,7 @@ from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
 from sinks.greening.indicators import indicator_table, unit_tables, unit_topology
 from sinks.greening.layers import CANDIDATE_KINDS, YearLayers, fractional_cover, fvc_endpoints, rasterize_mask, year_layers
+from sinks.greening.notes import Note
 from sinks.greening.settings import ClassRoles, load_class_roles
 from sinks.greening.targets import progress_table, load_targets, target_indicators
 from sinks.units import C_TO_CO2, M2_PER_HA
@@ -68,7 +69,7 @@ class GreeningAssessment:
     outside_ha: float
     roles: ClassRoles
     builtup_source: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Note, ...] = field(default_factory=tuple)  # English text + code and params for translation
     provenance: dict = field(default_factory=dict)
 
     @property
@@ -84,7 +85,7 @@ class GreeningLayers:
     roles: ClassRoles
     parks: gpd.GeoDataFrame | None
     excluded_source: str
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 def _in_crs(gdf: gpd.GeoDataFrame | None, crs) -> gpd.GeoSeries | None:
@@ -148,7 +149,7 @@ def build_layers(cfg: Config, *, parks: gpd.GeoDataFrame | None = None, redlines
     elif redlines is not None:
         excluded_source = "given red lines"
     if redlines is None:
-        notes.append("no red lines given: planting candidates are not screened against them")
+        notes.append(Note("no_redlines", "no red lines given: planting candidates are not screened against them"))
     layers = {}
     for n, y in enumerate(cfg.years):
         say(f"masks {y}", n / len(cfg.years))
@@ -165,9 +166,10 @@ def build_layers(cfg: Config, *, parks: gpd.GeoDataFrame | None = None, redlines
                 fvc, _ = fractional_cover(v.ndvi, v.land, ends)
                 layers[y] = replace(v, fvc=fvc, fvc_endpoints=ends)
         how = "given" if g.fvc_ndvi_endpoints is not None else "5th / 95th percentile of land NDVI, all dates pooled"
-        notes.append(f"fractional vegetation cover: NDVI soil {ends[0]:.3f}, full vegetation {ends[1]:.3f} ({how})")
+        notes.append(Note("fvc", f"fractional vegetation cover: NDVI soil {ends[0]:.3f}, full vegetation {ends[1]:.3f} ({how})",
+                          soil=ends[0], veg=ends[1], given=g.fvc_ndvi_endpoints is not None))
     if parks is None:
-        notes.append("no park layer: park service coverage is undefined (configure [greening] parks_path or upload parks)")
+        notes.append(Note("no_parks", "no park layer: park service coverage is undefined (configure [greening] parks_path or upload parks)"))
     return GreeningLayers(layers=layers, roles=roles, parks=parks, excluded_source=excluded_source, notes=tuple(notes))
 
 
@@ -269,7 +271,7 @@ def accuracy_intervals(cfg: Config, tables: dict[str, pd.DataFrame], indicators:
     g = cfg.greening
     for y in cfg.years:
         if y not in cfg.accuracy:
-            notes.append(f"{y}: no accuracy report for this map, so no interval from the classification; use the point-sample check")
+            notes.append(Note("no_accuracy", f"{y}: no accuracy report for this map, so no interval from the classification; use the point-sample check", year=y))
             continue
         counts = load_error_counts(cfg.accuracy[y])
         known = set(int(c) for c in counts.index) | set(int(c) for c in tables["classes"]["code"])
@@ -352,12 +354,14 @@ def greening_assessment(
                                "option) and that the map covers them")
     coefficients = load_coefficients(cfg.coefficients)
     ind = indicator_table(tables, roles=layers.roles, gcfg=g, coefficients=coefficients, parks_given=layers.parks is not None)
-    notes = list(layers.notes) + list(zl.repaired_ids and [f"units repaired (invalid geometry made valid): {', '.join(zl.repaired_ids)}"] or [])
+    notes = list(layers.notes)
+    if zl.repaired_ids:
+        notes.append(Note("repaired", f"units repaired (invalid geometry made valid): {', '.join(zl.repaired_ids)}", units=list(zl.repaired_ids)))
     if zl.converted_from:
-        notes.append(f"unit coordinates converted from {zl.converted_from} to WGS84")
+        notes.append(Note("converted", f"unit coordinates converted from {zl.converted_from} to WGS84", system=zl.converted_from))
     empty = ind.loc[ind["unit_area_ha"] <= 0, "unit_id"].unique()
     if len(empty):
-        notes.append(f"units outside the land-cover map (no figures): {', '.join(map(str, empty))}")
+        notes.append(Note("outside_map", f"units outside the land-cover map (no figures): {', '.join(map(str, empty))}", units=[str(u) for u in empty]))
 
     say("candidate patches", 0.82)
     latest = cfg.years[-1]
@@ -388,8 +392,10 @@ def greening_assessment(
     prog = progress_table(ind, tgt)
     unmatched = sorted(set(tgt["unit_id"]) - set(ind["unit_id"].astype(str)) - {"*"})
     if unmatched:
-        notes.append(f"{int(tgt['unit_id'].isin(unmatched).sum())} target row(s) name units not in this unit set "
-                     f"({', '.join(unmatched[:8])}{' ...' if len(unmatched) > 8 else ''}): they apply when those units are shown")
+        n_rows = int(tgt["unit_id"].isin(unmatched).sum())
+        notes.append(Note("targets_unmatched", f"{n_rows} target row(s) name units not in this unit set "
+                          f"({', '.join(unmatched[:8])}{' ...' if len(unmatched) > 8 else ''}): they apply when those units are shown",
+                          n=n_rows, units=unmatched))
 
     extent = None
     if cfg.zones is not None:
@@ -397,11 +403,15 @@ def greening_assessment(
         extent = shapely.union_all(list(zones_all.gdf.to_crs(ref.crs).geometry))
     overlaps, gap, outside = unit_topology(units_a, zid, extent)
     if len(overlaps):
-        notes.append(f"{len(overlaps)} pair(s) of units overlap ({overlaps['overlap_ha'].sum():.1f} ha): overlapping land counts in each unit")
+        ov_ha = float(overlaps["overlap_ha"].sum())
+        notes.append(Note("overlap", f"{len(overlaps)} pair(s) of units overlap ({ov_ha:.1f} ha): overlapping land counts in each unit",
+                          n=len(overlaps), ha=ov_ha))
     if extent is not None and gap > 0.01 * extent.area / M2_PER_HA:
-        notes.append(f"the units leave {gap:.1f} ha of the assessment area uncovered, {_water_ha(lay[latest], shapely.difference(extent, shapely.union_all(list(units_a.geometry)))):.1f} ha of it water on the {latest} map")
+        water = _water_ha(lay[latest], shapely.difference(extent, shapely.union_all(list(units_a.geometry))))
+        notes.append(Note("gap", f"the units leave {gap:.1f} ha of the assessment area uncovered, {water:.1f} ha of it water on the {latest} map",
+                          ha=gap, water_ha=water, year=latest))
     if extent is not None and outside > 0.01:
-        notes.append(f"{outside:.1f} ha of the units lie outside the assessment area")
+        notes.append(Note("outside", f"{outside:.1f} ha of the units lie outside the assessment area", ha=outside))
 
     disp = zl.gdf.to_crs(DISPLAY_CRS)
     units_d = gpd.GeoDataFrame({

@@ -172,7 +172,6 @@ def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg:
     green = set(roles.green_codes(include_cropland=gcfg.include_cropland_in_green))
     forest = set(roles.forest_codes(include_shrub=gcfg.include_shrub_in_forest))
     land = set(roles.land_codes)
-    built = set(roles.built_up_codes)
     out = pd.DataFrame(index=idx)
     out["unit_area_ha"] = unit["covered_ha"]
     out["outside_map_ha"] = (unit["area_ha"] - unit["covered_ha"]).clip(lower=0.0)

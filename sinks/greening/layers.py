@@ -21,6 +21,7 @@ from scipy import ndimage
 from geodata.bands import normalized_difference, open_bands
 from geodata.errors import DataError
 from geodata.rasters import RasterInfo, check_same_grid, row_areas_m2
+from sinks.greening.notes import Note
 from sinks.greening.settings import ClassRoles, GreeningConfig
 
 # candidate kinds (codes in YearLayers.candidates)
@@ -248,7 +249,7 @@ def year_layers(year: int, info: RasterInfo, *, roles: ClassRoles, gcfg: Greenin
         source = f"grown from the built-up class: >= {gcfg.builtup_min_share:.0%} built-up in a {w} x {w} pixel window"
     ndvi, n_dates = annual_ndvi(band_files, info, year=year)
     if ndvi is None:
-        notes.append(f"{year}: no band files, so no NDVI classes, no fractional cover and no built-up greening candidates")
+        notes.append(Note("no_bands", f"{year}: no band files, so no NDVI classes, no fractional cover and no built-up greening candidates", year=year))
     served = served_masks(parks, info, gcfg.park_radii_m) if parks is not None else {}
     excluded = rasterize_mask(excluded_polys, info) if excluded_polys is not None else np.zeros(info.shape, dtype=bool)
     cands = planting_candidates(lc, land=land, ndvi=ndvi, excluded=excluded, roles=roles, ndvi_range=gcfg.builtup_candidate_ndvi)

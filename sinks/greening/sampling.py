@@ -31,6 +31,7 @@ import shapely
 from pyproj import CRS
 
 from geodata.errors import DataError, GeometryError, SchemaError, UnknownClassError
+from sinks.greening.notes import Note
 from sinks.landcover.accuracy import z_score
 
 LABELS: tuple[str, ...] = ("tree", "other_vegetation", "non_vegetation")
@@ -386,17 +387,18 @@ def point_estimates(
         "wilson_low": wl,
         "wilson_high": wh,
     })
-    notes: list[str] = []
+    notes: list[Note] = []
     if n_lab == 0:
-        notes.append(f"none of the {n_points} points is labelled, so the cover cannot be estimated (p is NaN, not 0): label the points first")
+        notes.append(Note("pt_none", f"none of the {n_points} points is labelled, so the cover cannot be estimated (p is NaN, not 0): label the points first", n=n_points))
     else:
         if n_points > n_lab:
-            notes.append(f"{n_points - n_lab} of {n_points} points are not labelled and are left out; the estimate uses the {n_lab} labelled points")
+            notes.append(Note("pt_unlabelled", f"{n_points - n_lab} of {n_points} points are not labelled and are left out; the estimate uses the {n_lab} labelled points",
+                              unlabelled=n_points - n_lab, n=n_points))
         if n_lab < 30:
-            notes.append(f"only {n_lab} labelled points: the normal interval p +/- {z:.2f} SE is poor for so few, read the Wilson interval")
+            notes.append(Note("pt_few", f"only {n_lab} labelled points: the normal interval p +/- {z:.2f} SE is poor for so few, read the Wilson interval", n=n_lab))
         edge = [c for c, pc in zip(names, p) if pc in (0.0, 1.0)]
         if edge:
-            notes.append(f"p is 0 or 1 for {', '.join(edge)}: SE is 0 and the normal interval collapses to a point, read the Wilson interval")
+            notes.append(Note("pt_edge", f"p is 0 or 1 for {', '.join(edge)}: SE is 0 and the normal interval collapses to a point, read the Wilson interval", labels=edge))
     return PointEstimate(
         n_points=n_points,
         n_labelled=n_lab,
@@ -620,11 +622,11 @@ def agreement_table(
     n_agree = int(np.trace(counts))
     notes = []
     if skipped_sample:
-        notes.append(f"{skipped_sample} unlabelled points left out")
+        notes.append(Note("agree_unlabelled", f"{skipped_sample} unlabelled points left out", n=skipped_sample))
     if skipped_map:
-        notes.append(f"{skipped_map} points on map nodata left out")
+        notes.append(Note("agree_nodata", f"{skipped_map} points on map nodata left out", n=skipped_map))
     if n_cmp == 0:
-        notes.append("no point has both a sample label and a map label: agreement is NaN")
+        notes.append(Note("agree_none", "no point has both a sample label and a map label: agreement is NaN"))
     table = pd.DataFrame(
         counts,
         index=pd.Index(list(LABELS), name="map"),
