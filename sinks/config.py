@@ -565,6 +565,13 @@ def _validate_greening(cfg: Config) -> list[str]:
                 problems.append(f"{g.targets} row {r['row']}: {r['reason']}")
         except DataError as exc:
             problems.append(str(exc))
+    if g.forest_extra is not None:
+        from sinks.greening.extra import load_forest_extra
+        try:
+            _acc, rej = load_forest_extra(g.forest_extra)
+            problems += [f"{g.forest_extra} row {r['row']}: {r['reason']}" for _, r in rej.iterrows()]
+        except DataError as exc:
+            problems.append(str(exc))
     for y, files in g.bands.items():
         problems += [f"[greening.bands] {y}: {f} does not exist" for f in files if not f.exists()]
     return problems

@@ -422,3 +422,19 @@ def test_notes_carry_codes_for_translation(green_cfg):
     assert ov.params["n"] == 2 and str(ov).startswith("2 pair(s) of units overlap")
     back = pickle.loads(pickle.dumps(ov))  # Streamlit caches pickle results
     assert back == ov and back.code == "overlap" and back.params == ov.params
+
+
+def test_listed_forest_adds_to_forest_coverage(green_cfg, tmp_path):
+    extra = pd.DataFrame({"unit_id": ["east", "east", "west", "nowhere", "east"], "year": [2025, 2025, 2025, 2025, "x"],
+                          "extra_forest_ha": [0.05, 0.04, 1.0, 1.0, 2.0], "source": ["forestry 2025", "forestry 2025", "t", "t", "t"]})
+    res = greening_assessment(green_cfg, units="zones", forest_extra=extra)
+    east, west = _row(res, "east"), _row(res, "west")
+    # east 2025: 1 mapped tree pixel (0.09 ha) + 0.05 + 0.04 ha of shelterbelts = 0.18 ha of 0.72 ha land
+    assert east["forest_mapped_ha"] == pytest.approx(PX_HA) and east["forest_extra_ha"] == pytest.approx(0.09)
+    assert east["forest_coverage_pct"] == pytest.approx(25.0)
+    assert "0.1 ha listed apart" in east["notes"] and "forestry 2025" in east["notes"]
+    assert _row(res, "east", 2020)["forest_extra_ha"] == 0  # listed for 2025 only
+    # west: 0.36 mapped + 1.0 listed > 0.36 ha of land: said, not hidden
+    assert west["forest_coverage_pct"] > 100 and "exceed the land area" in west["notes"]
+    codes = {n.code: n for n in res.notes}
+    assert codes["extra_rejected"].params["n"] == 1 and codes["extra_unmatched"].params["units"] == ["nowhere"]

@@ -297,7 +297,8 @@ def row_reasons(row, lang: str, inds: list[str]) -> str:
 # caption (a method detail); the text is ui.i18n "green.note.<code>" filled from the note's params
 _NOTE_LEVEL = {"overlap": "warning", "outside_map": "warning", "repaired": "warning", "no_bands": "warning",
                "gap": "info", "outside": "info", "converted": "info", "no_parks": "info",
-               "fvc": "caption", "targets_unmatched": "caption", "no_redlines": "caption"}
+               "fvc": "caption", "targets_unmatched": "caption", "no_redlines": "caption",
+               "extra_rejected": "warning", "extra_unmatched": "caption"}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from geodata.rasters import check_categorical, check_same_grid, read_info, row_a
 from geodata.vectors import ZoneLayer, load_zones, prepare_zones, read_vector
 from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
+from sinks.greening.extra import check_forest_extra, load_forest_extra
 from sinks.greening.indicators import indicator_table, unit_tables, unit_topology
 from sinks.greening.layers import CANDIDATE_KINDS, YearLayers, fractional_cover, fvc_endpoints, rasterize_mask, year_layers
 from sinks.greening.notes import Note
@@ -63,6 +64,7 @@ class GreeningAssessment:
     intervals: pd.DataFrame | None
     targets: pd.DataFrame
     targets_rejected: pd.DataFrame
+    forest_extra_rejected: pd.DataFrame | None
     progress: pd.DataFrame
     overlaps: pd.DataFrame
     gap_ha: float
@@ -306,6 +308,7 @@ def greening_assessment(
     parks: gpd.GeoDataFrame | None = None,
     redlines: gpd.GeoDataFrame | None = None,
     targets: pd.DataFrame | str | Path | None = None,
+    forest_extra: pd.DataFrame | str | Path | None = None,
     progress: Progress | None = None,
 ) -> GreeningAssessment:
     """Greening indicators, intervals, targets and candidates for one set of planning units.
@@ -322,6 +325,9 @@ def greening_assessment(
         ``parks`` and ``redlines`` replacing the configured layers.
     targets
         A targets frame or CSV (default ``[greening] targets_path``; none = no progress table).
+    forest_extra
+        Forest the map cannot see (shelterbelts, 四旁树), a frame or CSV of ``unit_id, year,
+        extra_forest_ha[, kind, source]`` (default ``[greening] forest_extra_path``).
 
     Raises ``DataError`` with file, problem and fix for unusable input.
     """
@@ -353,7 +359,15 @@ def greening_assessment(
                                "check that the units are in the right place (GCJ-02 / BD-09 coordinates need the coordinate-system "
                                "option) and that the map covers them")
     coefficients = load_coefficients(cfg.coefficients)
-    ind = indicator_table(tables, roles=layers.roles, gcfg=g, coefficients=coefficients, parks_given=layers.parks is not None)
+    extra = extra_rejected = None
+    if forest_extra is None and g.forest_extra is not None:
+        forest_extra = g.forest_extra
+    if isinstance(forest_extra, pd.DataFrame):
+        extra, extra_rejected = check_forest_extra(forest_extra, name="extra forest table")
+    elif forest_extra is not None:
+        extra, extra_rejected = load_forest_extra(forest_extra)
+    ind = indicator_table(tables, roles=layers.roles, gcfg=g, coefficients=coefficients, parks_given=layers.parks is not None,
+                          forest_extra=extra)
     notes = list(layers.notes)
     if zl.repaired_ids:
         notes.append(Note("repaired", f"units repaired (invalid geometry made valid): {', '.join(zl.repaired_ids)}", units=list(zl.repaired_ids)))
@@ -390,6 +404,14 @@ def greening_assessment(
     else:
         tgt, rejected = load_targets(targets, indicators=names)
     prog = progress_table(ind, tgt)
+    if extra_rejected is not None and len(extra_rejected):
+        notes.append(Note("extra_rejected", f"{len(extra_rejected)} row(s) of the extra forest table could not be used: "
+                          + "; ".join(f"row {r.row}: {r.reason}" for r in extra_rejected.head(5).itertuples()), n=len(extra_rejected)))
+    if extra is not None and len(extra):
+        lost = sorted(set(extra["unit_id"]) - set(ind["unit_id"].astype(str)))
+        if lost:
+            notes.append(Note("extra_unmatched", f"the extra forest table names units not in this unit set ({', '.join(lost[:8])})",
+                              units=lost))
     unmatched = sorted(set(tgt["unit_id"]) - set(ind["unit_id"].astype(str)) - {"*"})
     if unmatched:
         n_rows = int(tgt["unit_id"].isin(unmatched).sum())
@@ -439,5 +461,5 @@ def greening_assessment(
     return GreeningAssessment(config=cfg, unit_set=unit_set, id_field=zid, units=units_d, indicators=ind,
                               class_areas=tables["classes"], ndvi_areas=tables["ndvi"], candidates=cand, patches=patches,
                               patches_dropped=dropped, intervals=intervals, targets=tgt, targets_rejected=rejected,
-                              progress=prog, overlaps=overlaps, gap_ha=gap, outside_ha=outside, roles=layers.roles,
+                              forest_extra_rejected=extra_rejected, progress=prog, overlaps=overlaps, gap_ha=gap, outside_ha=outside, roles=layers.roles,
                               builtup_source=lay[latest].builtup_source, notes=tuple(notes), provenance=provenance)

@@ -8,7 +8,8 @@ Files written to ``--out`` (all at once: a temporary folder swapped in at the en
 * ``indicators.csv``: one row per unit and date: areas behind every indicator (ha) and the
   indicators (%; empty where undefined, with the reason in ``notes``);
 * ``progress.csv``: each unit against each target that applies to it (gap, status, rank);
-  ``targets_rejected.csv`` when target rows could not be used;
+  ``targets_rejected.csv`` / ``forest_extra_rejected.csv`` when rows of those tables could not
+  be used;
 * ``intervals.csv``: coverage intervals from the classification accuracy (dates with an accuracy
   report only);
 * ``candidates.csv``: candidate land per unit, date, present class and kind, with the removals
@@ -41,6 +42,8 @@ def _write(res, out: Path, crs: int) -> list[Path]:
         csv(names.merge(res.progress, on="unit_id", how="right"), tmp / "progress.csv")
         if len(res.targets_rejected):
             csv(res.targets_rejected, tmp / "targets_rejected.csv")
+        if res.forest_extra_rejected is not None and len(res.forest_extra_rejected):
+            csv(res.forest_extra_rejected, tmp / "forest_extra_rejected.csv")
         if res.intervals is not None:
             csv(res.intervals, tmp / "intervals.csv")
         csv(res.candidates, tmp / "candidates.csv")
@@ -91,7 +94,8 @@ def _cmd_greening(args) -> int:
             raw = raw.assign(**{args.parks_id_field: [f"P{i + 1}" for i in range(len(raw))]})
         parks = prepare_zones(raw, source=str(args.parks), id_field=args.parks_id_field, coord_system=args.parks_coord_system).gdf
     res = greening_assessment(args.config, units=units, unit_id_field=args.units_id_field, unit_coord_system=args.coord_system,
-                              unit_source=str(args.units), parks=parks, targets=args.targets, progress=_Progress())
+                              unit_source=str(args.units), parks=parks, targets=args.targets,
+                              forest_extra=args.forest_extra, progress=_Progress())
     files = _write(res, args.out, args.crs)
     last = res.years[-1]
     ind = res.indicators[res.indicators["year"] == last].merge(res.units[["unit_id", "name_en"]], on="unit_id")
@@ -126,5 +130,7 @@ def add_parsers(sub) -> None:
     g.add_argument("--parks-coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
                    help="what lon/lat system --parks is really in (default wgs84)")
     g.add_argument("--targets", type=Path, help="targets CSV (unit_id, year, indicator, target_pct) replacing the configured one")
+    g.add_argument("--forest-extra", type=Path, help="CSV of forest the map cannot see (unit_id, year, extra_forest_ha[, kind, source]: "
+                   "shelterbelts, 四旁树), added to forest coverage")
     g.add_argument("--crs", type=int, default=4326, choices=[4326, 4490], help="CRS of candidates.gpkg (default 4326; 4490 = CGCS2000)")
     g.set_defaults(func=_cmd_greening)

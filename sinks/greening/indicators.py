@@ -160,11 +160,14 @@ def _pct(num: pd.Series, den: pd.Series, min_den_ha: float = 1e-6) -> pd.Series:
 
 
 def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg: GreeningConfig,
-                    coefficients: CoefficientTable | None = None, parks_given: bool = True) -> pd.DataFrame:
+                    coefficients: CoefficientTable | None = None, parks_given: bool = True,
+                    forest_extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per unit and date with the areas behind every indicator and the indicators.
 
     Percentages are NaN where the denominator is empty, NDVI figures NaN for a date without band
     files, park service NaN without a park layer (``parks_given`` false); ``notes`` says why.
+    ``forest_extra`` (unit_id, year, forest_extra_ha, forest_extra_source): forest the map cannot
+    see (shelterbelts, 四旁树), added to the mapped forest (``forest_mapped_ha``).
     """
     unit = tables["unit"].set_index(["unit_id", "year"])
     idx = unit.index
@@ -187,7 +190,15 @@ def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg:
     out["fvc_builtup_ha"] = unit["fvc_builtup_ha"].where(known, np.nan).fillna(0.0).where(known)
     out["fvc_green_in_builtup_ha"] = unit["fvc_green_ha"].fillna(0.0).where(known)
     out["green_coverage_fvc_pct"] = _pct(out["fvc_green_in_builtup_ha"], out["fvc_builtup_ha"])
-    out["forest_ha"] = _by_unit(c, c["code"].isin(forest), idx)
+    out["forest_mapped_ha"] = _by_unit(c, c["code"].isin(forest), idx)
+    extra = pd.Series(0.0, index=idx)
+    out["forest_extra_source"] = ""
+    if forest_extra is not None and len(forest_extra):
+        fe = forest_extra.assign(unit_id=forest_extra["unit_id"].astype(str)).set_index(["unit_id", "year"])
+        extra = fe["forest_extra_ha"].reindex(idx, fill_value=0.0).astype("float64")
+        out["forest_extra_source"] = fe["forest_extra_source"].reindex(idx).fillna("")
+    out["forest_extra_ha"] = extra
+    out["forest_ha"] = out["forest_mapped_ha"] + out["forest_extra_ha"]
     out["forest_coverage_pct"] = _pct(out["forest_ha"], out["land_ha"])
     out["green_ha"] = _by_unit(c, c["code"].isin(green), idx)
     nd = tables["ndvi"]
@@ -259,6 +270,10 @@ def _notes(r) -> str:
         n.append("no built-up area: green coverage undefined")
     if r.unit_area_ha > 0 and r.land_ha <= 1e-6:
         n.append("no land: forest coverage undefined")
+    if r.forest_extra_ha > 0:
+        n.append(f"forest includes {r.forest_extra_ha:.1f} ha listed apart (shelterbelts, 四旁树: {r.forest_extra_source or 'no source given'})")
+        if r.forest_ha > r.land_ha + 1e-9:
+            n.append("mapped plus listed forest exceed the land area: check the listed areas (counted twice?)")
     if r.unit_area_ha > 0 and r.residential_ha <= 1e-6:
         n.append("no residential land: park service undefined")
     return "; ".join(n)

@@ -144,6 +144,8 @@ class GreeningConfig:
     cover (default: the 5th and 95th percentiles of the land NDVI of all dates pooled);
     ``shelterbelt_width_m``: the planted width along a field edge (a field-edge pixel is not
     planted whole: its area counts times width / pixel edge; a planning assumption);
+    ``forest_extra_path``: a table of forest the map cannot see (shelterbelts, 四旁树; ha per unit
+    and year, :mod:`sinks.greening.extra`), added to 森林覆盖率;
     ``*_coord_system``: what lon/lat system the units, parks and built-up polygons are really in
     (gcj02 / bd09 are converted on reading).
     """
@@ -172,6 +174,7 @@ class GreeningConfig:
     shelterbelt_width_m: float = 10.0
     roles: Path = GREENING_DIR / "class_roles.csv"
     targets: Path | None = None
+    forest_extra: Path | None = None
     bands: dict[int, tuple[Path, ...]] = field(default_factory=dict)
 
 
@@ -180,7 +183,7 @@ _KEYS = {"units_path", "units_layer", "units_id_field", "units_name_field_zh", "
          "shelterbelt_width_m", "park_radii_m", "builtup_path",
          "builtup_layer", "builtup_window_m", "builtup_min_share", "include_shrub_in_forest",
          "include_cropland_in_green", "ndvi_breaks", "builtup_candidate_ndvi", "fvc_ndvi_endpoints", "min_candidate_ha", "roles_path",
-         "targets_path", "bands"}
+         "targets_path", "forest_extra_path", "bands"}
 
 
 def greening_section(path: Path, doc: dict, resolve, years: list[int]) -> GreeningConfig:
@@ -277,5 +280,6 @@ def greening_section(path: Path, doc: dict, resolve, years: list[int]) -> Greeni
         shelterbelt_width_m=number("shelterbelt_width_m", 10.0, 0.0, 1000.0, "metres"),
         roles=file("roles_path") or GREENING_DIR / "class_roles.csv",
         targets=file("targets_path"),
+        forest_extra=file("forest_extra_path"),
         bands=bands,
     )
