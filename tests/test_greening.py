@@ -438,3 +438,45 @@ def test_listed_forest_adds_to_forest_coverage(green_cfg, tmp_path):
     assert west["forest_coverage_pct"] > 100 and "exceed the land area" in west["notes"]
     codes = {n.code: n for n in res.notes}
     assert codes["extra_rejected"].params["n"] == 1 and codes["extra_unmatched"].params["units"] == ["nowhere"]
+
+
+def test_reasons_gains_and_map_shares_by_hand(green_cfg):
+    from sinks.greening.indicators import candidate_gains, map_shares, reason_applies, reasons
+    res = greening_assessment(green_cfg, units="zones")
+    west, east = _row(res, "west"), _row(res, "east")
+    codes = [c for c, _ in reasons(west)]
+    assert codes == ["nodata", "no_builtup", "no_residential"]  # 1 nodata pixel of 8 (> 1 %)
+    assert reason_applies("no_builtup", "green_coverage_fvc_pct") and not reason_applies("no_builtup", "forest_coverage_pct")
+    assert reasons(east) == []
+    g = candidate_gains(res.indicators, share=0.5).set_index(["unit_id", "year"]).loc[("east", 2025)]
+    # half the belts (0.06 ha) over 0.72 ha of land; half the grey built-up (0.18 ha) over 0.36 ha
+    # of built-up area; by FVC the candidates already have 0.125 cover: (0.18 - 0.0225) x 0.5 / 0.36
+    assert g["forest_gain_pts"] == pytest.approx(100 * 0.03 / 0.72)
+    assert g["green_gain_pts"] == pytest.approx(25.0)
+    assert g["green_fvc_gain_pts"] == pytest.approx(100 * (0.18 - 0.0225) * 0.5 / 0.36, rel=1e-5)
+    assert g["removals_tco2e_yr"] == pytest.approx(0.5 * east["candidate_removals_tco2e_yr"])
+    with pytest.raises(ValueError):
+        candidate_gains(res.indicators, share=1.5)
+    # east 2025: tree 1, crop 2 + wetland 1 (other vegetation), built-up 4 of 8 mapped pixels
+    assert map_shares(res.class_areas, "east", 2025) == pytest.approx({"tree": 1 / 8, "other_vegetation": 3 / 8, "non_vegetation": 0.5})
+
+
+def test_map_labels_at_points(green_cfg):
+    from sinks.greening.sampling import map_labels_at_points
+    layers = build_layers(load_config(green_cfg))
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(ORIGIN_X + 15, ORIGIN_Y - 15), shapely.Point(ORIGIN_X + 15, ORIGIN_Y - 105),
+                                     shapely.Point(ORIGIN_X + 105, ORIGIN_Y - 45), shapely.Point(ORIGIN_X - 500, ORIGIN_Y)], crs=UTM50).to_crs("EPSG:4326")
+    codes, labels = map_labels_at_points(layers.layers[2025], pts)
+    # pixel (0,0) tree; (3,0) nodata; (1,3) built-up; a point off the grid
+    assert codes == [10, None, 50, None] and labels == ["tree", None, "non_vegetation", None]
+
+
+def test_verified_words_and_reason_codes():
+    from sinks.greening.targets import unmatched_units
+    names = target_indicators((500,))
+    df = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "year": [2025] * 4, "indicator": ["forest_coverage_pct"] * 4,
+                       "target_pct": [30, 30, 30, 30], "verified": ["是", "否", "", "maybe"]})
+    acc, rej = check_targets(df, name="t.csv", indicators=names)
+    assert list(acc["verified"]) == [True, False, False]
+    assert list(rej["reason_code"]) == ["bad_verified"]
+    assert unmatched_units(acc.assign(unit_id=["a", "zz", "*"]), ["a", "b"]) == ["zz"]

@@ -31,7 +31,7 @@ from sinks.greening.indicators import indicator_table, unit_tables, unit_topolog
 from sinks.greening.layers import CANDIDATE_KINDS, YearLayers, fractional_cover, fvc_endpoints, rasterize_mask, year_layers
 from sinks.greening.notes import Note
 from sinks.greening.settings import ClassRoles, load_class_roles
-from sinks.greening.targets import progress_table, load_targets, target_indicators
+from sinks.greening.targets import load_targets, progress_table, target_indicators, unmatched_units
 from sinks.units import C_TO_CO2, M2_PER_HA
 
 DISPLAY_CRS = "EPSG:4326"
@@ -412,7 +412,7 @@ def greening_assessment(
         if lost:
             notes.append(Note("extra_unmatched", f"the extra forest table names units not in this unit set ({', '.join(lost[:8])})",
                               units=lost))
-    unmatched = sorted(set(tgt["unit_id"]) - set(ind["unit_id"].astype(str)) - {"*"})
+    unmatched = unmatched_units(tgt, ind["unit_id"])
     if unmatched:
         n_rows = int(tgt["unit_id"].isin(unmatched).sum())
         notes.append(Note("targets_unmatched", f"{n_rows} target row(s) name units not in this unit set "

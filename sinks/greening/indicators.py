@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from geodata.coverage import zone_coverage
+from geodata.errors import DataError
 from sinks.coefficients import CoefficientTable
 from sinks.greening.layers import CANDIDATE_KINDS, YearLayers
 from sinks.greening.settings import ClassRoles, GreeningConfig
@@ -89,9 +90,10 @@ def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks, area_ha: float
         cls = np.where(np.isnan(nd), 0, np.digitize(np.nan_to_num(nd, nan=-2.0), breaks) + 1)
         for key, ha in _sums(cls, wgt, land).items():
             out["ndvi"].append({"unit_id": unit_id, "year": y, "ndvi_class": key, "area_ha": ha})
-        fv = layers.fvc[sl]
-        m = valid & ba & np.isfinite(fv)
-        out["unit"][-1].update(fvc_builtup_ha=float(wgt[m].sum()), fvc_green_ha=float((wgt[m] * fv[m]).sum()))
+        if layers.fvc is not None:
+            fv = layers.fvc[sl]
+            m = valid & ba & np.isfinite(fv)
+            out["unit"][-1].update(fvc_builtup_ha=float(wgt[m].sum()), fvc_green_ha=float((wgt[m] * fv[m]).sum()))
     resid = valid & ba & np.isin(lc, layers.builtup_codes)
     bits = np.zeros(lc.shape, dtype="int64")
     for i, r in enumerate(sorted(layers.served)):
@@ -99,11 +101,17 @@ def count_unit(layers: YearLayers, geom, *, unit_id: str, breaks, area_ha: float
     for key, ha in _sums(bits, wgt, resid).items():
         out["served"].append({"unit_id": unit_id, "year": y, "served_bits": key, "area_ha": ha})
     cand = layers.candidates[sl]
-    for key, ha in _sums(lc * 8 + cand * 2 + ba, wgt, (cand > 0) & valid).items():
+    ckey = lc * 8 + cand * 2 + ba
+    cmask = (cand > 0) & valid
+    # present fractional cover on the candidates (NaN-free): planting them adds 1 - FVC of cover
+    fvc_w = wgt * np.nan_to_num(layers.fvc[sl], nan=0.0) if layers.fvc is not None else np.zeros_like(wgt)
+    fvc_sums = _sums(ckey, fvc_w, cmask)
+    for key, ha in _sums(ckey, wgt, cmask).items():
         kind = CANDIDATE_KINDS[(key % 8) // 2]
         share = shelterbelt_factor if kind == "shelterbelt" else 1.0
         out["candidates"].append({"unit_id": unit_id, "year": y, "code": key // 8, "kind": kind,
-                                  "in_builtup_area": bool(key % 2), "area_ha": ha * share})
+                                  "in_builtup_area": bool(key % 2), "area_ha": ha * share,
+                                  "fvc_ha": fvc_sums.get(key, 0.0) * share})
     return out
 
 
@@ -134,7 +142,7 @@ def unit_tables(layers_by_year: dict[int, YearLayers], units: gpd.GeoDataFrame, 
     cols = {"classes": ["unit_id", "year", "code", "in_builtup_area", "area_ha"],
             "ndvi": ["unit_id", "year", "ndvi_class", "area_ha"],
             "served": ["unit_id", "year", "served_bits", "area_ha"],
-            "candidates": ["unit_id", "year", "code", "kind", "in_builtup_area", "area_ha"],
+            "candidates": ["unit_id", "year", "code", "kind", "in_builtup_area", "area_ha", "fvc_ha"],
             "unit": ["unit_id", "year", "area_ha", "covered_ha", "nodata_ha", "ndvi_known", "fvc_builtup_ha", "fvc_green_ha"]}
     out = {k: pd.DataFrame(v, columns=cols[k]) for k, v in rows.items()}
     for k, df in out.items():  # typed even when empty (a unit set without residential land ...)
@@ -215,8 +223,11 @@ def indicator_table(tables: dict[str, pd.DataFrame], *, roles: ClassRoles, gcfg:
         out[park_indicator(r)] = _pct(served, out["residential_ha"]) if parks_given else np.nan
     out = out.join(candidate_summary(tables["candidates"], idx, roles=roles, gcfg=gcfg, coefficients=coefficients))
     out["candidate_greening_ha"] = out["candidate_greening_ha"].where(known)  # needs NDVI
+    out["candidate_fvc_ha"] = out["candidate_fvc_ha"].where(known)
     out["forest_coverage_potential_pct"] = _pct(out["forest_ha"] + out["candidate_forest_ha"], out["land_ha"])
     out["green_coverage_potential_pct"] = _pct(out["green_in_builtup_ha"] + out["candidate_green_in_builtup_ha"], out["builtup_area_ha"])
+    out["green_coverage_fvc_potential_pct"] = _pct(out["fvc_green_in_builtup_ha"] + out["candidate_green_in_builtup_ha"] - out["candidate_fvc_ha"],
+                                                   out["fvc_builtup_ha"])
     out["notes"] = [_notes(r) for r in out.itertuples()]
     return out.reset_index()
 
@@ -244,7 +255,9 @@ def candidate_summary(cand: pd.DataFrame, idx, *, roles: ClassRoles, gcfg: Green
     out["candidate_ha"] = _by_unit(c, c["kind"].notna(), idx)
     # greening of built-up land (street trees, pocket parks, green roofs) is green cover, not forest land
     out["candidate_forest_ha"] = _by_unit(c, c["plant_to"].isin(forest) & ~c["code"].isin(forest) & (c["kind"] != "greening"), idx)
-    out["candidate_green_in_builtup_ha"] = _by_unit(c, c["in_builtup_area"] & c["plant_to"].isin(green) & ~c["code"].isin(green), idx)
+    gb = c["in_builtup_area"] & c["plant_to"].isin(green) & ~c["code"].isin(green)
+    out["candidate_green_in_builtup_ha"] = _by_unit(c, gb, idx)
+    out["candidate_fvc_ha"] = _by_unit(c.assign(area_ha=c["fvc_ha"]), gb, idx)  # their present fractional cover
     if coefficients is not None and len(c):
         gain = coefficients.gain_rates()
         dens = coefficients.total_density_tc_per_ha()
@@ -258,25 +271,112 @@ def candidate_summary(cand: pd.DataFrame, idx, *, roles: ClassRoles, gcfg: Green
     return out
 
 
+# reasons a unit's figure is undefined or needs a word, as codes with values (a UI translates
+# them); the English text is what the CLI writes in the ``notes`` column
+_REASON_TEXT = {
+    "outside_map": "outside the land-cover map",
+    "partly_outside": "{ha:.1f} ha of the unit lie outside the land-cover map and are not counted",
+    "nodata": "{ha:.1f} ha without land cover (nodata) left out",
+    "no_builtup": "no built-up area: green coverage undefined",
+    "no_ndvi": "no NDVI (no band files, or none over the built-up area): NDVI figures undefined",
+    "no_land": "no land: forest coverage undefined",
+    "forest_extra": "forest includes {ha:.1f} ha listed apart (shelterbelts, 四旁树: {source})",
+    "forest_exceeds_land": "mapped plus listed forest exceed the land area: check the listed areas (counted twice?)",
+    "no_residential": "no residential land: park service undefined",
+    "no_parks": "no park layer: park service undefined",
+}
+_GREEN = ("green_coverage_pct", "green_coverage_fvc_pct", "green_coverage_potential_pct")
+
+
+def reason_applies(code: str, indicator: str) -> bool:
+    """Whether reason ``code`` (see :func:`reasons`) concerns ``indicator``."""
+    if code in ("outside_map", "partly_outside", "nodata"):
+        return True
+    if code == "no_builtup":
+        return indicator in _GREEN
+    if code == "no_ndvi":
+        return indicator in ("green_coverage_fvc_pct", "vegetation_share_pct")
+    if code in ("no_land", "forest_extra", "forest_exceeds_land"):
+        return indicator.startswith("forest_coverage")
+    if code in ("no_residential", "no_parks"):
+        return indicator.startswith("park_service_")
+    return False
+
+
+def reasons(r) -> list[tuple[str, dict]]:
+    """Why figures of one indicator row (a mapping or a namedtuple of :func:`indicator_table`)
+    are undefined or partial: ``[(code, params), ...]`` in a fixed order."""
+    g = r.get if hasattr(r, "get") else (lambda k, d=None: getattr(r, k, d))
+    out: list[tuple[str, dict]] = []
+    area = g("unit_area_ha", 0.0)
+    if area <= 0:
+        return [("outside_map", {})]
+    outside = g("outside_map_ha", 0.0) or 0.0
+    if outside > 0.01 * (area + outside):
+        out.append(("partly_outside", {"ha": float(outside)}))
+    if g("nodata_ha", 0.0) > 0.01 * area:
+        out.append(("nodata", {"ha": float(g("nodata_ha"))}))
+    if g("builtup_area_ha", 0.0) <= 1e-6:
+        out.append(("no_builtup", {}))
+    elif not (g("fvc_builtup_ha", np.nan) > 1e-6):
+        out.append(("no_ndvi", {}))
+    if g("land_ha", 0.0) <= 1e-6:
+        out.append(("no_land", {}))
+    extra = g("forest_extra_ha", 0.0) or 0.0
+    if extra > 0:
+        out.append(("forest_extra", {"ha": float(extra), "source": g("forest_extra_source", "") or "no source given"}))
+        if g("forest_ha", 0.0) > g("land_ha", 0.0) + 1e-9:
+            out.append(("forest_exceeds_land", {}))
+    if g("residential_ha", 0.0) <= 1e-6:
+        out.append(("no_residential", {}))
+    elif any(k.startswith("served_") and pd.isna(v) for k, v in (r.items() if hasattr(r, "items") else r._asdict().items())):
+        out.append(("no_parks", {}))
+    return out
+
+
 def _notes(r) -> str:
-    n = []
-    if r.unit_area_ha <= 0:
-        n.append("outside the land-cover map")
-    elif r.outside_map_ha > 0.01 * (r.unit_area_ha + r.outside_map_ha):
-        n.append(f"{r.outside_map_ha:.1f} ha of the unit lie outside the land-cover map and are not counted")
-    elif r.nodata_ha > 0.01 * r.unit_area_ha:
-        n.append(f"{r.nodata_ha:.1f} ha without land cover (nodata) left out")
-    if r.unit_area_ha > 0 and r.builtup_area_ha <= 1e-6:
-        n.append("no built-up area: green coverage undefined")
-    if r.unit_area_ha > 0 and r.land_ha <= 1e-6:
-        n.append("no land: forest coverage undefined")
-    if r.forest_extra_ha > 0:
-        n.append(f"forest includes {r.forest_extra_ha:.1f} ha listed apart (shelterbelts, 四旁树: {r.forest_extra_source or 'no source given'})")
-        if r.forest_ha > r.land_ha + 1e-9:
-            n.append("mapped plus listed forest exceed the land area: check the listed areas (counted twice?)")
-    if r.unit_area_ha > 0 and r.residential_ha <= 1e-6:
-        n.append("no residential land: park service undefined")
-    return "; ".join(n)
+    return "; ".join(_REASON_TEXT[c].format(**p) for c, p in reasons(r))
+
+
+def candidate_gains(indicators: pd.DataFrame, *, share: float = 1.0) -> pd.DataFrame:
+    """What planting ``share`` (0-1) of every unit's candidate land would add, per unit and date.
+
+    Gains are linear in the planted area: candidate areas by kind, ``removals_tco2e_yr`` and
+    ``stock_gain_tc`` times ``share``; ``forest_gain_pts`` (森林覆盖率; afforestation and
+    shelterbelts), ``green_gain_pts`` (green coverage by classes) and ``green_fvc_gain_pts``
+    (by fractional cover: the candidates' own present FVC is subtracted) in percentage points.
+    The greening part is an upper bound (all grey built-up land planted).
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be between 0 and 1, got {share}")
+    d = indicators
+    out = d[["unit_id", "year"]].copy()
+    for kind in CANDIDATE_KINDS.values():
+        out[f"candidate_{kind}_ha"] = d[f"candidate_{kind}_ha"] * share
+    out["candidate_ha"] = out[[f"candidate_{k}_ha" for k in CANDIDATE_KINDS.values()]].sum(axis=1, min_count=1)
+    out["forest_gain_pts"] = _pct(d["candidate_forest_ha"] * share, d["land_ha"])
+    out["green_gain_pts"] = _pct(d["candidate_green_in_builtup_ha"] * share, d["builtup_area_ha"])
+    out["green_fvc_gain_pts"] = _pct((d["candidate_green_in_builtup_ha"] - d["candidate_fvc_ha"]) * share, d["fvc_builtup_ha"])
+    out["removals_tco2e_yr"] = d["candidate_removals_tco2e_yr"] * share
+    out["stock_gain_tc"] = d["candidate_stock_gain_tc"] * share
+    return out
+
+
+def map_shares(class_areas: pd.DataFrame, unit_id: str, year: int, labels=None) -> dict[str, float] | None:
+    """The map's share of each point-sample label (tree / other vegetation / non-vegetation) in one
+    unit and date, over its mapped area; None when the unit has no mapped land cover."""
+    from sinks.greening.sampling import DEFAULT_MAP_LABELS
+    labels = DEFAULT_MAP_LABELS if labels is None else labels
+    c = class_areas[(class_areas["unit_id"].astype(str) == str(unit_id)) & (class_areas["year"] == year)]
+    total = float(c["area_ha"].sum())
+    if total <= 0:
+        return None
+    lab = c["code"].map(lambda x: labels.get(int(x)))
+    if lab.isna().any():
+        missing = sorted(int(x) for x in c.loc[lab.isna(), "code"].unique())
+        raise DataError(f"unit {unit_id}", f"land-cover code(s) {missing} have no point-sample label",
+                        "add them to the label mapping (tree / other_vegetation / non_vegetation)")
+    return {k: float(v) / total for k, v in c.groupby(lab)["area_ha"].sum().items()}
 
 
 def unit_topology(units: gpd.GeoDataFrame, id_field: str, extent) -> tuple[pd.DataFrame, float, float]:

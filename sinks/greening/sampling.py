@@ -640,3 +640,24 @@ def agreement_table(
         agreement=n_agree / n_cmp if n_cmp else float("nan"),
         notes=tuple(notes),
     )
+
+
+def map_labels_at_points(layers, points: gpd.GeoDataFrame, roles: Mapping[int, str] | None = None) -> tuple[list[int | None], list[str | None]]:
+    """The map's land-cover code and point label under each sample point.
+
+    ``layers`` is one date's :class:`sinks.greening.layers.YearLayers` (its in-memory land
+    cover); ``points`` in any CRS (reprojected to the grid's). Points off the grid or on nodata
+    get None for both.
+    """
+    info = layers.info
+    pts = points.to_crs(info.crs) if points.crs is not None and points.crs != info.crs else points
+    inv = ~info.transform
+    codes: list[int | None] = []
+    for g in pts.geometry:
+        col, row = inv * (g.x, g.y)
+        r, c = int(np.floor(row)), int(np.floor(col))
+        if 0 <= r < info.height and 0 <= c < info.width and layers.valid[r, c]:
+            codes.append(int(layers.landcover[r, c]))
+        else:
+            codes.append(None)
+    return codes, map_labels_at(codes, roles, source=f"land cover {layers.year}")

@@ -24,8 +24,26 @@ def target_indicators(park_radii_m) -> tuple[str, ...]:
     return INDICATORS + tuple(park_indicator(r) for r in sorted(park_radii_m))
 
 
+_YES = {"yes", "true", "1", "是", "y"}
+_NO = {"no", "false", "0", "否", "n", "", "nan", "none", "<na>"}
+
+
+def parse_verified(values: pd.Series) -> pd.Series:
+    """yes / no, true / false, 1 / 0, 是 / 否 (any case; empty = no) -> bool; anything else -> NA."""
+    v = values.astype("string").str.strip().str.lower().fillna("")
+    return pd.Series(np.where(v.isin(_YES), True, np.where(v.isin(_NO), False, None)), index=values.index, dtype="object").map(
+        lambda x: pd.NA if x is None else bool(x)).astype("boolean")
+
+
+def unmatched_units(targets: pd.DataFrame, unit_ids) -> list[str]:
+    """Unit ids of target rows that match no unit of ``unit_ids`` (``*`` rows always match)."""
+    ids = {str(u) for u in unit_ids}
+    return sorted(set(targets["unit_id"].astype(str)) - ids - {ANY_UNIT})
+
+
 def check_targets(df: pd.DataFrame, *, name: str, indicators) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a targets frame into (accepted, rejected with ``row`` and ``reason``)."""
+    """Split a targets frame into (accepted, rejected with ``row``, ``reason`` and ``reason_code``:
+    no_unit, bad_year, bad_indicator, bad_target, bad_verified, duplicate)."""
     missing = [c for c in TARGET_COLUMNS if c not in df.columns]
     if missing:
         raise SchemaError(name, f"the targets table lacks column(s) {missing}", f"give columns {', '.join(TARGET_COLUMNS)} (+ {', '.join(OPTIONAL_COLUMNS)})")
@@ -38,26 +56,29 @@ def check_targets(df: pd.DataFrame, *, name: str, indicators) -> tuple[pd.DataFr
     year = to_number(d["year"])
     target = to_number(d["target_pct"])
     reasons = pd.Series("", index=d.index, dtype=object)
+    codes = pd.Series("", index=d.index, dtype=object)
 
-    def flag(mask, text):
-        mask = mask.fillna(True) if hasattr(mask, "fillna") else mask
-        reasons[mask & (reasons == "")] = text
+    def flag(mask, code: str, text: str) -> None:
+        mask = (mask.fillna(True) if hasattr(mask, "fillna") else mask) & (reasons == "")
+        reasons[mask] = text
+        codes[mask] = code
 
-    flag(d["unit_id"].isna() | (d["unit_id"] == ""), "no unit_id")
-    flag(year.isna() | (year != year.round()) | (year < 1900) | (year > 2100), "year is not a year between 1900 and 2100")
-    flag(~d["indicator"].isin(list(indicators)), f"indicator is not one of {list(indicators)}")
-    flag(target.isna() | (target < 0) | (target > 100), "target_pct is not a number between 0 and 100")
+    flag(d["unit_id"].isna() | (d["unit_id"] == ""), "no_unit", "no unit_id")
+    flag(year.isna() | (year != year.round()) | (year < 1900) | (year > 2100), "bad_year", "year is not a year between 1900 and 2100")
+    flag(~d["indicator"].isin(list(indicators)), "bad_indicator", f"indicator is not one of {list(indicators)}")
+    flag(target.isna() | (target < 0) | (target > 100), "bad_target", "target_pct is not a number between 0 and 100")
+    verified = parse_verified(d["verified"])
+    flag(verified.isna(), "bad_verified", "verified is not yes / no (是 / 否, true / false, 1 / 0, or empty = no)")
     d["year"] = year
     d["target_pct"] = target
     ok = reasons == ""
     dup = d[ok].duplicated(["unit_id", "year", "indicator"], keep="first")
-    reasons[dup[dup].index] = "repeats an earlier row for the same unit, year and indicator"
+    flag(dup.reindex(d.index, fill_value=False), "duplicate", "repeats an earlier row for the same unit, year and indicator")
     ok = reasons == ""
-    verified = d["verified"].astype(str).str.strip().str.lower().isin(["yes", "true", "1"])
-    acc = d[ok].assign(year=lambda x: x["year"].astype(int), verified=verified[ok])
+    acc = d[ok].assign(year=lambda x: x["year"].astype(int), verified=verified[ok].astype(bool))
     acc = acc[list(TARGET_COLUMNS) + list(OPTIONAL_COLUMNS)].reset_index(drop=True)
-    rej = d[~ok].assign(row=lambda x: x.index + 2, reason=reasons[~ok])  # +2: header and 1-based
-    return acc, rej[["row", *TARGET_COLUMNS, "reason"]].reset_index(drop=True)
+    rej = d[~ok].assign(row=lambda x: x.index + 2, reason=reasons[~ok], reason_code=codes[~ok])  # +2: header and 1-based
+    return acc, rej[["row", *TARGET_COLUMNS, "reason", "reason_code"]].reset_index(drop=True)
 
 
 def load_targets(source: str | Path | bytes, *, indicators, name: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
