@@ -31,9 +31,10 @@ from geodata.crs import ANALYSIS_CRS, DISPLAY_CRS
 from geodata.errors import DataError
 from geodata.points import safe_for_csv
 from sinks.config import load_config
+from sinks.greening import indicators as indicators_core
 from sinks.greening import sampling
 from sinks.greening.assess import GreeningAssessment, GreeningLayers, build_layers, greening_assessment
-from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators
+from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators, unmatched_units
 from ui import fmt, leaflet
 from ui.cache import KeyedLRU, fingerprint
 from ui.i18n import DICTS, t
@@ -43,6 +44,9 @@ __all__ = ["DataError"]
 # viridis in five steps (colour-blind safe, light = high); undefined units are grey and dashed
 VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 UNDEFINED_HEX = "#9e9e9e"
+# status against target: Okabe-Ito (colour-blind safe); undefined grey and dashed like the values
+STATUS_HEX = {"below": "#E69F00", "met": "#009E73", "undefined": UNDEFINED_HEX, "no_target": "#56B4E9"}
+COLOUR_BY = ("value", "status")
 PARK_HEX = "#1b7837"  # parks: white with a dark-green outline, apart from the viridis fills
 PATCH_HEX = {"afforestation": "#D55E00", "greening": "#CC79A7"}
 POINT_EDGE = "#000000"
@@ -54,6 +58,8 @@ STATUSES = ("below", "met", "undefined")
 KINDS = ("afforestation", "greening", "shelterbelt")
 DEFAULT_POINTS = 100
 MAX_POINTS = sampling.MAX_SAMPLE_POINTS
+NAME_AUTO = "__auto__"  # name_zh / name_en as the file has them
+NAME_NONE = "__none__"  # no names: the ids are shown
 
 
 # ------------------------------------------------------------------------------ inputs and cache
@@ -100,8 +106,20 @@ def _ga_store() -> KeyedLRU:
 
 
 @st.cache_resource(show_spinner=False)
+def _upload_store() -> KeyedLRU:
+    """Officers' uploaded unit sets, apart from the public unit sets: an upload cannot evict them."""
+    return KeyedLRU(4)
+
+
+@st.cache_resource(show_spinner=False)
 def _extras_store() -> KeyedLRU:
     return KeyedLRU(24)
+
+
+@st.cache_resource(show_spinner=False)
+def _maps_store() -> KeyedLRU:
+    """Built maps (folium objects) per (assessment key, language, indicator, year, layers, targets)."""
+    return KeyedLRU(8)
 
 
 def has_units(config_path: str) -> bool:
@@ -122,20 +140,34 @@ class UnitChoice:
     id_field: str = "unit_id"
     coord: str = "wgs84"
     name: str = "<units>"
+    name_field: str = NAME_AUTO
 
     def tag(self) -> str:
-        return self.unit_set if self.unit_set != "upload" else f"upload:{self.sha}:{self.id_field}:{self.coord}"
+        if self.unit_set != "upload":
+            return self.unit_set
+        return f"upload:{self.sha}:{self.id_field}:{self.coord}:{self.name_field}"
 
 
 def assessment_key(config_path: str, choice: UnitChoice) -> str:
     return f"{config_key(config_path)}|{choice.tag()}"
 
 
+def _store_for(key: str) -> KeyedLRU:
+    return _upload_store() if "|upload:" in key else _ga_store()
+
+
 def cached_assessment(key: str) -> GreeningAssessment | None:
-    return _ga_store().get(key)
+    got = _store_for(key).get(key)
+    return None if got is None else got[0]
 
 
-def cached_layers(config_path: str) -> GreeningLayers | None:
+def cached_layers(config_path: str, key: str | None = None) -> GreeningLayers | None:
+    """The masks the assessment ``key`` was computed from: kept with the assessment, so they are
+    there whenever the assessment is (the shared layer store keeps only the latest two)."""
+    if key is not None:
+        got = _store_for(key).get(key)
+        if got is not None:
+            return got[1]
     return _layers_store().get(config_key(config_path))
 
 
@@ -155,21 +187,22 @@ def load_layers(config_path: str, *, progress=None) -> GreeningLayers:
 def load_assessment(config_path: str, key: str, choice: UnitChoice, *, progress=None) -> GreeningAssessment:
     """The assessment of ``choice`` (computed once per key; the masks once per configuration)."""
     say = progress or (lambda s, f: None)
-    store = _ga_store()
-    ga = store.get(key)
-    if ga is not None:
-        return ga
+    store = _store_for(key)
+    got = store.get(key)
+    if got is not None:
+        return got[0]
     with store.key_lock(key):
-        ga = store.get(key)
-        if ga is None:
+        got = store.get(key)
+        if got is None:
             layers = load_layers(config_path, progress=lambda s, f: say(s, 0.4 * f))
             cfg = load_config(config_path)
-            units = choice.upload if choice.unit_set == "upload" else choice.unit_set
+            units = with_name_field(choice.upload, choice.name_field) if choice.unit_set == "upload" else choice.unit_set
             ga = greening_assessment(cfg, units=units, unit_id_field=choice.id_field, unit_coord_system=choice.coord,
                                      unit_source=choice.name, layers=layers,
                                      progress=lambda s, f: say(s, 0.4 + 0.6 * f))
-            store.put(key, ga)
-    return ga
+            got = (ga, layers)  # the layers stay with the assessment (points, parks)
+            store.put(key, got)
+    return got[0]
 
 
 _STEPS = (
@@ -203,10 +236,91 @@ def read_units_upload(data: bytes, name: str) -> gpd.GeoDataFrame:
     return gdf
 
 
+ID_NAMES = ("unit_id", "street_id", "code", "id", "sid", "uid", "fid")
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s)
+
+
+def _unique(s: pd.Series) -> bool:
+    v = s.dropna().astype(str).str.strip()
+    return len(v) == len(s) and (v != "").all() and v.is_unique
+
+
+def _is_row_number(s: pd.Series) -> bool:
+    """Values exactly 0..n-1 (or 1..n): GeoJSON's automatic feature ``id``, not a unit code."""
+    try:
+        v = pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
+    except (ValueError, TypeError):
+        return False
+    n = len(v)
+    return n > 0 and (np.array_equal(v, np.arange(n)) or np.array_equal(v, np.arange(1, n + 1)))
+
+
 def id_field_choices(gdf: gpd.GeoDataFrame) -> list[str]:
+    """The attribute columns, the likeliest unit id first: unique text columns named like an id,
+    other unique text columns, other unique columns, the rest. A column that only numbers the rows
+    (0..n-1, e.g. GeoJSON's automatic ``id``) goes last when a unique text column exists."""
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    first = [c for c in ("unit_id", "id", "street_id", "code") if c in cols]
-    return first + [c for c in cols if c not in first]
+    names = {"name", "name_zh", "name_en"}
+
+    rownums = {c for c in cols if _is_row_number(gdf[c])}
+    better = any(_is_text(gdf[c]) and _unique(gdf[c]) and c not in rownums for c in cols)
+
+    def rank(c) -> tuple:
+        s = gdf[c]
+        text, uniq = _is_text(s), _unique(s)
+        idlike = str(c).lower() in ID_NAMES or str(c).lower().endswith("_id")
+        rownum = c in rownums
+        if rownum and better:
+            r = 4  # row numbers (GeoJSON's automatic id): last of the unique ones
+        elif uniq and text and idlike:
+            r = 0
+        elif uniq and text and str(c).lower() not in names:
+            r = 1
+        elif uniq and not rownum:
+            r = 2
+        elif uniq and text:
+            r = 3  # names: unique but meant for display
+        elif uniq:
+            r = 4  # row numbers
+        else:
+            r = 5
+        return (r, ID_NAMES.index(str(c).lower()) if str(c).lower() in ID_NAMES else len(ID_NAMES))
+
+    return sorted(cols, key=rank)
+
+
+
+
+def name_field_choices(gdf: gpd.GeoDataFrame, id_field: str) -> list[str]:
+    """The display-name options of an upload: name_zh / name_en by the reader's language (when the
+    file has either), each text column, or none (the ids)."""
+    cols = [c for c in gdf.columns if c != gdf.geometry.name and c != id_field and _is_text(gdf[c]) and not _is_row_number(gdf[c])]
+    first = [NAME_AUTO] if {"name_zh", "name_en"} & set(cols) else []
+    pref = [c for c in ("name", "name_zh", "name_en") if c in cols]
+    return first + pref + [c for c in cols if c not in pref] + [NAME_NONE]
+
+
+def name_field_label(field: str, lang: str) -> str:
+    if field == NAME_AUTO:
+        return t("green.name_field.auto", lang)
+    if field == NAME_NONE:
+        return t("green.name_field.none", lang)
+    return field
+
+
+def with_name_field(gdf: gpd.GeoDataFrame, field: str) -> gpd.GeoDataFrame:
+    """The upload with name_zh / name_en taken from ``field`` (both from one column), left as they
+    are (auto) or dropped (none: the core then shows the ids)."""
+    if field == NAME_AUTO or gdf is None:
+        return gdf
+    out = gdf.drop(columns=[c for c in ("name_zh", "name_en") if c in gdf.columns and c != field])
+    if field != NAME_NONE and field in gdf.columns:
+        names = gdf[field].fillna("").astype(str)
+        out = out.assign(name_zh=names.to_numpy(), name_en=names.to_numpy())
+    return out
 
 
 def sha(data: bytes) -> str:
@@ -255,42 +369,44 @@ def unit_names(ga: GreeningAssessment, lang: str) -> dict[str, str]:
     return dict(zip(ga.units["unit_id"].astype(str), ga.units[col].astype(str)))
 
 
+def num_text(v, decimals: int = 1, *, thousands: bool = False) -> str:
+    """``v`` with ``decimals`` places ("—" when missing); a tiny negative shows as 0.0, not -0.0."""
+    if v is None or pd.isna(v):
+        return fmt.DASH
+    x = round(float(v), decimals)
+    if x == 0:
+        x = 0.0
+    return f"{x:,.{decimals}f}" if thousands else f"{x:.{decimals}f}"
+
+
 def pct_text(v) -> str:
-    return fmt.DASH if v is None or (isinstance(v, float) and math.isnan(v)) else f"{float(v):.1f}"
+    return num_text(v, 1)
+
+
+def _why(code: str, params: dict, lang: str) -> str:
+    p = {k: (f"{v:,.1f}" if isinstance(v, float) else v) for k, v in params.items()}
+    if code == "forest_extra" and not params.get("source"):
+        p["source"] = t("green.why.no_source", lang)
+    key = f"green.why.{code}"
+    return t(key, lang, **p) if key in DICTS["en"] else code
 
 
 def undefined_reason(row, ind: str, lang: str) -> str:
-    """Why ``ind`` is undefined for one indicator row ('' when it is defined)."""
+    """Why ``ind`` is undefined for one indicator row ('' when it is defined): the core's reason
+    codes (:func:`sinks.greening.indicators.reasons`) that concern ``ind``, translated."""
     v = row[ind]
-    if not (isinstance(v, float) and math.isnan(v)):
+    if not pd.isna(v):
         return ""
-    if row["unit_area_ha"] <= 0:
-        return t("green.why.outside", lang)
-    if row.get("mapped_ha", 1.0) <= 0:
-        return t("green.why.all_nodata", lang)
-    if ind in ("green_coverage_pct", "green_coverage_fvc_pct"):
-        if ind == "green_coverage_fvc_pct" and row["builtup_area_ha"] > 1e-6:
-            return t("green.why.no_ndvi", lang)
-        return t("green.why.no_builtup", lang)
-    if ind == "forest_coverage_pct":
-        return t("green.why.no_land", lang)
-    if ind == "vegetation_share_pct":
-        return t("green.why.no_ndvi", lang)
-    if ind.startswith("park_service_"):
-        return t("green.why.no_parks", lang) if row["residential_ha"] > 1e-6 else t("green.why.no_residential", lang)
-    return t("green.why.other", lang)
-
-
-def row_reasons(row, lang: str, inds: list[str]) -> str:
     sep = "；" if lang == "zh" else "; "
-    out = []
-    for ind in inds:
-        r = undefined_reason(row, ind, lang)
-        if r:
-            out.append(f"{indicator_name(ind, lang)}: {r}")
-    if row["unit_area_ha"] > 0 and row["nodata_ha"] > 0.01 * row["unit_area_ha"]:
-        out.append(t("green.why.nodata", lang, ha=f"{row['nodata_ha']:.1f}"))
-    return sep.join(dict.fromkeys(out))
+    why = [_why(c, p, lang) for c, p in indicators_core.reasons(row) if indicators_core.reason_applies(c, ind)]
+    return sep.join(why) if why else t("green.why.other", lang)
+
+
+def row_reasons(row, lang: str, inds: list[str] | None = None) -> str:
+    """All the core's reasons for one indicator row (undefined figures, parts not counted,
+    listed forest included), translated."""
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(dict.fromkeys(_why(c, p, lang) for c, p in indicators_core.reasons(row)))
 
 
 # how each core note (sinks.greening.notes.Note.code) is shown: a warning, an info box or a
@@ -307,8 +423,17 @@ class Note:
     text: str
 
 
+def coord_name(system, lang: str) -> str:
+    """A coordinate system's name ("gcj02" -> "GCJ-02 (Amap, Tencent)"); unknown codes as given."""
+    code = str(getattr(system, "value", system)).lower().replace("-", "").replace("_", "")
+    key = f"wet.coord.{code}"
+    return t(key, lang) if key in DICTS["en"] else str(system)
+
+
 def _note_text(n, lang: str) -> str:
     p = dict(getattr(n, "params", {}))
+    if "system" in p:
+        p["system"] = coord_name(p["system"], lang)
     sep = "、" if lang == "zh" else ", "
     for k in ("units",):
         if k in p:
@@ -376,10 +501,41 @@ def targets_frame(ga: GreeningAssessment) -> pd.DataFrame:
 
 
 def check_edited_targets(ga: GreeningAssessment, df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    d = df.copy()
-    d["verified"] = d["verified"].map(lambda v: "yes" if v is True or str(v).strip().lower() in ("yes", "true", "1") else "no")
-    d = d.dropna(how="all")
+    """The edited table through the core's checks (verified: the core's parsing, 是/否 too)."""
+    d = df.dropna(how="all")
     return check_targets(d, name=name, indicators=target_indicators(ga.config.greening.park_radii_m))
+
+
+def unmatched_note(ga: GreeningAssessment, targets: pd.DataFrame | None, lang: str) -> str | None:
+    """The core's unmatched-unit note for targets of this session (edited or uploaded)."""
+    if targets is None or targets.empty:
+        return None
+    miss = unmatched_units(targets, ga.units["unit_id"])
+    if not miss:
+        return None
+    n = int(targets["unit_id"].astype(str).isin(miss).sum())
+    sep = "、" if lang == "zh" else ", "
+    return t("green.note.targets_unmatched", lang, n=n, units=sep.join(miss[:12]) + (" …" if len(miss) > 12 else ""))
+
+
+_REJ_COLS = (("row", "green.col.row"), ("unit_id", "green.col.unit_id"), ("year", "green.col.year"),
+             ("indicator", "green.col.indicator"), ("target_pct", "green.col.target"), ("source", "green.col.target_source"),
+             ("verified", "green.col.verified"), ("reason", "green.col.reason"))
+
+
+def rejected_view(rej: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rejected target rows with translated headers, "—" for missing values and the reason in the
+    reader's language (``green.tgr.<reason_code>``; the core's English text when no code)."""
+    out = {}
+    for col, key in _REJ_COLS:
+        if col == "reason":
+            codes = rej["reason_code"] if "reason_code" in rej else pd.Series([""] * len(rej), index=rej.index)
+            out[t(key, lang)] = [t(f"green.tgr.{c}", lang) if f"green.tgr.{c}" in DICTS["en"] else str(r)
+                                 for c, r in zip(codes.fillna(""), rej["reason"].fillna(""))]
+        elif col in rej:
+            out[t(key, lang)] = [fmt.DASH if pd.isna(v) or str(v).strip() == "" else
+                                 (f"{v:g}" if isinstance(v, float) else str(v)) for v in rej[col]]
+    return pd.DataFrame(out)
 
 
 def upload_targets(ga: GreeningAssessment, data: bytes, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -450,12 +606,14 @@ def bullet_chart(ga: GreeningAssessment, p: pd.DataFrame, lang: str) -> alt.Char
     tip = [alt.Tooltip("unit:N", title=t("green.col.unit", lang)), alt.Tooltip("shown:N", title=t("green.col.value", lang)),
            alt.Tooltip("target:Q", title=t("green.col.target", lang), format=".1f"),
            alt.Tooltip("status:N", title=t("green.col.status", lang)), alt.Tooltip("gap:N", title=t("green.col.gap", lang))]
-    y = alt.Y("unit:N", sort=order, title=None)
+    y = alt.Y("unit:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    top = float(np.nanmax(np.r_[df["value"].to_numpy(dtype=float), df["target"].to_numpy(dtype=float), 1.0]))
+    x_scale = alt.Scale(domain=[0, min(100.0, top * 1.06 + 0.5) if top < 100 else 101.0], nice=False)  # ticks at the max: whole
     bars = alt.Chart(df).mark_bar(height=12).encode(
-        y=y, x=alt.X("value:Q", title=t("green.chart.pct", lang)),
-        color=alt.Color("status:N", title=None, scale=alt.Scale(domain=dom, range=["#D55E00", "#0072B2", UNDEFINED_HEX])),
+        y=y, x=alt.X("value:Q", title=t("green.chart.pct", lang), scale=x_scale),
+        color=alt.Color("status:N", title=None, scale=alt.Scale(domain=dom, range=[STATUS_HEX[s] for s in STATUSES])),
         tooltip=tip)
-    ticks = alt.Chart(df).mark_tick(color="black", thickness=3, size=20).encode(y=y, x="target:Q", tooltip=tip)
+    ticks = alt.Chart(df).mark_tick(color="black", thickness=3, size=20).encode(y=y, x=alt.X("target:Q", scale=x_scale), tooltip=tip)
     from ui.charts import _style
 
     return _style((bars + ticks).properties(height=alt.Step(24)))
@@ -499,17 +657,60 @@ def time_frame(ga: GreeningAssessment, ind: str, lang: str) -> pd.DataFrame:
                          "value": d[ind].astype(float).to_numpy()})
 
 
-def time_chart(ga: GreeningAssessment, ind: str, lang: str) -> alt.Chart:
+def dumbbell_frame(ga: GreeningAssessment, ind: str, lang: str, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per unit with a value at either end: first / last date value, change and the
+    target of the last date's nearest target year (NaN when none), sorted by the latest value."""
+    ys = ga.years
+    first, last = values(ga, ind, ys[0]), values(ga, ind, ys[-1])
+    names = unit_names(ga, lang)
+    ids = [u for u in first.index if not (math.isnan(first.get(u, np.nan)) and math.isnan(last.get(u, np.nan)))]
+    df = pd.DataFrame({"unit_id": ids, "unit": [names.get(u, u) for u in ids],
+                       "first": [float(first.get(u, np.nan)) for u in ids], "last": [float(last.get(u, np.nan)) for u in ids]})
+    df["change"] = df["last"] - df["first"]
+    tg = np.nan
+    df["target"] = tg
+    if targets is not None and len(targets):
+        tr = targets.set_index(targets["unit_id"].astype(str))
+        df["target"] = [float(tr.at[u, "target_pct"]) if u in tr.index else np.nan for u in ids]
+    # the unit's name is the y category: two units of one name would merge, so keep the id then
+    dup = df["unit"].duplicated(keep=False)
+    df.loc[dup, "unit"] = df.loc[dup, "unit"] + " (" + df.loc[dup, "unit_id"] + ")"
+    return df.sort_values(["last", "first"], ascending=False, na_position="last").reset_index(drop=True)
+
+
+def time_chart(ga: GreeningAssessment, ind: str, lang: str, progress_rows_: pd.DataFrame | None = None) -> alt.Chart:
+    """A dumbbell per unit (one row each, sorted by the latest value, names on the y axis): a
+    hollow dot at the first date, a filled dot at the last, the line between; the target as a
+    black tick. Two colours (the dates), not one per unit."""
     from ui.charts import _style
 
-    df = time_frame(ga, ind, lang).dropna(subset=["value"])
-    chart = alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("year:O", title=t("green.col.year", lang)),
-        y=alt.Y("value:Q", title=fmt.with_unit(indicator_name(ind, lang), "%", lang)),
-        color=alt.Color("unit:N", title=None, scale=alt.Scale(scheme="tableau20")),
-        tooltip=[alt.Tooltip("unit:N", title=t("green.col.unit", lang)), alt.Tooltip("year:O", title=t("green.col.year", lang)),
-                 alt.Tooltip("value:Q", title=indicator_name(ind, lang), format=".1f")])
-    return _style(chart.properties(height=360))
+    df = dumbbell_frame(ga, ind, lang, progress_rows_)
+    ys = ga.years
+    f, l_ = str(ys[0]), str(ys[-1])
+    order = df["unit"].tolist()
+    long = pd.concat([pd.DataFrame({"unit": df["unit"], "date": f, "value": df["first"]}),
+                      pd.DataFrame({"unit": df["unit"], "date": l_, "value": df["last"]})]).dropna(subset=["value"])
+    long = long.merge(df[["unit", "first", "last", "change", "target"]], on="unit")
+    for c in ("first", "last", "change", "target"):
+        long[c + "_t"] = [pct_text(v) for v in long[c]]
+    y = alt.Y("unit:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    xt = fmt.with_unit(indicator_name(ind, lang), "%", lang)
+    tip = [alt.Tooltip("unit:N", title=t("green.col.unit", lang)), alt.Tooltip("first_t:N", title=f),
+           alt.Tooltip("last_t:N", title=l_), alt.Tooltip("change_t:N", title=t("green.col.change", lang)),
+           alt.Tooltip("target_t:N", title=t("green.col.target", lang))]
+    rule = alt.Chart(df.dropna(subset=["first", "last"])).mark_rule(color="#888888", strokeWidth=2).encode(
+        y=y, x=alt.X("first:Q", title=xt, scale=alt.Scale(zero=False)), x2="last:Q")
+    dots = alt.Chart(long).mark_point(size=70, filled=True, opacity=1).encode(
+        y=y, x=alt.X("value:Q", title=xt),
+        color=alt.Color("date:N", title=t("green.col.year", lang), scale=alt.Scale(domain=[f, l_], range=["#9ecae1", "#08519c"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=tip)
+    layers = [rule, dots]
+    tg = df.dropna(subset=["target"])
+    if len(tg):
+        layers.append(alt.Chart(tg).mark_tick(color="black", thickness=2, size=16).encode(y=y, x="target:Q", tooltip=[
+            alt.Tooltip("unit:N", title=t("green.col.unit", lang)), alt.Tooltip("target:Q", title=t("green.col.target", lang), format=".1f")]))
+    return _style(alt.layer(*layers).properties(height=alt.Step(20)))
 
 
 def change_table(ga: GreeningAssessment, ind: str, lang: str) -> pd.DataFrame:
@@ -569,12 +770,19 @@ def bins(vals: pd.Series) -> list[float]:
 
 
 def colour(v: float, edges: list[float]) -> str:
+    """The bin of ``v``: [e0, e1), [e1, e2), ... [e4, e5] (half open, like the legend says)."""
     if v is None or math.isnan(v):
         return UNDEFINED_HEX
-    for i in range(5):
-        if v <= edges[i + 1]:
+    for i in range(4):
+        if v < edges[i + 1]:
             return VIRIDIS[i]
     return VIRIDIS[-1]
+
+
+def bin_labels(edges: list[float]) -> list[str]:
+    """Non-overlapping legend texts of the five bins: "< 13.2", "13.2 to < 14.4", ..., "≥ 16.8"."""
+    e = [f"{x:.1f}" for x in edges]
+    return [f"< {e[1]}"] + [f"{e[i]} – < {e[i + 1]}" for i in range(1, 4)] + [f"≥ {e[4]}"]
 
 
 def map_values(ga: GreeningAssessment, ind: str, year: int, p: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -586,28 +794,40 @@ def map_values(ga: GreeningAssessment, ind: str, year: int, p: pd.DataFrame, lan
     d = ga.indicators[ga.indicators["year"] == year].set_index(ga.indicators.loc[ga.indicators["year"] == year, "unit_id"].astype(str))
     for u in ga.units["unit_id"].astype(str):
         v = float(vals.get(u, np.nan))
-        why = undefined_reason(d.loc[u], ind, lang) if u in d.index else t("green.why.outside", lang)
+        why = undefined_reason(d.loc[u], ind, lang) if u in d.index else t("green.why.outside_map", lang)
         if pr is not None and u in pr.index:
             r = pr.loc[u]
             target = f"{pct_text(r['target_pct'])} % ({int(r['target_year'])})"
-            status = status_name(r["status"], lang)
+            code = str(r["status"])
+            status = status_name(code, lang)
         else:
-            target, status = fmt.DASH, t("green.status.no_target", lang)
+            target, status, code = fmt.DASH, t("green.status.no_target", lang), "no_target"
         rows.append({"unit_id": u, "name": names.get(u, u), "value": v,
                      "value_text": f"{pct_text(v)} %" if not math.isnan(v) else f"{fmt.DASH} ({why})",
-                     "target": target, "status": status})
+                     "target": target, "status": status, "status_code": code,
+                     "area_ha": float(d.at[u, "unit_area_ha"]) if u in d.index else 0.0})
     return pd.DataFrame(rows)
+
+
+def map_bounds(units: gpd.GeoDataFrame, mv: pd.DataFrame) -> tuple[float, float, float, float]:
+    """The bounds of the units that have figures (some area on the land-cover map): a unit
+    uploaded far outside the map must not shrink the others to specks."""
+    ids = units["unit_id"].astype(str)
+    has = ids.map(lambda u: float(mv.at[u, "area_ha"]) > 0 if u in mv.index else False).to_numpy(dtype=bool)
+    sel = units[has] if has.any() else units
+    return tuple(float(x) for x in sel.total_bounds)
 
 
 def build_map(key: str, ga: GreeningAssessment, layers: GreeningLayers | None, ind: str, year: int, p: pd.DataFrame, lang: str, *,
               parks: bool = True, patches: bool = False, points: gpd.GeoDataFrame | None = None,
-              overlay: leaflet.Overlay | None = None) -> tuple[folium.Map, list[float]]:
-    """The choropleth of ``ind`` at ``year`` (tooltips: name, value, target, status), the parks,
-    the candidate patches and the sample points when asked. Returns the map and the bin edges."""
+              overlay: leaflet.Overlay | None = None, colour_by: str = "value") -> tuple[folium.Map, list[float]]:
+    """The choropleth of ``ind`` at ``year`` coloured by value bins or by status against the target
+    (tooltips: name, value, target, status), the parks, the candidate patches and the sample
+    points when asked. Returns the map and the bin edges."""
     units = _extra((key, "units"), lambda: _simplified(ga.units))
     mv = map_values(ga, ind, year, p, lang).set_index("unit_id")
     edges = bins(mv["value"])
-    west, south, east, north = units.total_bounds
+    west, south, east, north = map_bounds(units, mv)
     if points is not None and len(points):  # the sample's unit fills the map
         w, s_, e, n = points.to_crs(DISPLAY_CRS).total_bounds
         pad = max(e - w, n - s_, 0.002) * 0.08
@@ -620,8 +840,10 @@ def build_map(key: str, ga: GreeningAssessment, layers: GreeningLayers | None, i
     g = gpd.GeoDataFrame({
         "name": [mv.at[u, "name"] for u in ids], "value": [mv.at[u, "value_text"] for u in ids],
         "target": [mv.at[u, "target"] for u in ids], "status": [mv.at[u, "status"] for u in ids],
-        "fill": [colour(mv.at[u, "value"], edges) for u in ids],
-        "dash": ["4 4" if math.isnan(mv.at[u, "value"]) else "" for u in ids],
+        "fill": [STATUS_HEX.get(mv.at[u, "status_code"], UNDEFINED_HEX) if colour_by == "status" else colour(mv.at[u, "value"], edges)
+                 for u in ids],
+        "dash": ["4 4" if math.isnan(mv.at[u, "value"]) or (colour_by == "status" and mv.at[u, "status_code"] == "undefined") else ""
+                 for u in ids],
     }, geometry=units.geometry.to_numpy(), crs=DISPLAY_CRS)
     fill_opacity = 0.25 if overlay is not None or points is not None else 0.75
     folium.GeoJson(_geojson(g), name=indicator_name(ind, lang),
@@ -637,11 +859,14 @@ def build_map(key: str, ga: GreeningAssessment, layers: GreeningLayers | None, i
                        style_function=lambda f: {"color": PARK_HEX, "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.85},
                        tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
     if patches and len(ga.patches):
-        top = _extra((key, "patches"), lambda: _simplified(ga.patches.head(MAX_MAP_PATCHES)))
-        gp = gpd.GeoDataFrame({
-            "label": [f"{pid} · {kind_name(k, lang)} · {fmt.hectares(a, lang)}" for pid, k, a in zip(top["patch_id"], top["kind"], top["area_ha"])],
-            "fill": [PATCH_HEX.get(k, "#000000") for k in top["kind"]]}, geometry=top.geometry.to_numpy(), crs=DISPLAY_CRS)
-        folium.GeoJson(_geojson(gp), name=t("green.layer.patches", lang),
+        def patches_json() -> dict:  # ~1.8 MB: built once per assessment and language
+            top = _simplified(ga.patches.head(MAX_MAP_PATCHES))
+            gp = gpd.GeoDataFrame({
+                "label": [f"{pid} · {kind_name(k, lang)} · {fmt.hectares(a, lang)}" for pid, k, a in zip(top["patch_id"], top["kind"], top["area_ha"])],
+                "fill": [PATCH_HEX.get(k, "#000000") for k in top["kind"]]}, geometry=top.geometry.to_numpy(), crs=DISPLAY_CRS)
+            return _geojson(gp)
+
+        folium.GeoJson(_extra((key, lang, "patches_json"), patches_json), name=t("green.layer.patches", lang),
                        style_function=lambda f: {"color": f["properties"]["fill"], "weight": 1, "fillColor": f["properties"]["fill"],
                                                  "fillOpacity": 0.8},
                        tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
@@ -678,10 +903,16 @@ def _swatch(colour_: str, label: str, dash: bool = False, edge: str = "#333") ->
             f"{label}</span>")
 
 
-def legend_html(ind: str, edges: list[float], lang: str, *, parks: bool = False, patches: bool = False) -> str:
-    cells = [f"<b style='margin-right:8px'>{indicator_name(ind, lang)} (%)</b>"]
-    cells += [_swatch(VIRIDIS[i], f"{edges[i]:g}–{edges[i + 1]:g}") for i in range(5)]
-    cells.append(_swatch(UNDEFINED_HEX, t("green.legend.undefined", lang), dash=True))
+def legend_html(ind: str, edges: list[float], lang: str, *, parks: bool = False, patches: bool = False,
+                colour_by: str = "value") -> str:
+    if colour_by == "status":
+        cells = [f"<b style='margin-right:8px'>{t('green.col.status', lang)}</b>"]
+        cells += [_swatch(STATUS_HEX[s], status_name(s, lang) if s in STATUSES else t("green.status.no_target", lang),
+                          dash=s == "undefined") for s in ("below", "met", "undefined", "no_target")]
+    else:
+        cells = [f"<b style='margin-right:8px'>{indicator_name(ind, lang)} (%)</b>"]
+        cells += [_swatch(VIRIDIS[i], lb) for i, lb in enumerate(bin_labels(edges))]
+        cells.append(_swatch(UNDEFINED_HEX, t("green.legend.undefined", lang), dash=True))
     if parks:
         cells.append(_swatch("#ffffff", t("green.layer.parks", lang), edge=PARK_HEX))
     if patches:
@@ -705,28 +936,45 @@ def landcover_overlay(ga: GreeningAssessment, year: int) -> leaflet.Overlay | No
 # ------------------------------------------------------------------------------ where to plant
 
 
-def candidate_table(ga: GreeningAssessment, year: int, share: float, lang: str) -> pd.DataFrame:
-    """Per unit at ``year``: candidate areas by kind, the coverage gains and the carbon gains
-    if ``share`` (0-1) of the candidate land were planted (gains scale linearly)."""
-    names = unit_names(ga, lang)
+GAIN_OF = {"green_coverage_fvc_pct": "green_fvc_gain_pts", "green_coverage_pct": "green_gain_pts",
+           "forest_coverage_pct": "forest_gain_pts"}
+
+
+def gain_indicator(ind: str) -> str:
+    """The indicator the coverage-gain column follows: the selected one when planting changes it
+    (green coverage by FVC or by classes, forest coverage), else green coverage by FVC."""
+    return ind if ind in GAIN_OF else "green_coverage_fvc_pct"
+
+
+def gains(ga: GreeningAssessment, year: int, share: float) -> pd.DataFrame:
+    """The core's :func:`sinks.greening.indicators.candidate_gains` at ``year``."""
     d = ga.indicators[ga.indicators["year"] == year]
+    return indicators_core.candidate_gains(d, share=share).reset_index(drop=True)
+
+
+def candidate_table(ga: GreeningAssessment, year: int, share: float, lang: str, ind: str = "green_coverage_fvc_pct") -> pd.DataFrame:
+    """Per unit at ``year``: candidate areas by kind, the gain of the coverage indicator ``ind``
+    follows (see :func:`gain_indicator`) and the carbon gains if ``share`` (0-1) of the candidate
+    land were planted (the core's candidate_gains; the greening part is an upper bound)."""
+    names = unit_names(ga, lang)
+    g = gains(ga, year, share)
     ha = t("green.unit.ha", lang)
-    out = pd.DataFrame({t("green.col.unit", lang): [names.get(str(u), str(u)) for u in d["unit_id"]]})
+    out = pd.DataFrame({t("green.col.unit", lang): [names.get(str(u), str(u)) for u in g["unit_id"]]})
     for k in KINDS:
-        out[fmt.with_unit(kind_name(k, lang), ha, lang)] = (d[f"candidate_{k}_ha"] * share).round(1).to_numpy()
-    fg = (d["forest_coverage_potential_pct"] - d["forest_coverage_pct"]) * share
-    gg = (d["green_coverage_potential_pct"] - d["green_coverage_pct"]) * share
-    out[t("green.col.forest_gain", lang)] = [pct_text(v) for v in fg]
-    out[t("green.col.green_gain", lang)] = [pct_text(v) for v in gg]
-    out[fmt.with_unit(t("green.col.removals", lang), t("green.unit.tco2e_yr", lang), lang)] = (d["candidate_removals_tco2e_yr"] * share).round(0).to_numpy()
-    out[fmt.with_unit(t("green.col.stock_gain", lang), t("green.unit.tc", lang), lang)] = (d["candidate_stock_gain_tc"] * share).round(0).to_numpy()
+        out[fmt.with_unit(kind_name(k, lang), ha, lang)] = [num_text(v, 1) for v in g[f"candidate_{k}_ha"]]
+    gi = gain_indicator(ind)
+    out[t("green.col.gain", lang, ind=indicator_name(gi, lang))] = [pct_text(v) for v in g[GAIN_OF[gi]]]
+    out[fmt.with_unit(t("green.col.removals", lang), t("green.unit.tco2e_yr", lang), lang)] = [
+        num_text(v, 0, thousands=True) for v in g["removals_tco2e_yr"]]
+    out[fmt.with_unit(t("green.col.stock_gain", lang), t("green.unit.tc", lang), lang)] = [
+        num_text(v, 0, thousands=True) for v in g["stock_gain_tc"]]
     return out
 
 
 def candidate_totals(ga: GreeningAssessment, year: int, share: float) -> dict[str, float]:
-    d = ga.indicators[ga.indicators["year"] == year]
-    return {"ha": float(d["candidate_ha"].sum()) * share, "removals": float(d["candidate_removals_tco2e_yr"].sum()) * share,
-            "stock": float(d["candidate_stock_gain_tc"].sum()) * share}
+    g = gains(ga, year, share)
+    return {"ha": float(g["candidate_ha"].sum()), "greening_ha": float(g["candidate_greening_ha"].sum()),
+            "removals": float(g["removals_tco2e_yr"].sum()), "stock": float(g["stock_gain_tc"].sum())}
 
 
 def patch_table(ga: GreeningAssessment, lang: str) -> pd.DataFrame:
@@ -739,11 +987,13 @@ def patch_table(ga: GreeningAssessment, lang: str) -> pd.DataFrame:
         t("green.col.kind", lang): [kind_name(k, lang) for k in p["kind"]],
         t("green.col.class_now", lang): [lc_name(int(c), lang) if int(c) >= 0 else fmt.DASH for c in p["code"]],
         t("green.col.plant_to", lang): [lc_name(int(c), lang) if not pd.isna(c) else fmt.DASH for c in p["plant_to"]],
-        fmt.with_unit(t("green.col.area", lang), t("green.unit.ha", lang), lang): p["area_ha"].round(2).to_numpy(),
+        fmt.with_unit(t("green.col.area", lang), t("green.unit.ha", lang), lang): [num_text(v, 1) for v in p["area_ha"]],
         t("green.col.unit", lang): [names.get(str(u), fmt.DASH if not u else str(u)) for u in p["unit_id"]],
-        fmt.with_unit(t("green.col.removals", lang), t("green.unit.tco2e_yr", lang), lang): p["removals_tco2e_yr"].round(1).to_numpy(),
-        fmt.with_unit(t("green.col.stock_gain", lang), t("green.unit.tc", lang), lang): p["stock_gain_tc"].round(0).to_numpy(),
-        t("green.col.lon", lang): p["lon"].to_numpy(), t("green.col.lat", lang): p["lat"].to_numpy(),
+        fmt.with_unit(t("green.col.removals", lang), t("green.unit.tco2e_yr", lang), lang):
+            [num_text(v, 0, thousands=True) for v in p["removals_tco2e_yr"]],
+        fmt.with_unit(t("green.col.stock_gain", lang), t("green.unit.tc", lang), lang):
+            [num_text(v, 0, thousands=True) for v in p["stock_gain_tc"]],
+        t("green.col.lon", lang): [num_text(v, 5) for v in p["lon"]], t("green.col.lat", lang): [num_text(v, 5) for v in p["lat"]],
     })
 
 
@@ -777,17 +1027,7 @@ def draw_points(ga: GreeningAssessment, layers: GreeningLayers, unit_id: str, n:
     geom = ga.units.loc[ga.units["unit_id"].astype(str) == str(unit_id)].to_crs(info.crs)
     pts = sampling.sample_points(geom, int(n), seed=int(seed), crs=info.crs, source=str(unit_id))
     ll = pts.to_crs(DISPLAY_CRS)
-    lc = layers.layers[year].landcover
-    inv = ~info.transform
-    codes = []
-    for x, y in zip(pts["x"], pts["y"]):
-        c, r = inv * (float(x), float(y))
-        r, c = int(math.floor(r)), int(math.floor(c))
-        codes.append(int(lc[r, c]) if 0 <= r < lc.shape[0] and 0 <= c < lc.shape[1] else None)
-    nod = info.nodata if getattr(info, "nodata", None) is not None else 0
-    known = set(sampling.DEFAULT_MAP_LABELS)
-    safe = [c if c is None or c in known or c == nod else None for c in codes]
-    labels = sampling.map_labels_at(safe, nodata=int(nod))
+    codes, labels = sampling.map_labels_at_points(layers.layers[year], pts)
     return pd.DataFrame({"point_id": pts["point_id"].astype(str).to_numpy(), "lon": ll.geometry.x.round(6).to_numpy(),
                          "lat": ll.geometry.y.round(6).to_numpy(), "x": pts["x"].round(2).to_numpy(), "y": pts["y"].round(2).to_numpy(),
                          "map_code": codes, "map_label": labels})
@@ -857,18 +1097,8 @@ def read_labels(data: bytes, name: str, points: pd.DataFrame) -> dict[int, str |
 
 
 def map_share(ga: GreeningAssessment, unit_id: str, year: int) -> dict[str, float] | None:
-    """The map's share of each label in the unit (class areas over the mapped area)."""
-    ca = ga.class_areas
-    d = ca[(ca["unit_id"].astype(str) == str(unit_id)) & (ca["year"] == year)]
-    by = d.groupby("code")["area_ha"].sum()
-    by = by[by.index.map(lambda c: int(c) in sampling.DEFAULT_MAP_LABELS)]
-    total = float(by.sum())
-    if total <= 0:
-        return None
-    out = {lb: 0.0 for lb in sampling.LABELS}
-    for c, a in by.items():
-        out[sampling.DEFAULT_MAP_LABELS[int(c)]] += float(a) / total
-    return {k: min(max(v, 0.0), 1.0) for k, v in out.items()}
+    """The map's share of each label in the unit (the core's map_shares; None: nothing mapped)."""
+    return indicators_core.map_shares(ga.class_areas, unit_id, year)
 
 
 def estimate_table(est: sampling.PointEstimate, lang: str) -> pd.DataFrame:
