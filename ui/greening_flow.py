@@ -37,7 +37,7 @@ from sinks.greening.assess import GreeningAssessment, GreeningLayers, build_laye
 from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators, unmatched_units
 from ui import fmt, leaflet
 from ui.cache import KeyedLRU, fingerprint
-from ui.i18n import DICTS, t
+from ui.i18n import DICTS, step_text, t
 
 __all__ = ["DataError"]
 
@@ -205,21 +205,18 @@ def load_assessment(config_path: str, key: str, choice: UnitChoice, *, progress=
     return got[0]
 
 
-_STEPS = (
-    (re.compile(r"^masks (\d+)$"), "green.step.masks"),
-    (re.compile(r"^count units$"), "green.step.count"),
-    (re.compile(r"^candidate patches$"), "green.step.patches"),
-    (re.compile(r"^intervals and targets$"), "green.step.targets"),
-    (re.compile(r"^done$"), "green.step.done"),
+_STEPS = (  # the core's progress steps -> i18n keys (the regex group fills {what})
+    (re.compile(r"^masks (\d+)$"), "green.step.masks", "what"),
+    (re.compile(r"^count units$"), "green.step.count", None),
+    (re.compile(r"^candidate patches$"), "green.step.patches", None),
+    (re.compile(r"^intervals and targets$"), "green.step.targets", None),
+    (re.compile(r"^done$"), "green.step.done", None),
 )
 
 
 def step_label(step: str, lang: str) -> str:
-    for pattern, key in _STEPS:
-        m = pattern.match(step)
-        if m:
-            return t(key, lang, **({"what": m.group(1)} if m.groups() else {}))
-    return step
+    """A progress step of the core in the reader's language (unknown ones pass through)."""
+    return step_text(step, lang, _STEPS)
 
 
 def read_units_upload(data: bytes, name: str) -> gpd.GeoDataFrame:

@@ -1749,9 +1749,12 @@ def zone_names(a, lang: str | None = None) -> dict[str, str]:
     return {str(z): str(n) for z, n in zip(a.zones["zone_id"], a.zones[col])}
 
 
-def step_text(step: str, lang: str | None = None) -> str:
-    """A progress step of the core in the reader's language (unknown steps pass through)."""
-    for pattern, key, field in _STEP_PATTERNS:
+def step_text(step: str, lang: str | None = None, patterns=None) -> str:
+    """A progress step of the core in the reader's language (unknown steps pass through).
+
+    ``patterns``: ``(regex, key, field or None)`` per step (default: run_assessment's steps); the
+    regex's first group fills ``{field}`` of the text."""
+    for pattern, key, field in _STEP_PATTERNS if patterns is None else patterns:
         m = pattern.match(step)
         if m:
             return t(key, lang, **({field: m.group(1)} if field else {}))

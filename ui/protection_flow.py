@@ -35,7 +35,7 @@ from sinks.config import load_config
 from sinks.protection import ProtectionAssessment, check_points, protection_screening
 from ui import fmt, leaflet
 from ui.cache import KeyedLRU
-from ui.i18n import lc_name, t
+from ui.i18n import lc_name, step_text, t
 from ui.wetlands_flow import EDIT_LAYERS, history, load_layer, seed_demo_layers, workspace
 from wetlands.compliance import ZONE_TYPES
 
@@ -175,23 +175,19 @@ def load_screening(config_path: str, key: str, inputs: ZoneInputs, *, progress=N
     return pa
 
 
-_STEPS = (
-    (re.compile(r"^build zones$"), "prot.step.zones"),
-    (re.compile(r"^land cover inside zones (\d+)$"), "prot.step.classes"),
-    (re.compile(r"^flagged patches (\d+)$"), "prot.step.patches"),
-    (re.compile(r"^changes inside zones (\S+)$"), "prot.step.changes"),
-    (re.compile(r"^carbon stock and NDVI per zone$"), "prot.step.stock"),
-    (re.compile(r"^done$"), "prot.step.done"),
+_STEPS = (  # the core's progress steps -> i18n keys (the regex group fills {what})
+    (re.compile(r"^build zones$"), "prot.step.zones", None),
+    (re.compile(r"^land cover inside zones (\d+)$"), "prot.step.classes", "what"),
+    (re.compile(r"^flagged patches (\d+)$"), "prot.step.patches", "what"),
+    (re.compile(r"^changes inside zones (\S+)$"), "prot.step.changes", "what"),
+    (re.compile(r"^carbon stock and NDVI per zone$"), "prot.step.stock", None),
+    (re.compile(r"^done$"), "prot.step.done", None),
 )
 
 
 def step_label(step: str, lang: str) -> str:
     """A progress step of the core in the reader's language (unknown ones pass through)."""
-    for pattern, key in _STEPS:
-        m = pattern.match(step)
-        if m:
-            return t(key, lang, **({"what": m.group(1)} if m.groups() else {}))
-    return step
+    return step_text(step, lang, _STEPS)
 
 
 def pick_year(pa: ProtectionAssessment, year: int) -> int:
