@@ -13,7 +13,6 @@ core's :func:`sinks.greening.targets.progress_table` over the assessment's indic
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -24,10 +23,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import streamlit as st
 
-from geodata.crs import ANALYSIS_CRS, DISPLAY_CRS
+from geodata.crs import DISPLAY_CRS
 from geodata.errors import DataError
 from geodata.points import safe_for_csv
 from sinks.config import load_config
@@ -36,6 +34,7 @@ from sinks.greening import sampling
 from sinks.greening.assess import GreeningAssessment, GreeningLayers, build_layers, greening_assessment
 from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators, unmatched_units
 from ui import fmt, leaflet
+from ui.leaflet import geojson, map_outlines
 from ui.cache import KeyedLRU, fingerprint
 from ui.i18n import DICTS, step_text, t
 
@@ -50,7 +49,6 @@ COLOUR_BY = ("value", "status")
 PARK_HEX = "#1b7837"  # parks: white with a dark-green outline, apart from the viridis fills
 PATCH_HEX = {"afforestation": "#D55E00", "greening": "#CC79A7"}
 POINT_EDGE = "#000000"
-SIMPLIFY_M = 10.0
 MAX_MAP_PATCHES = 400  # largest candidate patches drawn on the map (the list has all)
 MAX_UPLOAD_BYTES = 20 * 2**20
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -728,20 +726,6 @@ def change_table(ga: GreeningAssessment, ind: str, lang: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ map
 
 
-def _geojson(gdf: gpd.GeoDataFrame) -> dict:
-    return json.loads(gdf.to_json(drop_id=True))
-
-
-def _simplified(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.to_crs(ANALYSIS_CRS)
-    if len(out):
-        out["geometry"] = out.geometry.simplify(SIMPLIFY_M).to_numpy()
-    out = out.to_crs(DISPLAY_CRS)
-    if len(out):
-        out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, 6))
-    return out
-
-
 def _extra(key: tuple, make):
     store = _extras_store()
     k = repr(key)
@@ -821,7 +805,7 @@ def build_map(key: str, ga: GreeningAssessment, layers: GreeningLayers | None, i
     """The choropleth of ``ind`` at ``year`` coloured by value bins or by status against the target
     (tooltips: name, value, target, status), the parks, the candidate patches and the sample
     points when asked. Returns the map and the bin edges."""
-    units = _extra((key, "units"), lambda: _simplified(ga.units))
+    units = _extra((key, "units"), lambda: map_outlines(ga.units))
     mv = map_values(ga, ind, year, p, lang).set_index("unit_id")
     edges = bins(mv["value"])
     west, south, east, north = map_bounds(units, mv)
@@ -843,25 +827,25 @@ def build_map(key: str, ga: GreeningAssessment, layers: GreeningLayers | None, i
                  for u in ids],
     }, geometry=units.geometry.to_numpy(), crs=DISPLAY_CRS)
     fill_opacity = 0.25 if overlay is not None or points is not None else 0.75
-    folium.GeoJson(_geojson(g), name=indicator_name(ind, lang),
+    folium.GeoJson(geojson(g), name=indicator_name(ind, lang),
                    style_function=lambda f, o=fill_opacity: {"color": "#333333", "weight": 1.2, "fillColor": f["properties"]["fill"],
                                                              "fillOpacity": o, "dashArray": f["properties"]["dash"] or None},
                    tooltip=folium.GeoJsonTooltip(["name", "value", "target", "status"],
                                                  aliases=[t("green.col.unit", lang), indicator_name(ind, lang),
                                                           t("green.col.target", lang), t("green.col.status", lang)])).add_to(m)
     if parks and layers is not None and layers.parks is not None and len(layers.parks):
-        pk = _extra((key, "parks"), lambda: _simplified(layers.parks[[layers.parks.geometry.name]].copy()))
-        folium.GeoJson(_geojson(gpd.GeoDataFrame({"what": [t("green.layer.parks", lang)] * len(pk)}, geometry=pk.geometry.to_numpy(), crs=DISPLAY_CRS)),
+        pk = _extra((key, "parks"), lambda: map_outlines(layers.parks[[layers.parks.geometry.name]].copy()))
+        folium.GeoJson(geojson(gpd.GeoDataFrame({"what": [t("green.layer.parks", lang)] * len(pk)}, geometry=pk.geometry.to_numpy(), crs=DISPLAY_CRS)),
                        name=t("green.layer.parks", lang),
                        style_function=lambda f: {"color": PARK_HEX, "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.85},
                        tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
     if patches and len(ga.patches):
         def patches_json() -> dict:  # ~1.8 MB: built once per assessment and language
-            top = _simplified(ga.patches.head(MAX_MAP_PATCHES))
+            top = map_outlines(ga.patches.head(MAX_MAP_PATCHES))
             gp = gpd.GeoDataFrame({
                 "label": [f"{pid} · {kind_name(k, lang)} · {fmt.hectares(a, lang)}" for pid, k, a in zip(top["patch_id"], top["kind"], top["area_ha"])],
                 "fill": [PATCH_HEX.get(k, "#000000") for k in top["kind"]]}, geometry=top.geometry.to_numpy(), crs=DISPLAY_CRS)
-            return _geojson(gp)
+            return geojson(gp)
 
         folium.GeoJson(_extra((key, lang, "patches_json"), patches_json), name=t("green.layer.patches", lang),
                        style_function=lambda f: {"color": f["properties"]["fill"], "weight": 1, "fillColor": f["properties"]["fill"],

@@ -183,3 +183,30 @@ def landcover_overlay(path: str | Path, *, max_width: int = OVERLAY_MAX_WIDTH) -
 def add_overlay(m: folium.Map, overlay: Overlay, *, name: str, opacity: float = 0.75, show: bool = True) -> None:
     folium.raster_layers.ImageOverlay(image=overlay.rgba, bounds=[list(overlay.bounds_latlon[0]), list(overlay.bounds_latlon[1])],
                                       name=name, opacity=opacity, show=show, interactive=False, zindex=1).add_to(m)
+
+
+SIMPLIFY_M = 10.0  # outline simplification for the maps (a third of a 30 m pixel)
+
+
+def geojson(gdf) -> dict:
+    """A GeoDataFrame as a GeoJSON dict for ``folium.GeoJson`` (no feature ids)."""
+    import json
+
+    return json.loads(gdf.to_json(drop_id=True))
+
+
+def map_outlines(gdf, *, simplify_m: float = SIMPLIFY_M):
+    """Outlines for a map: simplified by ``simplify_m`` metres in the analysis CRS, then in lon/lat
+    rounded to 1e-6 degree (0.1 m). Rounded, not snapped (``shapely.set_precision`` can raise a
+    TopologyException): for display only."""
+    import shapely
+
+    from geodata.crs import ANALYSIS_CRS, DISPLAY_CRS
+
+    out = gdf.to_crs(ANALYSIS_CRS)
+    if len(out):
+        out["geometry"] = out.geometry.simplify(simplify_m).to_numpy()
+    out = out.to_crs(DISPLAY_CRS)
+    if len(out):
+        out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, 6))
+    return out

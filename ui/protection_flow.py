@@ -34,6 +34,7 @@ from geodata.store import Workspace
 from sinks.config import load_config
 from sinks.protection import ProtectionAssessment, check_points, protection_screening
 from ui import fmt, leaflet
+from ui.leaflet import geojson, map_outlines
 from ui.cache import KeyedLRU
 from ui.i18n import lc_name, step_text, t
 from ui.wetlands_flow import EDIT_LAYERS, history, load_layer, seed_demo_layers, workspace
@@ -56,7 +57,6 @@ POINT_EDGE = "#D55E00"  # uploaded project points: vermillion ring, filled by st
 STATUSES = ("non_conforming", "review")
 POINT_STATUSES = ("non_conforming", "review", "ok", "outside")
 EXPORT_CRS = (4490, 4326)  # CGCS2000 (default), WGS84
-SIMPLIFY_M = 10.0  # outline simplification for the map (a third of a 30 m pixel)
 SELECTED_ZOOM = 16
 # Ledger checks. One 30 m pixel is 0.09 ha: changes below it are classification noise, not a
 # change on the ground. NDVI may drop by up to NDVI_TOL between dates (season, sensor) before
@@ -606,30 +606,12 @@ def patch_center(pa: ProtectionAssessment, patch_id: str, year: int) -> tuple[fl
 # ------------------------------------------------------------------------------ map
 
 
-def _geojson(gdf: gpd.GeoDataFrame) -> dict:
-    import json
-
-    return json.loads(gdf.to_json(drop_id=True))
-
-
-def _simplified_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Outlines for the map: simplified by SIMPLIFY_M, in lon/lat rounded to 1e-6 degree (0.1 m)."""
-    out = gdf.to_crs(ANALYSIS_CRS)
-    if len(out):
-        out["geometry"] = out.geometry.simplify(SIMPLIFY_M).to_numpy()
-    out = out.to_crs(DISPLAY_CRS)
-    if len(out):
-        # rounded, not snapped (shapely.set_precision can raise a TopologyException): display only
-        out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, 6))
-    return out
-
-
 def _zones_lonlat(key: str, pa: ProtectionAssessment) -> gpd.GeoDataFrame:
-    return _store().extra((key, "zones"), lambda: _simplified_lonlat(pa.zones))
+    return _store().extra((key, "zones"), lambda: map_outlines(pa.zones))
 
 
 def _patches_lonlat(key: str, pa: ProtectionAssessment, year: int) -> gpd.GeoDataFrame:
-    return _store().extra((key, "patches", year), lambda: _simplified_lonlat(pa.screening.patches[pa.screening.patches["year"] == year]))
+    return _store().extra((key, "patches", year), lambda: map_outlines(pa.screening.patches[pa.screening.patches["year"] == year]))
 
 
 def zone_types_present(pa: ProtectionAssessment) -> list[str]:
@@ -655,7 +637,7 @@ def build_map(key: str, pa: ProtectionAssessment, lang: str, *, types: list[str]
                               "type": type_name(zt, lang),
                               "area": [fmt.hectares(v, lang) for v in z["area_ha"]]}, geometry=z.geometry.to_numpy(), crs=DISPLAY_CRS)
         colour, dash = ZONE_HEX[zt], ZONE_DASH.get(zt)
-        folium.GeoJson(_geojson(g), name=type_name(zt, lang),
+        folium.GeoJson(geojson(g), name=type_name(zt, lang),
                        style_function=lambda f, c=colour, d=dash: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.22,
                                                                    **({"dashArray": d} if d else {})},
                        tooltip=folium.GeoJsonTooltip(["name", "type", "area"],
@@ -672,7 +654,7 @@ def build_map(key: str, pa: ProtectionAssessment, lang: str, *, types: list[str]
                                   "fill": [STATUS_HEX[s] for s in pl["status"]],
                                   "dash": ["" if s == "non_conforming" else "3 3" for s in pl["status"]]},
                                  geometry=pl.geometry.to_numpy(), crs=DISPLAY_CRS)
-            folium.GeoJson(_geojson(g), name=t("prot.layer.patches", lang, year=year),
+            folium.GeoJson(geojson(g), name=t("prot.layer.patches", lang, year=year),
                            style_function=lambda f: {"color": f["properties"]["fill"] if f["properties"]["fill"] != "#7f7f7f" else "#404040",
                                                      "weight": 1.2, "fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
                                                      "dashArray": f["properties"]["dash"] or None},
@@ -695,7 +677,7 @@ def build_map(key: str, pa: ProtectionAssessment, lang: str, *, types: list[str]
                                         for i, n, s in zip(drawn["point_id"], drawn["name"], drawn["status"])],
                               "fill": [STATUS_HEX.get(s, "#ffffff") for s in drawn["status"]]},
                              geometry=shapely.transform(drawn.geometry.to_numpy(), lambda xy: np.round(xy, 6)), crs=DISPLAY_CRS)
-        folium.GeoJson(_geojson(g), name=t("prot.layer.points", lang),
+        folium.GeoJson(geojson(g), name=t("prot.layer.points", lang),
                        marker=folium.CircleMarker(radius=6, color=POINT_EDGE, weight=2.5, fill=True, fill_opacity=0.95),
                        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": POINT_EDGE, "weight": 2.5,
                                                  "fillOpacity": 0.95, "radius": 6},
@@ -712,7 +694,7 @@ def selected_outline(pa: ProtectionAssessment, patch_id: str, year: int, lang: s
         return None
     g = gpd.GeoDataFrame({"patch": [str(patch_id)]}, geometry=hit.geometry.to_numpy(), crs=p.crs).to_crs(DISPLAY_CRS)
     fg = folium.FeatureGroup(name=t("prot.layer.selected", lang))
-    folium.GeoJson(_geojson(g), style_function=lambda f: {"color": SELECTED_HEX, "weight": 4, "fill": False},
+    folium.GeoJson(geojson(g), style_function=lambda f: {"color": SELECTED_HEX, "weight": 4, "fill": False},
                    tooltip=folium.GeoJsonTooltip(["patch"], labels=False)).add_to(fg)
     return fg
 

@@ -175,10 +175,6 @@ def type_name(code: str, lang: str) -> str:
     return t(f"wet.type.{code}", lang)
 
 
-def _geojson(gdf: gpd.GeoDataFrame) -> dict:
-    return json.loads(gdf.to_json(drop_id=True))
-
-
 def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd.GeoDataFrame, lc: leaflet.Overlay | None,
               lang: str, suggestions: gpd.GeoDataFrame | None = None, alerts: gpd.GeoDataFrame | None = None,
               carried: list[dict] | None = None, sites: gpd.GeoDataFrame | None = None,
@@ -192,7 +188,7 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
         leaflet.add_overlay(m, lc, name=t("wet.layer.landcover", lang), opacity=0.55, show=False)
     z = zones[["zone_id", "geometry"]].copy()
     z["name"] = zones["name_zh" if lang == "zh" else "name_en"]
-    folium.GeoJson(_geojson(z), name=t("wet.layer.districts", lang),
+    folium.GeoJson(leaflet.geojson(z), name=t("wet.layer.districts", lang),
                    style_function=lambda f: {"color": "#555555", "weight": 1.5, "fill": False, "dashArray": "4 3"},
                    tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
     p = patch_layer.gdf[["patch_id", "type", "area_ha", "zone_id", "geometry"]].copy()
@@ -200,32 +196,32 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
         p["type_label"] = [type_name(x, lang) for x in p["type"]]
         p["area"] = [fmt.hectares(v, lang) for v in p["area_ha"]]
         p["fill"] = [TYPE_HEX.get(x, "#999999") for x in p["type"]]
-        folium.GeoJson(_geojson(p[["patch_id", "type_label", "area", "fill", "geometry"]]), name=t("wet.layer.patches", lang),
+        folium.GeoJson(leaflet.geojson(p[["patch_id", "type_label", "area", "fill", "geometry"]]), name=t("wet.layer.patches", lang),
                        style_function=lambda f: {"color": f["properties"]["fill"], "weight": 0.6, "fillColor": f["properties"]["fill"], "fillOpacity": 0.7},
                        tooltip=folium.GeoJsonTooltip(["patch_id", "type_label", "area"],
                                                      aliases=[t("wet.col.patch", lang), t("wet.col.type", lang), t("wet.col.area", lang)])).add_to(m)
     if suggestions is not None and len(suggestions):
         s = suggestions[["patch_id", "area_ha", "geometry"]].copy()
         s["area"] = [fmt.hectares(v, lang) for v in s["area_ha"]]
-        folium.GeoJson(_geojson(s[["patch_id", "area", "geometry"]]), name=t("wet.layer.suggestions", lang),
+        folium.GeoJson(leaflet.geojson(s[["patch_id", "area", "geometry"]]), name=t("wet.layer.suggestions", lang),
                        style_function=lambda f: {"color": "#6a3d9a", "weight": 2, "dashArray": "6 4", "fill": False},
                        tooltip=folium.GeoJsonTooltip(["patch_id", "area"], aliases=[t("wet.col.patch", lang), t("wet.col.area", lang)])).add_to(m)
     if sites is not None and len(sites):
         w = sites[[SITES.id_field, "geometry"]].copy()
         w["name"] = [str(v or "") for v in sites.get("name_zh" if lang == "zh" else "name_en", pd.Series([""] * len(w)))]
-        folium.GeoJson(_geojson(w), name=t("wet.layer.sites", lang),
+        folium.GeoJson(leaflet.geojson(w), name=t("wet.layer.sites", lang),
                        style_function=lambda f: {"color": SITE_HEX, "weight": 2, "dashArray": "2 4", "fill": False},
                        tooltip=folium.GeoJsonTooltip([SITES.id_field, "name"], aliases=[t("wet.site.name", lang), t("wet.col.name", lang)])).add_to(m)
     if len(redlines):
         r = redlines[[rl.ID_FIELD, "geometry"]].copy()
         r["name"] = [str(v or "") for v in redlines.get("name_zh" if lang == "zh" else "name_en", pd.Series([""] * len(r)))]
-        folium.GeoJson(_geojson(r), name=t("wet.layer.redlines", lang),
+        folium.GeoJson(leaflet.geojson(r), name=t("wet.layer.redlines", lang),
                        style_function=lambda f: {"color": REDLINE_HEX, "weight": 3, "fillColor": REDLINE_HEX, "fillOpacity": 0.08},
                        tooltip=folium.GeoJsonTooltip([rl.ID_FIELD, "name"], aliases=[t("wet.col.redline", lang), t("wet.col.name", lang)])).add_to(m)
     if protection is not None and protection_spec is not None and len(protection):
         e = protection[[protection_spec.id_field, "geometry"]].copy()
         e["name"] = [str(v or "") for v in protection.get("name_zh" if lang == "zh" else "name_en", pd.Series([""] * len(e)))]
-        folium.GeoJson(_geojson(e), name=t(f"wet.edit.{target_of(protection_spec)}", lang),
+        folium.GeoJson(leaflet.geojson(e), name=t(f"wet.edit.{target_of(protection_spec)}", lang),
                        style_function=lambda f: {"color": PROTECTION_HEX, "weight": 2.5, "fillColor": PROTECTION_HEX, "fillOpacity": 0.06},
                        tooltip=folium.GeoJsonTooltip([protection_spec.id_field, "name"],
                                                      aliases=[t("wet.col.id", lang), t("wet.col.name", lang)])).add_to(m)
@@ -238,7 +234,7 @@ def build_map(*, zones: gpd.GeoDataFrame, patch_layer: PatchLayer, redlines: gpd
         al = alerts[["redline_id", "destination", "area_ha", "geometry"]].copy()
         al["became"] = [class_label(d, lang) for d in al["destination"]]
         al["area"] = [fmt.hectares(v, lang) for v in al["area_ha"]]
-        folium.GeoJson(_geojson(al[["redline_id", "became", "area", "geometry"]]), name=t("wet.layer.alerts", lang),
+        folium.GeoJson(leaflet.geojson(al[["redline_id", "became", "area", "geometry"]]), name=t("wet.layer.alerts", lang),
                        style_function=lambda f: {"color": ALERT_HEX, "weight": 1.5, "fillColor": ALERT_HEX, "fillOpacity": 0.85},
                        tooltip=folium.GeoJsonTooltip(["redline_id", "became", "area"],
                                                      aliases=[t("wet.col.redline", lang), t("wet.alert.became", lang), t("wet.col.area", lang)])).add_to(m)
