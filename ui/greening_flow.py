@@ -404,7 +404,7 @@ def row_reasons(row, lang: str, inds: list[str] | None = None) -> str:
     return sep.join(dict.fromkeys(_why(c, p, lang) for c, p in indicators_core.reasons(row)))
 
 
-# how each core note (sinks.greening.notes.Note.code) is shown: a warning, an info box or a
+# how each core note (sinks.notes.Note.code) is shown: a warning, an info box or a
 # caption (a method detail); the text is ui.i18n "green.note.<code>" filled from the note's params
 _NOTE_LEVEL = {"overlap": "warning", "outside_map": "warning", "repaired": "warning", "no_bands": "warning",
                "gap": "info", "outside": "info", "converted": "info", "no_parks": "info",

@@ -29,7 +29,7 @@ from sinks.config import Config, load_config
 from sinks.greening.extra import check_forest_extra, load_forest_extra
 from sinks.greening.indicators import indicator_table, unit_tables, unit_topology
 from sinks.greening.layers import CANDIDATE_KINDS, YearLayers, fractional_cover, fvc_endpoints, rasterize_mask, year_layers
-from sinks.greening.notes import Note
+from sinks.notes import Note
 from sinks.greening.settings import ClassRoles, load_class_roles
 from sinks.greening.targets import load_targets, progress_table, target_indicators, unmatched_units
 from sinks.units import C_TO_CO2, M2_PER_HA

@@ -21,7 +21,7 @@ from scipy import ndimage
 from geodata.bands import normalized_difference, open_bands
 from geodata.errors import DataError
 from geodata.rasters import RasterInfo, check_same_grid, row_areas_m2
-from sinks.greening.notes import Note
+from sinks.notes import Note
 from sinks.greening.settings import ClassRoles, GreeningConfig
 
 # candidate kinds (codes in YearLayers.candidates)

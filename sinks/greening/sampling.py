@@ -31,7 +31,7 @@ import shapely
 from pyproj import CRS
 
 from geodata.errors import DataError, GeometryError, SchemaError, UnknownClassError
-from sinks.greening.notes import Note
+from sinks.notes import Note
 from sinks.landcover.accuracy import z_score
 
 LABELS: tuple[str, ...] = ("tree", "other_vegetation", "non_vegetation")

@@ -2,7 +2,7 @@
 
 A :class:`Note` is a ``str`` (the English sentence the CLI prints and the tests read) that also
 carries ``code`` and ``params``, so the dashboard says the same thing in 中文 from its own
-wording (``ui.i18n`` key ``green.note.<code>``) without parsing the English.
+wording (``ui.i18n`` key ``<page>.note.<code>``, e.g. ``green.note.<code>``) without parsing the English.
 """
 from __future__ import annotations
 
