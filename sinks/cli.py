@@ -42,7 +42,7 @@ def _cmd_run(args) -> int:
     k = a.kpis()
     print(f"{a.config.name_en}: {k.year} total stock {k.total_stock_tc:,.0f} t C; "
           f"net removals {k.removals_tco2e_yr:,.0f} t CO2e/yr ({k.removals_period}); "
-          + (f"emissions {k.emissions_year} {k.emissions_tco2:,.0f} t CO2; offset ratio {k.offset_ratio:.2%}" if k.emissions_tco2 else "no inventory"))
+          + (f"emissions {k.emissions_year} {k.emissions_tco2e:,.0f} t CO2; offset ratio {k.offset_ratio:.2%}" if k.emissions_tco2e else "no inventory"))
     print(f"wrote {len(files)} files to {args.out}")
     return 0
 

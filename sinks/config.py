@@ -331,6 +331,7 @@ class Config:
     zone_name_fields: tuple[str, str] = ("name_zh", "name_en")
     zones_coord_system: str = CoordSystem.WGS84.value
     inventory: Path | None = None
+    inventory_primary: str | None = None  # [inventory] primary: the dataset totals use (default: the first in the file)
     accuracy: dict[int, Path] = field(default_factory=dict)  # year -> accuracy report of that map
     name_zh: str = "评估区"
     name_en: str = "Assessment area"
@@ -386,7 +387,18 @@ def load_config(path: str | Path) -> Config:
     if unknown:
         raise SchemaError(path, f"[landcover.accuracy] names year(s) {unknown} that have no land-cover map", f"use one of {sorted(years)}")
     engine = doc.get("engine", {})
-    inv = doc.get("inventory", {}).get("path")
+    inv_doc = doc.get("inventory", {})
+    if not isinstance(inv_doc, dict):
+        raise SchemaError(path, "[inventory] must be a table", 'write [inventory] path = "emissions.csv"')
+    unknown_inv = sorted(set(inv_doc) - {"path", "primary"})
+    if unknown_inv:
+        raise SchemaError(path, f"[inventory] has unknown keys {unknown_inv}", "use only path and primary")
+    inv = inv_doc.get("path")
+    primary = inv_doc.get("primary")
+    if primary is not None and (not isinstance(primary, str) or not primary.strip()):
+        raise SchemaError(path, f"[inventory] primary must be the name of a dataset, got {primary!r}", 'write e.g. primary = "chen2020_county" (a value of the dataset column)')
+    if primary is not None and not inv:
+        raise SchemaError(path, "[inventory] primary is set without a path", 'add path = "emissions.csv" or remove primary')
     return Config(
         landcover=years,
         coefficients=_resolve(base, coef),
@@ -396,6 +408,7 @@ def load_config(path: str | Path) -> Config:
         zone_name_fields=(zones.get("name_field_zh", "name_zh"), zones.get("name_field_en", "name_en")),
         zones_coord_system=zones.get("coord_system", "wgs84"),
         inventory=_resolve(base, inv) if inv else None,
+        inventory_primary=primary.strip() if primary else None,
         accuracy=accuracy,
         name_zh=area.get("name_zh", "评估区"),
         name_en=area.get("name_en", "Assessment area"),
@@ -420,7 +433,7 @@ def validate_config(path: str | Path) -> list[str]:
     from geodata.vectors import load_zones
     from sinks.coefficients import validate_table
     from geodata.tables import read_csv
-    from sinks.inventory import load_inventory
+    from sinks.ledger.inventory import load_emissions
 
     try:
         cfg = load_config(path)
@@ -466,7 +479,7 @@ def validate_config(path: str | Path) -> list[str]:
     problems += _validate_greening(cfg)
     if cfg.inventory is not None:
         try:
-            inv = load_inventory(cfg.inventory, zone_ids=zone_ids)
+            inv = load_emissions(cfg.inventory, zone_ids=zone_ids, primary=cfg.inventory_primary)
             for _, r in inv.rejected.iterrows():
                 problems.append(f"{cfg.inventory} row {r['row']}: {r['reason']}")
         except DataError as exc:

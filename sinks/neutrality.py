@@ -15,7 +15,7 @@ def reconcile(emissions: pd.DataFrame, removals: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     emissions
-        ``zone_id, year, emissions_tco2``.
+        ``zone_id, year, emissions_tco2e``.
     removals
         ``zone_id, year, removals_tco2e_yr`` (the net removal of the land, may be negative when
         the land is a net source).
@@ -23,16 +23,16 @@ def reconcile(emissions: pd.DataFrame, removals: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``zone_id, year, emissions_tco2, removals_tco2e_yr, net_emissions_tco2e, offset_ratio``;
+        ``zone_id, year, emissions_tco2e, removals_tco2e_yr, net_emissions_tco2e, offset_ratio``;
         offset_ratio is NaN where emissions are zero or unknown.
     """
     m = emissions.merge(removals, on=["zone_id", "year"], how="outer").sort_values(["zone_id", "year"])
-    m["net_emissions_tco2e"] = m["emissions_tco2"] - m["removals_tco2e_yr"]
+    m["net_emissions_tco2e"] = m["emissions_tco2e"] - m["removals_tco2e_yr"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        m["offset_ratio"] = np.where(m["emissions_tco2"] > 0, m["removals_tco2e_yr"] / m["emissions_tco2"], np.nan)
+        m["offset_ratio"] = np.where(m["emissions_tco2e"] > 0, m["removals_tco2e_yr"] / m["emissions_tco2e"], np.nan)
     return m.reset_index(drop=True)
 
 
-def offset_ratio(emissions_tco2: float, removals_tco2e_yr: float) -> float:
+def offset_ratio(emissions_tco2e: float, removals_tco2e_yr: float) -> float:
     """Removals / emissions; NaN when there are no emissions."""
-    return removals_tco2e_yr / emissions_tco2 if emissions_tco2 > 0 else float("nan")
+    return removals_tco2e_yr / emissions_tco2e if emissions_tco2e > 0 else float("nan")

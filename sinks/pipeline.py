@@ -29,7 +29,7 @@ from sinks import carbon
 from wetlands.extent import wetland_change, wetland_extent
 from sinks.coefficients import CoefficientTable, load_coefficients
 from sinks.config import Config, load_config
-from sinks.inventory import Inventory, load_inventory
+from sinks.ledger.inventory import EmissionsInventory, load_emissions
 from sinks.landcover.accuracy import load_area_uncertainty
 from sinks.landcover.datasets import workspace_dir
 from sinks.neutrality import offset_ratio, reconcile
@@ -49,7 +49,7 @@ class Kpis:
     removals_tco2e_yr: float  # gain-loss net removals of the period ending at (or starting at) year
     removals_period: str
     emissions_year: int | None
-    emissions_tco2: float | None
+    emissions_tco2e: float | None  # the primary dataset, scope 1
     offset_ratio: float | None
     stock_area_uncertainty_pct: float = float("nan")  # the part from the map's area estimates alone
 
@@ -66,14 +66,15 @@ class Assessment:
     stock_totals: pd.DataFrame  # zone_id, year, stock_tc, uncertainty_pct
     change: pd.DataFrame  # zone_id, period, code_t0, code_t1, area_ha
     flows: pd.DataFrame  # zone_id, period, year_t0, year_t1, stock-difference and gain-loss columns
-    emissions: pd.DataFrame | None  # zone_id, year, sector, emissions_tco2, ...
-    neutrality: pd.DataFrame | None  # zone_id, year, emissions_tco2, removals_tco2e_yr, net, offset_ratio
+    emissions: pd.DataFrame | None  # the primary dataset's scope-1 rows: zone_id, year, sector, emissions_tco2e, ...
+    neutrality: pd.DataFrame | None  # zone_id, year, emissions_tco2e, removals_tco2e_yr, net, offset_ratio
     coefficients: CoefficientTable
     inventory_rejected: pd.DataFrame | None
     wetlands: pd.DataFrame  # zone_id, year, wetland_ha, water_ha, valid_ha, wetland_share
     wetland_change: pd.DataFrame  # zone_id, period, wetland_lost_ha, wetland_gained_ha, wetland_net_change_ha
     repaired_zones: tuple[str, ...]
     provenance: dict = field(default_factory=dict)
+    inventory: EmissionsInventory | None = None  # every dataset, rejected rows and notes
 
     @property
     def years(self) -> list[int]:
@@ -103,11 +104,11 @@ class Assessment:
             if have:
                 em_year = int(have[-1])
                 e = self.emissions[(self.emissions["year"] == em_year) & self.emissions["zone_id"].isin(zs)]
-                em = float(e["emissions_tco2"].sum())
+                em = float(e["emissions_tco2e"].sum())
                 ratio = offset_ratio(em, removals)
         return Kpis(year=year, total_stock_tc=float(st["stock_tc"].sum()), stock_uncertainty_pct=unc,
                     removals_tco2e_yr=removals, removals_period=period, emissions_year=em_year,
-                    emissions_tco2=em, offset_ratio=ratio, stock_area_uncertainty_pct=area_unc)
+                    emissions_tco2e=em, offset_ratio=ratio, stock_area_uncertainty_pct=area_unc)
 
     def flows_for_year(self, year: int) -> pd.DataFrame | None:
         """Flows of the period ending at ``year``, else of the first period starting at it."""
@@ -264,14 +265,16 @@ def run_assessment(
     flows = pd.concat(flow_rows, ignore_index=True) if flow_rows else pd.DataFrame(columns=["zone_id", "period", "year_t0", "year_t1", "net_removals_tco2e_yr"])
 
     emissions = neutrality = rejected = None
-    inv: Inventory | None = None
+    inv: EmissionsInventory | None = None
     if cfg.inventory is not None and zones is None:
         say("read emissions inventory", 0.99)
-        inv = load_inventory(cfg.inventory, zone_ids=zl.zone_ids)
-        emissions, rejected = inv.rows, inv.rejected
+        inv = load_emissions(cfg.inventory, zone_ids=zl.zone_ids, primary=cfg.inventory_primary)
+        # one series only (the primary, scope 1): the KPIs never add two sources together
+        emissions = inv.rows[(inv.rows["dataset"] == inv.primary) & (inv.rows["scope"] == "scope1")].reset_index(drop=True)
+        rejected = inv.rejected
         if not flows.empty:
             rem_rows = []
-            for y in sorted(set(inv.years) | set(years)):
+            for y in sorted(set(inv.years()) | set(years)):
                 # each inventory year takes the removals of the land-cover period that covers it
                 cover = flows[(flows["year_t0"] <= y) & (flows["year_t1"] >= y)]
                 if cover.empty:
@@ -302,7 +305,9 @@ def run_assessment(
     elif cfg.zones is not None:
         inputs["zones"] = {"path": str(cfg.zones), "layer": cfg.zones_layer, "sha256": sha256_file(cfg.zones)}
     if inv is not None:
-        inputs["inventory"] = {"path": inv.path, "sha256": inv.sha256}
+        inputs["inventory"] = {"path": inv.path, "sha256": inv.sha256, "encoding": inv.encoding, "datasets": list(inv.datasets),
+                               "primary": inv.primary, "rows": len(inv.rows), "rejected": len(inv.rejected),
+                               "notes": [str(n) for n in inv.notes]}
     elif cfg.inventory is not None:
         inputs["inventory"] = {"path": str(cfg.inventory), "not_read": "the zones were replaced; the inventory is per configured zone"}
     for y, p in cfg.accuracy.items():
@@ -331,4 +336,4 @@ def run_assessment(
     return Assessment(config=cfg, zones=zones_display, areas=areas, nodata=nodata, stocks=stocks, stock_totals=totals,
                       change=change, flows=flows, emissions=emissions, neutrality=neutrality, coefficients=table,
                       inventory_rejected=rejected, wetlands=wetland_extent(areas), wetland_change=wetland_change(change),
-                      repaired_zones=zl.repaired_ids, provenance=provenance)
+                      repaired_zones=zl.repaired_ids, provenance=provenance, inventory=inv)

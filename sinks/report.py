@@ -43,7 +43,7 @@ def zone_summary(a: Assessment, year: int | None = None) -> pd.DataFrame:
         rows.append({"zone_id": z, "year": year, "total_stock_tc": k.total_stock_tc,
                      "stock_uncertainty_pct": k.stock_uncertainty_pct, "removals_tco2e_yr": k.removals_tco2e_yr,
                      "removals_period": k.removals_period, "emissions_year": k.emissions_year,
-                     "emissions_tco2": k.emissions_tco2, "offset_ratio": k.offset_ratio})
+                     "emissions_tco2e": k.emissions_tco2e, "offset_ratio": k.offset_ratio})
     return pd.DataFrame(rows)
 
 

@@ -118,7 +118,7 @@ def tiny(tmp_path: Path) -> dict:
     )
     inv = tmp_path / "inventory.csv"
     inv.write_text(
-        "year,zone_id,sector,emissions_tco2,scope,basis,source,illustrative\n"
+        "year,zone_id,sector,emissions_tco2e,scope,basis,source,illustrative\n"
         "2020,west,industry,100,scope1,test,test,true\n"
         "2020,east,energy,200,scope1,test,test,true\n"
         "2025,west,industry,90,scope1,test,test,true\n"

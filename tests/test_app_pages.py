@@ -86,7 +86,7 @@ def _metrics(at: AppTest) -> list[tuple[str, str]]:
 def _check_kpis(at: AppTest, k) -> None:
     metrics = _metrics(at)
     assert len(metrics) == 4, metrics
-    expected = [k.total_stock_tc, k.removals_tco2e_yr, k.emissions_tco2, k.offset_ratio]
+    expected = [k.total_stock_tc, k.removals_tco2e_yr, k.emissions_tco2e, k.offset_ratio]
     for (label, value), want in zip(metrics, expected):
         got, tol = parse_metric(label, value)
         assert math.isclose(got, want, abs_tol=tol * 1.0001), f"{label} shows {value}: {got} vs {want} (± {tol})"

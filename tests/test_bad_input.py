@@ -14,7 +14,7 @@ from affine import Affine
 from geodata.errors import CRSMismatchError, DataError, GridError, MissingCRSError, NoDataError, SchemaError, UnsafeInputError
 from geodata.rasters import check_categorical, check_continuous, check_same_grid, read_info
 from geodata.vectors import load_zones
-from sinks.inventory import load_inventory
+from sinks.ledger.inventory import load_emissions
 from sinks.pipeline import run_assessment
 from tests.conftest import LC_T0, write_raster
 
@@ -142,7 +142,7 @@ def test_zone_schema_errors(tmp_path):
 
 
 def test_broken_csv_inventory_rows_are_split_not_dropped(tmp_path):
-    text = ("year,zone_id,sector,emissions_tco2,scope,basis,source,illustrative\n"
+    text = ("year,zone_id,sector,emissions_tco2e,scope,basis,source,illustrative\n"
             "2020,pukou,industry,100,s1,b,src,true\n"
             "2020,pukou,energy,inf,s1,b,src,true\n"
             "2020,pukou,transport,,s1,b,src,true\n"
@@ -153,17 +153,18 @@ def test_broken_csv_inventory_rows_are_split_not_dropped(tmp_path):
             "2021,pukou,energy,\"1,200\",s1,b,src,true\n")
     p = tmp_path / "inv.csv"
     p.write_bytes(text.encode("gb18030"))
-    inv = load_inventory(p, zone_ids=["pukou"])
-    assert inv.rows["emissions_tco2"].tolist() == [100.0, 1200.0]
+    inv = load_emissions(p, zone_ids=["pukou"])
+    assert inv.rows["emissions_tco2e"].tolist() == [100.0, 1200.0]
     assert len(inv.rejected) == 6
-    assert set(inv.rejected["row"]) == {3, 4, 5, 6, 7, 8}
+    assert dict(zip(inv.rejected["row"], inv.rejected["reason_code"])) == {
+        3: "bad_value", 4: "bad_value", 5: "bad_year", 6: "unknown_zone", 7: "unknown_sector", 8: "negative"}
     assert "negative" in " ".join(inv.rejected["reason"])
 
 
 def test_gbk_csv_with_chinese_is_read(tmp_path):
     p = tmp_path / "gbk.csv"
-    p.write_bytes("year,zone_id,sector,emissions_tco2,source\n2020,浦口,industry,1,统计年鉴\n".encode("gbk"))
-    inv = load_inventory(p)
+    p.write_bytes("year,zone_id,sector,emissions_tco2e,source\n2020,浦口,industry,1,统计年鉴\n".encode("gbk"))
+    inv = load_emissions(p)
     assert inv.rows["zone_id"].tolist() == ["浦口"] and inv.rows["source"].tolist() == ["统计年鉴"]
 
 
@@ -176,14 +177,13 @@ def test_config_errors_name_the_file(tiny):
 
 def test_repeated_inventory_rows_are_all_rejected_but_bad_rows_do_not_count(tmp_path):
     p = tmp_path / "dup.csv"
-    p.write_text("year,zone_id,sector,emissions_tco2,source\n"
+    p.write_text("year,zone_id,sector,emissions_tco2e,source\n"
                  "2020,a,industry,1,s\n2020,a,industry,2,s\n"   # a real repeat: both rejected
                  "2021,a,energy,3,s\n2021,a,energy,-1,s\n")     # the negative row is not a repeat
-    inv = load_inventory(p)
-    assert inv.rows[["year", "sector", "emissions_tco2"]].values.tolist() == [[2021, "energy", 3.0]]
-    reasons = dict(zip(inv.rejected["row"], inv.rejected["reason"]))
-    assert reasons[2].startswith("the same year") and reasons[3].startswith("the same year")
-    assert "negative" in reasons[5]
+    inv = load_emissions(p)
+    assert inv.rows[["year", "sector", "emissions_tco2e"]].values.tolist() == [[2021, "energy", 3.0]]
+    codes = dict(zip(inv.rejected["row"], inv.rejected["reason_code"]))
+    assert codes == {2: "conflict", 3: "conflict", 5: "negative"}
 
 
 def test_nearly_square_pixels_accepted_with_determinant_area(tmp_path):

@@ -35,7 +35,7 @@ CHROME_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
     "--disable-dev-shm-usage",
 ]
-KPI_KEYS = ("total_stock_tc", "removals_tco2e_yr", "emissions_tco2", "offset_ratio")
+KPI_KEYS = ("total_stock_tc", "removals_tco2e_yr", "emissions_tco2e", "offset_ratio")
 
 pytestmark = pytest.mark.browser
 

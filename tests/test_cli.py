@@ -82,7 +82,7 @@ def test_validate_lists_every_problem_and_exit_codes(tiny):
     r = _cli("validate", cfg)
     assert r.returncode == 1
     assert "missing.tif: the file does not exist" in r.stdout
-    assert "row 6: emissions_tco2 is negative" in r.stdout
+    assert "row 6: emissions_tco2e is negative" in r.stdout
     assert "2 problem(s)" in r.stdout
     assert _cli("validate").returncode == 2  # usage error
 

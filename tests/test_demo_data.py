@@ -432,37 +432,75 @@ def test_classes_separable_but_not_perfectly(demo: DemoPaths, lc: dict[int, np.n
 
 def test_inventory_csv(demo: DemoPaths) -> None:
     df = pd.read_csv(demo.inventory_csv, dtype={"illustrative": str})
-    assert list(df.columns) == ["year", "zone_id", "sector", "emissions_tco2", "scope", "basis", "source", "illustrative"]
-    assert set(df["sector"]) == {"industry", "energy", "buildings", "transport"}
+    assert list(df.columns) == ["year", "zone_id", "dataset", "sector", "emissions_tco2e", "scope", "basis", "source", "illustrative"]
+    assert list(pd.unique(df["dataset"])) == ["chen2020_county", "ceads_city_scaled"]  # the county series first: the primary
+    assert set(df["sector"]) == {"industry", "energy", "buildings", "transport", "other"}
     assert set(df["zone_id"]) == {"pukou", "liuhe", "baguazhou"}
-    assert sorted(df["year"].unique()) == list(range(2010, 2026))
-    assert len(df) == 16 * 3 * 4 and not df.duplicated(["year", "zone_id", "sector"]).any()
-    assert (df["emissions_tco2"] >= 0).all()
+    chen, city = df[df["dataset"] == "chen2020_county"], df[df["dataset"] == "ceads_city_scaled"]
+    assert sorted(chen["year"].unique()) == list(range(2010, 2026))
+    assert sorted(city["year"].unique()) == list(range(2010, 2020))  # no extrapolation of the city series
+    assert len(df) == 16 * 3 * 5 + 10 * 3 * 5 and not df.duplicated(["dataset", "year", "zone_id", "sector"]).any()
+    assert (df["emissions_tco2e"] >= 0).all()
     assert (df["illustrative"].str.lower() == "true").all()
     assert (df["source"].str.strip().str.len() > 0).all()
-    assert ((df["year"] > 2017) == (df["basis"] == "extrapolated")).all()
-    tot = df.groupby(["zone_id", "year"])["emissions_tco2"].sum()
+    assert ((chen["year"] > 2017) == (chen["basis"] == "extrapolated")).all()
+    assert not (city["basis"] == "extrapolated").any()
+    tot = chen.groupby(["zone_id", "year"])["emissions_tco2e"].sum()
     # Chen et al. 2020, 2017: Pukou 9.96 Mt, Liuhe 10.52 Mt (+/-0.5 %).
     assert abs(tot["pukou", 2017] / 9.96e6 - 1) <= 0.005
     assert abs(tot["liuhe", 2017] / 10.52e6 - 1) <= 0.005
     assert tot["pukou", 2017] == 9_962_400 and tot["liuhe", 2017] == 10_515_400  # 9.9624, 10.5154 Mt
     # Baguazhou = Qixia 7.4975 Mt x 33,000 / 988,000 = 0.25042 Mt.
     assert abs(tot["baguazhou", 2017] - 7.4975e6 * 33_000 / 988_000) <= 1
-    # Energy share 2017 = 438.794 / (7.638 + 20.033 + 438.794 + 249.289 + 42.126 = 757.88) Mt.
-    energy = df.query("zone_id == 'pukou' and year == 2017 and sector == 'energy'")["emissions_tco2"].item()
+    # Energy share 2017 = 438.794 / (7.638 + 20.033 + 438.794 + 249.289 + 42.126 = 757.88) Mt;
+    # other (agriculture) 7.638 / 757.88.
+    energy = chen.query("zone_id == 'pukou' and year == 2017 and sector == 'energy'")["emissions_tco2e"].item()
     assert abs(energy - 9_962_400 * 438.794 / 757.88) <= 1
+    other = chen.query("zone_id == 'pukou' and year == 2017 and sector == 'other'")["emissions_tco2e"].item()
+    assert abs(other - 9_962_400 * 7.638 / 757.88) <= 1
     # 2018 = 2017 x (1 + g0 x 10/11), g0 = (9.9624 / 9.1336)^(1/5) - 1 (growth tapering to 2028).
     g0 = (9.9624 / 9.1336) ** 0.2 - 1
     assert abs(tot["pukou", 2018] - 9_962_400 * (1 + g0 * 10 / 11)) <= 1
+    # City series: CEADs Nanjing 2017 178.4163 Mt x Pukou's share 9.9624 / 70.1719 of the county sum;
+    # 2019: 170.3912 Mt x the same (2017) share.
+    ctot = city.groupby(["zone_id", "year"])["emissions_tco2e"].sum()
+    assert abs(ctot["pukou", 2017] - 178.4163e6 * 9.9624 / 70.1719) <= 1
+    assert abs(ctot["pukou", 2019] - 170.3912e6 * 9.9624 / 70.1719) <= 1
+    assert abs(ctot["baguazhou", 2010] - 113.1689e6 * 7.1766 / 61.7334 * 33_000 / 988_000) <= 1
 
 
 def test_inventory_loads_in_the_app_loader(demo: DemoPaths) -> None:
-    try:
-        from sinks.inventory import load_inventory
-    except ImportError as exc:  # the loader's helpers may not exist yet
-        pytest.skip(f"sinks.inventory not importable: {exc}")
-    inv = load_inventory(demo.inventory_csv, zone_ids=list(K.ZONE_IDS))
-    assert inv.rejected.empty and len(inv.rows) == 192 and inv.rows["illustrative"].all()
+    from sinks.ledger.inventory import load_emissions
+
+    inv = load_emissions(demo.inventory_csv, zone_ids=list(K.ZONE_IDS))
+    assert inv.rejected.empty and len(inv.rows) == 390 and inv.rows["illustrative"].all()
+    assert inv.datasets == ("chen2020_county", "ceads_city_scaled") and inv.primary == "chen2020_county"
+    assert [n.code for n in inv.notes] == ["sources_differ"]  # complete series, one unit: only the disagreement
+
+
+def test_inventory_constants_match_the_shared_files() -> None:
+    """The constants embedded in sinks/demo/inventory.py equal the shared real-data files."""
+    from sinks.demo import inventory as I
+
+    emissions = SHARED / "emissions"
+    if not emissions.is_dir():
+        print(f"skipping: {emissions} not found (../shared/data is beside the repo only in development)")
+        pytest.skip(f"{emissions} not found")
+    chen = pd.read_csv(emissions / "chen2020_county_co2_nanjing_1997_2017.csv")
+    for zone, code in (("pukou", 320111), ("liuhe", 320116), ("qixia", 320113)):
+        series = chen[chen["distcode"] == code].set_index("year")["co2_mt"]
+        assert {y: series[y] for y in I.CHEN2020_MT[zone]} == pytest.approx(I.CHEN2020_MT[zone], abs=5e-5), zone
+    total = chen[chen["year"].between(2010, 2017)].groupby("year")["co2_mt"].sum()
+    assert chen["distcode"].nunique() == 11
+    assert total.to_dict() == pytest.approx(I.CHEN2020_NANJING_SUM_MT, abs=5e-5)
+    city = pd.read_csv(emissions / "ceads_city_co2_jiangsu_and_neighbours_1997_2019.csv")
+    nj = city[city["city_en"] == "Nanjing"].set_index("year")["co2_mt"]
+    assert {y: nj[y] for y in I.CEADS_NANJING_MT} == pytest.approx(I.CEADS_NANJING_MT, abs=5e-5)
+    js = pd.read_csv(emissions / "ceads_jiangsu_sectoral_co2_1997_2019.csv")
+    groups = js.groupby(["year", "sector_group"])["scope1_total_mt_co2"].sum().unstack()
+    order = ["agriculture", "buildings_residential_commercial", "energy_supply", "industry", "transport"]
+    for y, vals in I.CEADS_JIANGSU_GROUPS_MT.items():
+        assert tuple(groups.loc[y, order]) == pytest.approx(vals, abs=5e-4), y
 
 
 def test_committed_inventory_is_current() -> None:

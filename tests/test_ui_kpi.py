@@ -7,7 +7,7 @@ from ui.kpi import kpi_cards
 
 def _kpis(total_unc: float, area_unc: float) -> Kpis:
     return Kpis(year=2025, total_stock_tc=1e6, stock_uncertainty_pct=total_unc, removals_tco2e_yr=1e4,
-                removals_period="2020-2025", emissions_year=2025, emissions_tco2=1e6, offset_ratio=0.01,
+                removals_period="2020-2025", emissions_year=2025, emissions_tco2e=1e6, offset_ratio=0.01,
                 stock_area_uncertainty_pct=area_unc)
 
 

@@ -29,7 +29,7 @@ def kpi_cards(k: Kpis, lang: str) -> list[Card]:
     """
     stock, stock_unit = fmt.tonnes_parts(k.total_stock_tc, "c", lang)
     rem, rem_unit = fmt.tonnes_parts(k.removals_tco2e_yr, "co2e_yr", lang)
-    em, em_unit = fmt.tonnes_parts(k.emissions_tco2, "co2", lang)
+    em, em_unit = fmt.tonnes_parts(k.emissions_tco2e, "co2", lang)
     unc = fmt.plus_minus_pct(k.stock_uncertainty_pct)
     area_unc = fmt.plus_minus_pct(k.stock_area_uncertainty_pct)
     if not unc:  # coefficients lack uncertainties; the map's area part may still be known

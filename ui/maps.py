@@ -104,7 +104,7 @@ def removals_map(a: Assessment, year: int, lang: str, *, measure: str = "total")
             "removals": fmt.tonnes(row["removals_tco2e_yr"], "co2e_yr", lang) if row is not None else fmt.DASH,
             "per_ha": fmt.per_hectare(row["per_ha"], lang) if row is not None else fmt.DASH,
             "stock": fmt.tonnes(row["total_stock_tc"], "c", lang) if row is not None else fmt.DASH,
-            "emissions": fmt.tonnes(row["emissions_tco2"], "co2", lang) if row is not None else fmt.DASH,
+            "emissions": fmt.tonnes(row["emissions_tco2e"], "co2", lang) if row is not None else fmt.DASH,
             "offset": fmt.pct(row["offset_ratio"], lang) if row is not None else fmt.DASH,
         }
         features.append({"type": "Feature", "properties": props, "geometry": json.loads(json.dumps(z.geometry.__geo_interface__))})

@@ -60,7 +60,7 @@ def config_toml(cfg: Config, *, name_zh: str, name_en: str, illustrative: bool) 
         lines += ["", "[landcover.accuracy]"] + [f"{y} = {_q(p)}" for y, p in sorted(cfg.accuracy.items())]
     lines += ["", "[coefficients]", f"path = {_q(cfg.coefficients)}", ""]
     if cfg.inventory is not None:
-        lines += ["[inventory]", f"path = {_q(cfg.inventory)}", ""]
+        lines += ["[inventory]", f"path = {_q(cfg.inventory)}"] + ([f"primary = {_q(cfg.inventory_primary)}"] if cfg.inventory_primary else []) + [""]
     lines += ["[engine]", f"block_size = {cfg.block_size}", f"scheduler = {_q(cfg.scheduler)}", f"threads = {cfg.threads}"]
     if cfg.dask_address:
         lines.append(f"dask_address = {_q(cfg.dask_address)}")
