@@ -14,6 +14,7 @@ from pathlib import Path
 from geodata.crs import CoordSystem
 from geodata.errors import DataError, SchemaError
 from sinks.greening.settings import GreeningConfig, greening_section
+from sinks.ledger.settings import LedgerConfig, ledger_section
 
 
 WATER_INDICES: tuple[str, ...] = ("mndwi", "ndwi")
@@ -343,6 +344,7 @@ class Config:
     wetlands: WetlandsConfig | None = None  # the optional [wetlands] section
     protection: ProtectionConfig | None = None  # the optional [protection] section
     greening: GreeningConfig = field(default_factory=GreeningConfig)  # [greening]; defaults when absent
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)  # [ledger]; defaults when absent
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -420,6 +422,7 @@ def load_config(path: str | Path) -> Config:
         wetlands=_wetlands_section(path, base, doc, sorted(years)),
         protection=_protection_section(path, base, doc),
         greening=greening_section(path, doc, lambda v: _resolve(base, v), sorted(years)),
+        ledger=ledger_section(path, doc, lambda v: _resolve(base, v)),
         source=path.resolve(),
     )
 
@@ -477,6 +480,7 @@ def validate_config(path: str | Path) -> list[str]:
     problems += _validate_wetlands(cfg)
     problems += _validate_protection(cfg)
     problems += _validate_greening(cfg)
+    problems += _validate_ledger(cfg)
     if cfg.inventory is not None:
         try:
             inv = load_emissions(cfg.inventory, zone_ids=zone_ids, primary=cfg.inventory_primary)
@@ -587,6 +591,24 @@ def _validate_greening(cfg: Config) -> list[str]:
             problems.append(str(exc))
     for y, files in g.bands.items():
         problems += [f"[greening.bands] {y}: {f} does not exist" for f in files if not f.exists()]
+    return problems
+
+
+def _validate_ledger(cfg: Config) -> list[str]:
+    """Problems with ``[ledger]``: GDP, scenarios, warning rules and dual-control targets."""
+    from sinks.ledger.scenarios import load_control_targets, load_gdp, load_scenarios
+    from sinks.ledger.warnings import load_warning_rules
+
+    problems = []
+    lg = cfg.ledger
+    for what, f, loader in (("gdp_path", lg.gdp, load_gdp), ("scenarios_path", lg.scenarios, load_scenarios),
+                            ("warning_rules_path", lg.warning_rules, load_warning_rules), ("targets_path", lg.targets, load_control_targets)):
+        if f is None:
+            continue
+        try:
+            loader(f)
+        except DataError as exc:
+            problems.append(f"[ledger] {what}: {exc}")
     return problems
 
 

@@ -163,9 +163,9 @@ def test_removals_frame_interpolated_held_and_summed_over_zones():
     p = project(inv, _scen(), removals_tco2e_yr=rem, to_year=2023).set_index("year")
     # sums: 2019 central 3 (low 1.5, high 5); 2021 central 7 (3.5, 9); 2020 linear: 5 (2.5, 7); 2022-2023 held at 7
     assert p["removals_tco2e_yr"].tolist() == pytest.approx([3.0, 5.0, 7.0, 7.0, 7.0])
-    assert p.loc[2020, ["removals_low", "removals_high"]].tolist() == pytest.approx([2.5, 7.0])
-    # net = 20 - removals; net_low uses the high removals
-    assert p.loc[2019, ["net_emissions_tco2e", "net_low", "net_high"]].tolist() == pytest.approx([17.0, 15.0, 18.5])
+    assert p.loc[2020, ["removals_low_tco2e_yr", "removals_high_tco2e_yr"]].tolist() == pytest.approx([2.5, 7.0])
+    # net = 20 - removals; net_emissions_low_tco2e uses the high removals
+    assert p.loc[2019, ["net_emissions_tco2e", "net_emissions_low_tco2e", "net_emissions_high_tco2e"]].tolist() == pytest.approx([17.0, 15.0, 18.5])
     assert p.loc[2019, "offset_ratio"] == pytest.approx(3 / 20)
 
 
@@ -174,7 +174,7 @@ def test_removals_frame_interpolated_held_and_summed_over_zones():
 def test_neutrality_year_with_interval():
     # energy 100 t halving every year: 2021 50, 2022 25, 2023 12.5, 2024 6.25, 2025 3.125
     # removals 20 (low 10, high 30): central net 2022 5, 2023 -7.5 -> 2023;
-    # with high removals (net_low) 2022 -5 -> 2022; with low removals (net_high) 2023 2.5, 2024 -3.75 -> 2024
+    # with high removals (net_emissions_low_tco2e) 2022 -5 -> 2022; with low removals (net_emissions_high_tco2e) 2023 2.5, 2024 -3.75 -> 2024
     s = _scen(sector_change_pct_yr={"energy": constant(-50.0)})
     rem = pd.DataFrame({"year": [2020], "removals_tco2e_yr": [20.0], "low_tco2e_yr": [10.0], "high_tco2e_yr": [30.0]})
     p = project(_inv({2020: 100.0}), s, removals_tco2e_yr=rem, to_year=2030)
@@ -186,7 +186,7 @@ def test_neutrality_year_with_interval():
 
 def test_neutrality_must_stay_below_zero():
     p = pd.DataFrame({"year": range(2020, 2026), "net_emissions_tco2e": [5, -1, 2, -1, -2, -3],
-                      "net_low": [-1, -1, -1, -1, -1, -1], "net_high": [5, 5, 5, 5, 5, -1]})
+                      "net_emissions_low_tco2e": [-1, -1, -1, -1, -1, -1], "net_emissions_high_tco2e": [5, 5, 5, 5, 5, -1]})
     n = neutrality_year(p)
     # central dips below zero in 2021 but comes back: the year is 2023; early = the first year; late = 2025
     assert (n.early, n.central, n.late) == (2020, 2023, 2025)

@@ -145,7 +145,8 @@ def project_view(activities: pd.DataFrame, coefficients: CoefficientTable, *, ye
                           years=TRANSITION_YEARS))
     notes.append(Note("scope", "the balance counts CO2 in biomass, dead organic matter and soil only: no CH4 or N2O, no emissions from "
                       "planting work, no leakage or permanence buffer (a carbon-market methodology would deduct these)"))
-    return ProjectView(table=table[list(TABLE_COLUMNS)], years=years, share=share, notes=tuple(notes))
+    table = table[list(TABLE_COLUMNS)].astype({"code": "Int64", "plant_to": "Int64"})
+    return ProjectView(table=table, years=years, share=share, notes=tuple(notes))
 
 
 def activities_from_candidates(candidates: pd.DataFrame, *, year: int | None = None, unit_ids: list[str] | None = None) -> pd.DataFrame:

@@ -285,8 +285,8 @@ def peak_table(emissions: pd.DataFrame, *, zone_ids=None, total_label: str | Non
 # ---------------------------------------------------------------------------------------------
 
 PROJECTION_COLUMNS = ("zone_id", "scenario", "year", "kind", "emissions_tco2e")  # + <sector>_tco2e, then TAIL_COLUMNS
-TAIL_COLUMNS = ("removals_tco2e_yr", "removals_low", "removals_high", "added_removals_tco2e_yr", "added_forest_tco2e_yr",
-                "added_wetland_tco2e_yr", "planted_forest_ha", "restored_wetland_ha", "net_emissions_tco2e", "net_low", "net_high",
+TAIL_COLUMNS = ("removals_tco2e_yr", "removals_low_tco2e_yr", "removals_high_tco2e_yr", "added_removals_tco2e_yr", "added_forest_tco2e_yr",
+                "added_wetland_tco2e_yr", "planted_forest_ha", "restored_wetland_ha", "net_emissions_tco2e", "net_emissions_low_tco2e", "net_emissions_high_tco2e",
                 "offset_ratio", "gdp_100m_cny", "intensity_t_per_10k_cny", "intensity_target_t_per_10k_cny", "intensity_anchor_year",
                 "intensity_anchor_t_per_10k_cny")
 
@@ -463,8 +463,8 @@ def _build(em: pd.DataFrame, scenario: Scenario, *, removals, gdp, to_year: int,
                               ha_yr=scenario.wetland_restoration_ha_yr, gain_tc=scenario.wetland_gain_tc_ha_yr, rate_tco2=w_rate))
     added = added_f + added_w
     out["removals_tco2e_yr"] = c + added
-    out["removals_low"] = lo + added
-    out["removals_high"] = hi + added
+    out["removals_low_tco2e_yr"] = lo + added
+    out["removals_high_tco2e_yr"] = hi + added
     out["added_removals_tco2e_yr"] = added
     out["added_forest_tco2e_yr"] = added_f
     out["added_wetland_tco2e_yr"] = added_w
@@ -475,8 +475,8 @@ def _build(em: pd.DataFrame, scenario: Scenario, *, removals, gdp, to_year: int,
                           "low, central and high"))
     e = out["emissions_tco2e"]
     out["net_emissions_tco2e"] = e - out["removals_tco2e_yr"]
-    out["net_low"] = e - out["removals_high"]
-    out["net_high"] = e - out["removals_low"]
+    out["net_emissions_low_tco2e"] = e - out["removals_high_tco2e_yr"]
+    out["net_emissions_high_tco2e"] = e - out["removals_low_tco2e_yr"]
     out["offset_ratio"] = (out["removals_tco2e_yr"] / e).where(e > 0)
     out["gdp_100m_cny"] = _gdp_by_year(gdp, years, zones, scenario.gdp_growth_pct_yr, extend=extend_gdp, notes=notes)
     out["intensity_t_per_10k_cny"] = e / (out["gdp_100m_cny"] * TEN_K_CNY_PER_100M)
@@ -519,7 +519,7 @@ def project(emissions: pd.DataFrame, scenario: Scenario, *, removals_tco2e_yr: f
         One row per year: ``zone_id, scenario, year, kind`` (inventory | projection),
         ``emissions_tco2e``, ``<sector>_tco2e`` per sector present, and :data:`TAIL_COLUMNS`:
         removals (central, low, high; base + added), added removals from planting and their
-        areas (ha), net (central; ``net_low`` with high removals, ``net_high`` with low),
+        areas (ha), net (central; ``net_emissions_low_tco2e`` with high removals, ``net_emissions_high_tco2e`` with low),
         offset ratio (removals / emissions), GDP, intensity (t CO2 per 10^4 CNY) and the
         intensity target path. ``attrs["notes"]``: the assumptions as Notes.
     """
@@ -560,7 +560,7 @@ def inventory_history(emissions: pd.DataFrame, *, removals_tco2e_yr: float | pd.
 class NeutralityYear:
     """The first year net emissions reach zero and stay at or below it to the end of the frame.
 
-    ``early`` uses the high removals (``net_low``), ``late`` the low removals (``net_high``), so
+    ``early`` uses the high removals (``net_emissions_low_tco2e``), ``late`` the low removals (``net_emissions_high_tco2e``), so
     early <= central <= late where each is reached. None = not reached by ``horizon``.
     """
 
@@ -590,8 +590,8 @@ def neutrality_year(projection: pd.DataFrame, *, target_year: int = NEUTRALITY_T
     p = projection.sort_values("year")
     years = p["year"].to_numpy(dtype=int)
     central = _first_staying(years, p["net_emissions_tco2e"].to_numpy(dtype=float))
-    early = _first_staying(years, p["net_low"].to_numpy(dtype=float))
-    late = _first_staying(years, p["net_high"].to_numpy(dtype=float))
+    early = _first_staying(years, p["net_emissions_low_tco2e"].to_numpy(dtype=float))
+    late = _first_staying(years, p["net_emissions_high_tco2e"].to_numpy(dtype=float))
     horizon = int(years.max())
     at = p.loc[p["year"] == target_year, "net_emissions_tco2e"]
     net_t = float(at.iloc[0]) if len(at) else None
