@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sinks.greening import cli as cli_greening
 
     cli_greening.add_parsers(sub)
+    from sinks.ledger import cli as cli_ledger
+
+    cli_ledger.add_parsers(sub)
     from sinks import cli_accounts
 
     cli_accounts.add_parsers(sub)
