@@ -102,3 +102,12 @@ def test_activities_from_candidates_latest_date():
     got = acts.set_index(["activity", "code"])["area_ha"].to_dict()
     assert got == {("afforestation", 60): 5.0, ("shelterbelt", 40): 0.5}
     assert activities_from_candidates(cand, unit_ids=["a"])["area_ha"].tolist() == [2.0]
+
+
+def test_soil_dominated_balance_is_flagged(table):
+    # built-up (soil 20) to tree (soil 40) on 1 ha, 1 year: growth 1, cleared 1, DOM 5/20, soil 20/20 = 1 ...
+    v = project_view(_acts(("afforestation", 50, 10, 1.0)), table, years=1)
+    assert "soil_dominates" not in [n.code for n in v.notes]
+    # crop (soil 30, biomass 3) to wetland (soil 60, no gain rate): the soil term is all of what is known
+    v = project_view(_acts(("restoration", 40, 90, 1.0)), table, years=20)
+    assert "soil_dominates" in [n.code for n in v.notes]

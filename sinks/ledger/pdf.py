@@ -3,8 +3,9 @@
 One renderer for both formats means the PDF cannot say something the HTML does not. Chromium is
 found from ``SINKS_CHROMIUM``, else ``chromium``, ``chromium-browser`` or ``google-chrome`` on
 the PATH (Debian: ``apt-get install chromium fonts-noto-cjk``; without the CJK fonts Chinese
-prints as boxes). It runs with no network access to anything but the local file, and the PDF is
-written to a temporary name and renamed, so a failed print leaves no half-written file.
+prints as boxes). Host names resolve to nothing (``--host-resolver-rules``), so a report can
+never fetch anything from a network while it prints; the PDF is written to a temporary name and
+renamed, so a failed print leaves no half-written file.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from geodata.errors import DataError
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
           "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--no-pdf-header-footer",
-          "--disable-extensions", "--mute-audio")
+          "--disable-extensions", "--mute-audio", "--host-resolver-rules=MAP * ~NOTFOUND")
 
 
 class PdfUnavailable(DataError):

@@ -137,6 +137,16 @@ def project_view(activities: pd.DataFrame, coefficients: CoefficientTable, *, ye
                               f"no gain rate for class(es) {codes}: biomass growth of {', '.join(sorted(set(bad['activity'])))} is not estimated "
                               "(the balance holds only the soil and dead-organic-matter terms); add a cited rate to the coefficient table",
                               codes=codes, activities=sorted(set(bad["activity"]))))
+        parts = table[table["activity"] != "total"]
+        soil_share = parts["soil_change_tco2e"].abs() / parts[["biomass_growth_tco2e", "biomass_cleared_tco2e", "dom_change_tco2e",
+                                                                "soil_change_tco2e"]].abs().sum(axis=1)
+        big = parts[soil_share > 0.5]
+        if len(big):
+            notes.append(Note("soil_dominates",
+                              f"the soil term is more than half of the carbon moved (by magnitude) in {', '.join(sorted(set(big['activity'])))}: it is the "
+                              "difference of the coefficient table's soil carbon between the classes, which at Tier 1 should come from the "
+                              "land-use factors alone; if the two classes' soil values differ by soil type (e.g. sandy soil under bare land), "
+                              "the soil gain is overstated: check c_soil of the present class", activities=sorted(set(big["activity"]))))
     else:
         table = pd.DataFrame(columns=list(TABLE_COLUMNS))
         notes.append(Note("no_activities", "no planting or restoration area was given: the project view is empty"))
