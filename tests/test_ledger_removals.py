@@ -368,6 +368,31 @@ def test_position_with_emission_uncertainty(tiny):
     assert again["net_emissions_low_tco2e"] == g["net_emissions_low_tco2e"]  # seeded
 
 
+def test_a_year_with_a_zone_missing_has_no_emissions_net_or_ratio(tiny):
+    """2021: only west reports (100 t); comparing 100 t with the removals of west + east would
+    overstate the offset: emissions, net, offset ratio and their intervals are empty, the
+    removals stay, and a note names the year and the zone. 2022: east lacks transport (reported
+    in 2020): incomplete, the same."""
+    a = _run(tiny, "posm")
+    rs = removal_series(a, zone_ids=WE, n_draws=2_000)
+    em = pd.DataFrame({"zone_id": ["west", "east", "west", "west", "east"], "year": [2020, 2020, 2021, 2022, 2022],
+                       "emissions_tco2e": [100.0, 200.0, 100.0, 100.0, 150.0], "uncertainty_tco2e": [10.0, 20.0, 10.0, 10.0, 15.0]})
+    inc = pd.DataFrame({"zone_id": ["east"], "year": [2022], "sectors": [("transport",)]})
+    p = position(em, rs, incomplete=inc).set_index(["year", "method"])
+    assert p.loc[(2020, "gain_loss"), "emissions_tco2e"] == 300.0
+    for y, zones in ((2021, "east"), (2022, "east")):
+        r = p.loc[(y, "gain_loss")]
+        for col in ("emissions_tco2e", "emissions_low_tco2e", "emissions_high_tco2e", "net_emissions_tco2e", "net_emissions_low_tco2e",
+                    "net_emissions_high_tco2e", "offset_ratio", "offset_ratio_low", "offset_ratio_high"):
+            assert np.isnan(r[col]), (y, col)
+        assert r["removals_tco2e_yr"] == pytest.approx(2.376) and r["zones_missing_emissions"] == zones
+    notes = {n.code: n for n in p.attrs["notes"]}
+    assert notes["zones_missing_emissions"].params["years"] == [2021] and "2021: east" in notes["zones_missing_emissions"]
+    assert notes["emissions_incomplete"].params["years"] == [2022] and "east 2022 (transport)" in notes["emissions_incomplete"]
+    # without the incomplete list 2022 is the sum of what is there (the caller's choice)
+    assert position(em, rs).set_index(["year", "method"]).loc[(2022, "gain_loss"), "emissions_tco2e"] == 250.0
+
+
 def test_position_takes_one_dataset_and_scope_1(tiny):
     """Rows as the inventory module keeps them: two series side by side, scopes, uncertainty in %."""
     a = _run(tiny, "posd")

@@ -238,7 +238,9 @@ def test_peak_peaked_with_evidence_and_theil_sen():
 
 def test_peak_rising_plateau_and_slope_sign():
     r = detect_peak(pd.Series([1, 2, 3, 4, 5, 6], index=range(2010, 2016), dtype=float))
-    assert r.status == "rising" and r.peak_year == 2015 and r.before_target is None and r.slope_tco2e_yr > 0
+    # rising: no peak (its smoothed maximum, the last year, is kept apart as max_year)
+    assert r.status == "rising" and r.peak_year is None and r.max_year == 2015 and r.before_target is None and r.slope_tco2e_yr > 0
+    assert r.peak_value_tco2e is None and r.plateau_until is None and r.change_since_peak_pct is None
     pl = detect_peak(pd.Series([10, 20, 30, 40, 40, 40, 40], index=range(2010, 2017), dtype=float))
     # smoothed 2014-2016 = 40, 40, 40: the last 3 within 1 % of the maximum (first at 2014)
     assert pl.status == "plateau" and pl.peak_year == 2014 and pl.plateau_until == 2016
@@ -251,6 +253,23 @@ def test_a_slow_steady_rise_is_rising_not_a_plateau():
     # flat with noise: within 1 % and not increasing throughout -> plateau
     flat = pd.Series([90, 95, 100, 100.4, 99.8, 100.3, 100.1], index=range(2019, 2026), dtype=float)
     assert detect_peak(flat).status == "plateau"
+
+
+def test_a_rising_series_has_no_peak_year_and_says_why():
+    # +0.3 %/yr 2016-2025: the maximum is the last year; growth of the last 3 years = +0.30 %/yr; 2030 - 2025 = 5 years left
+    s = pd.Series(100 * 1.003 ** np.arange(10), index=range(2016, 2026))
+    p = detect_peak(s)
+    assert p.status == "rising" and p.peak_year is None and p.plateau_until is None and p.change_since_peak_pct is None
+    assert p.max_year == 2025 and p.max_value_tco2e == pytest.approx(float(smooth(s).iloc[-1]))
+    codes = [n.code for n in p.evidence]
+    # no "from 2025 to 2025 ... +0.0 %" and no "peak" at the last year
+    assert "peak_since" not in codes and "peak_max" not in codes and "peak_flat_top" not in codes
+    none = next(n for n in p.evidence if n.code == "peak_none")
+    assert none.startswith("no peak yet: the smoothed series is highest in its last year 2025")
+    assert "growing +0.30 %/yr over the last 3 years (2022-2025)" in none and "5 year(s) remain before 2030" in none
+    assert none.params["years_left"] == 5
+    tab, _ = peak_table(pd.DataFrame({"zone_id": "z", "year": s.index, "sector": "energy", "emissions_tco2e": s.to_numpy()}))
+    assert tab["peak_year"].isna().all() and tab["max_year"].tolist() == [2025]
 
 
 def test_peak_flat_top_then_decline_counts():
@@ -269,7 +288,10 @@ def test_peak_undetermined_cases():
     assert nan.status == "undetermined"
     # max too recent to confirm (confirm 3): smoothed 2015 = (50+60+80)/3 = 63.3 is the max, the last year 2017
     recent = detect_peak(pd.Series([10, 20, 30, 40, 50, 60, 80, 20], index=range(2010, 2018), dtype=float), confirm_years=3)
-    assert recent.status == "undetermined" and recent.peak_year == 2015
+    assert recent.status == "undetermined" and recent.peak_year is None and recent.max_year == 2015
+    none = next(n for n in recent.evidence if n.code == "peak_none")
+    assert "no confirmed peak" in none and "highest in 2015" in none and none.params["max_year"] == 2015
+    assert not {"peak_max", "peak_since", "peak_flat_top"} & {n.code for n in recent.evidence}
     # as_of: only 2010-2013 known -> 4 years < 3 + 2
     assert detect_peak(PEAKED, as_of=2013).status == "undetermined"
     with pytest.raises(ValueError):
@@ -449,3 +471,91 @@ def test_demo_chain():
     hist = inventory_history(em, gdp=gdp, intensity_target_change_pct=((2021, -18.0),))
     assert set(hist["zone_id"]) == {"pukou", "liuhe", "baguazhou", "all"} and (hist["kind"] == "inventory").all()
     assert math.isnan(hist["net_emissions_tco2e"].iloc[0])  # no removals given: empty, never 0
+
+
+# --- a sector missing in a year is a gap, never 0 -------------------------------------------
+
+def _two_zones(drop=()) -> pd.DataFrame:
+    """Zones a and b, 2018-2025: energy 100 (a) / 50 (b) and transport 10 (a) / 5 (b) every year;
+    b has no industry at all (a sector a zone never reports is its 0). ``drop``: (zone, year, sector)."""
+    rows = [(z, y, s, v) for y in range(2018, 2026) for z, s, v in
+            (("a", "energy", 100.0), ("a", "transport", 10.0), ("b", "energy", 50.0), ("b", "transport", 5.0), ("a", "industry", 1.0))]
+    df = pd.DataFrame(rows, columns=["zone_id", "year", "sector", "emissions_tco2e"])
+    for z, y, sec in drop:
+        df = df[~((df["zone_id"] == z) & (df["year"] == y) & ((df["sector"] == sec) if sec else True))]
+    return df.reset_index(drop=True)
+
+
+def _transport_rates(**kw) -> Scenario:
+    return _scen(sector_change_pct_yr={"energy": constant(0.0), "transport": constant(10.0), "industry": constant(0.0)}, **kw)
+
+
+def test_incomplete_years_and_totals():
+    inv = _two_zones(drop=[("a", 2025, "transport"), ("b", 2025, "transport")])
+    from sinks.ledger.trajectory import emission_totals, incomplete_years
+    g = incomplete_years(inv)
+    assert g.values.tolist() == [["a", 2025, ("transport",)], ["b", 2025, ("transport",)]]
+    t = emission_totals(inv).set_index(["zone_id", "year"])["emissions_tco2e"]
+    # 2025 has no total (not 101 and 50: transport is missing, not 0); b's industry is not a gap
+    assert math.isnan(t[("a", 2025)]) and math.isnan(t[("b", 2025)]) and t[("b", 2024)] == 55.0 and t[("a", 2024)] == 111.0
+
+
+def test_a_missing_sector_is_not_projected_as_zero():
+    # transport missing in 2025 in every zone: the base is 2024 (the last complete year), never 2025 with transport 0
+    inv = _two_zones(drop=[("a", 2025, "transport"), ("b", 2025, "transport")])
+    p = project(inv, _transport_rates(), removals_tco2e_yr=0.0, to_year=2030).set_index("year")
+    assert not (p["transport_tco2e"] == 0).any()
+    assert p.loc[2024, "kind"] == "inventory" and p.loc[2025, "kind"] == "projection"
+    # transport 15 t in 2024, +10 %/yr: 16.5 in 2025, 15 x 1.1^6 in 2030
+    assert p.loc[2025, "transport_tco2e"] == pytest.approx(16.5) and p.loc[2030, "transport_tco2e"] == pytest.approx(15 * 1.1 ** 6)
+    assert p.loc[2025, "emissions_tco2e"] == pytest.approx(151.0 + 16.5)
+    note = next(n for n in p.attrs["notes"] if n.code == "proj_base_incomplete")
+    assert note.params["base"] == 2024 and note.params["skipped"] == [2025]
+    assert "2025" in note and "transport" in note and "a 2025 (transport)" in note
+    # a base year that is incomplete is refused, naming the year, the sector and the fix
+    with pytest.raises(DataError) as e:
+        project(inv, _transport_rates(base_year=2025), removals_tco2e_yr=0.0, to_year=2030)
+    assert "2025" in e.value.problem and "transport" in e.value.problem and "2024" in e.value.fix
+    # an interior incomplete year: left empty in the inventory part, the base stays 2025
+    inv2 = _two_zones(drop=[("a", 2022, "transport")])
+    p2 = project(inv2, _transport_rates(), removals_tco2e_yr=0.0, to_year=2026).set_index("year")
+    assert math.isnan(p2.loc[2022, "emissions_tco2e"]) and math.isnan(p2.loc[2022, "transport_tco2e"])
+    assert p2.loc[2022, "energy_tco2e"] == 150.0 and p2.loc[2025, "kind"] == "inventory"
+    assert any(n.code == "sector_year_incomplete" for n in p2.attrs["notes"])
+
+
+def test_history_never_projects_and_leaves_incomplete_years_empty():
+    # a lacks transport in 2025; b does not report 2025 at all
+    inv = _two_zones(drop=[("a", 2025, "transport"), ("b", 2025, None)])
+    h = inventory_history(inv)
+    assert (h["kind"] == "inventory").all() and (h["scenario"] == "inventory").all()
+    a = h[h["zone_id"] == "a"].set_index("year")
+    assert math.isnan(a.loc[2025, "emissions_tco2e"]) and a.loc[2025, "energy_tco2e"] == 100.0 and math.isnan(a.loc[2025, "transport_tco2e"])
+    assert a.loc[2024, "emissions_tco2e"] == 111.0
+    tot = h[h["zone_id"] == "all"]
+    # the sum: only the years every zone reports (no 2025 "projection" carried at 0 %)
+    assert tot["year"].max() == 2024 and tot["emissions_tco2e"].notna().all()
+    codes = {n.code for n in h.attrs["notes"]}
+    assert "proj_base" not in codes and "sector_year_incomplete" in codes and "proj_years_incomplete" in codes
+    # every zone reports 2025 but a's is incomplete: the sum of 2025 is there, with no total
+    h2 = inventory_history(_two_zones(drop=[("a", 2025, "transport")]))
+    t2 = h2[h2["zone_id"] == "all"].set_index("year")
+    assert math.isnan(t2.loc[2025, "emissions_tco2e"]) and t2.loc[2025, "kind"] == "inventory"
+
+
+def test_peak_treats_an_incomplete_year_as_missing():
+    inv = _two_zones(drop=[("a", 2025, "transport"), ("b", 2025, "transport")])
+    _, peaks = peak_table(inv)
+    assert peaks["all"].last_year == 2024 and peaks["a"].last_year == 2024
+    assert any(n.code == "peak_last_missing" and n.params["years"] == [2025] for n in peaks["all"].evidence)
+    _, peaks2 = peak_table(_two_zones(drop=[("a", 2022, "transport")]))
+    assert peaks2["a"].status == "undetermined" and any(n.code == "peak_gaps" for n in peaks2["a"].evidence)
+    assert peaks2["all"].status == "undetermined" and peaks2["b"].status != "undetermined"
+
+
+def test_zones_without_a_common_year():
+    inv = pd.DataFrame({"zone_id": ["a", "b"], "year": [2020, 2021], "sector": "energy", "emissions_tco2e": [1.0, 2.0]})
+    h = inventory_history(inv)
+    assert set(h["zone_id"]) == {"a", "b"} and any(n.code == "history_no_common_year" for n in h.attrs["notes"])
+    with pytest.raises(DataError, match="no inventory year is reported by every zone"):
+        project(inv, _scen(), removals_tco2e_yr=0.0, to_year=2025)

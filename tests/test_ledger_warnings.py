@@ -188,3 +188,24 @@ def test_demo_inventory_warnings(rules):
     # 2025 year-on-year growth of the sum: 21,558,684 / 21,509,...; every 2025 growth value is below 1 %/yr
     g = w[(w["indicator"] == "emissions_growth_pct") & (w["year"] == 2025)]
     assert (g["value"].abs() < 1).all() and (g["status"] == "ok").all()
+
+
+def test_an_incomplete_year_is_no_data_never_a_fall(rules):
+    """Transport missing in 2025 for both zones: the 2025 total is unknown, not 100 + 50 without
+    transport (which would show a -9 % 'fall'). Every emissions indicator of 2025 (and 2026's
+    year-on-year growth) is no_data with the reason; 2024 is computed as usual."""
+    rows = [(z, y, s, v * (1.01 ** (y - 2018))) for y in range(2018, 2027) for z, s, v in
+            (("a", "energy", 100.0), ("a", "transport", 10.0), ("b", "energy", 50.0), ("b", "transport", 5.0))
+            if not (y == 2025 and s == "transport")]
+    em = pd.DataFrame(rows, columns=["zone_id", "year", "sector", "emissions_tco2e"])
+    rem = pd.DataFrame({"zone_id": ["a", "b"], "year": 2020, "removals_tco2e_yr": [1.0, 1.0]})
+    hist = inventory_history(em, removals_tco2e_yr=rem)
+    w = early_warning(hist, rules=rules)
+    for zone in ("a", "b", "all"):
+        for ind in ("emissions_growth_pct", "emissions_growth_3yr_pct", "offset_ratio_drop_pp"):
+            r = w[(w["indicator"] == ind) & (w["zone_id"] == zone) & (w["year"] == 2025)].iloc[0]
+            assert r["status"] == "no_data" and np.isnan(r["value"]), (zone, ind)
+            assert "incomplete this year" in r["note"] and "transport" in r["note"]
+        nxt = w[(w["indicator"] == "emissions_growth_pct") & (w["zone_id"] == zone) & (w["year"] == 2026)].iloc[0]
+        assert nxt["status"] == "no_data" and "incomplete the year before" in nxt["note"]
+        assert _val(w, "emissions_growth_pct", 2024, zone) == pytest.approx(1.0)

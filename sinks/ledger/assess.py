@@ -56,7 +56,7 @@ class Headline:
     offset_ratio_high: float
     method: str
     peak_status: str
-    peak_year: int | None
+    peak_year: int | None  # None unless the status is peaked or plateau (a rising series has no peak)
     neutrality: dict[str, int | None]  # scenario id -> central neutrality year (None = not by the horizon)
 
 
@@ -100,11 +100,13 @@ class Ledger:
         return sorted(int(y) for y in self.position["year"].unique())
 
     def headline(self, year: int | None = None) -> Headline:
-        """The headline figures of ``year`` (default: the latest inventory year with removals)."""
+        """The headline figures of ``year`` (default: the latest inventory year in which every zone
+        has complete emissions and there are removals, i.e. net emissions are defined)."""
         p = self.position[self.position["method"] == self.method]
-        have = p.dropna(subset=["net_emissions_tco2e"])
+        have = p[(p["zones_missing_emissions"].fillna("") == "") & p["net_emissions_tco2e"].notna()]
         if have.empty:
-            raise DataError(self.inventory.path, "no inventory year has both emissions and removals", "check the zones and years of the inventory")
+            raise DataError(self.inventory.path, f"no inventory year has complete emissions of every zone {list(self.zone_ids)} and removals",
+                            "check the zones, years and sectors of the inventory (see the notes)")
         year = int(have["year"].max()) if year is None else int(year)
         r = p[p["year"] == year]
         if r.empty:
@@ -203,14 +205,16 @@ def ledger_assessment(
     if totals.empty:
         raise DataError(inventory.path, f"dataset {dataset!r} has no scope-1 rows for zone(s) {zones}",
                         "choose zones the inventory covers, or another dataset")
-    pos = position(totals, rem)
+    by_sector = inventory.by_sector(dataset)
+    by_sector = by_sector[by_sector["zone_id"].isin(zones)]
+    # a zone-year lacking a sector the zone reports in other years has no total (never a partial sum)
+    incomplete = tj.incomplete_years(by_sector)
+    pos = position(totals, rem, incomplete=incomplete)
     notes += list(pos.attrs.get("notes", ()))
     method = lg.headline_method
     removals_year = _removals_by_year(pos, method)
 
     say("peak and history", 0.7)
-    by_sector = inventory.by_sector(dataset)
-    by_sector = by_sector[by_sector["zone_id"].isin(zones)]
     peaks, peak_map = tj.peak_table(by_sector, total_label=TOTAL, window=lg.peak_window, plateau_pct=lg.plateau_pct)
     peak = peak_map.get(TOTAL, next(iter(peak_map.values())))
     gdp = load_gdp(lg.gdp) if lg.gdp is not None else None
@@ -273,12 +277,14 @@ def ledger_assessment(
 
 
 def _with_position(history: pd.DataFrame, pos: pd.DataFrame, method: str, rem: RemovalSeries, a: Assessment, zones: list[str]) -> pd.DataFrame:
-    """Fill the history's removals, net and offset ratio from the position (the sum of the zones)
-    and, per zone, from each zone's removals of the period that covers the year (else the nearest)."""
+    """Fill the history's removals, net and offset ratio from the position (the sum of the zones;
+    emissions too, so that emissions - removals = net in every row) and, per zone, from each
+    zone's removals of the period that covers the year (else the nearest)."""
     h = history.copy()
     p = pos[pos["method"] == method].set_index("year")
     tot = h["zone_id"] == TOTAL
-    for col_h, col_p in (("removals_tco2e_yr", "removals_tco2e_yr"), ("removals_low_tco2e_yr", "removals_low_tco2e_yr"),
+    for col_h, col_p in (("emissions_tco2e", "emissions_tco2e"),
+                         ("removals_tco2e_yr", "removals_tco2e_yr"), ("removals_low_tco2e_yr", "removals_low_tco2e_yr"),
                          ("removals_high_tco2e_yr", "removals_high_tco2e_yr"), ("net_emissions_tco2e", "net_emissions_tco2e"),
                          ("net_emissions_low_tco2e", "net_emissions_low_tco2e"), ("net_emissions_high_tco2e", "net_emissions_high_tco2e"),
                          ("offset_ratio", "offset_ratio")):

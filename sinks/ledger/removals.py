@@ -722,7 +722,7 @@ def period_for_year(periods: pd.DataFrame, year: int) -> tuple[str, str] | None:
 
 
 def position(emissions: pd.DataFrame, removals: RemovalSeries, *, years: list[int] | None = None,
-             dataset: str | None = None) -> pd.DataFrame:
+             dataset: str | None = None, incomplete: pd.DataFrame | None = None) -> pd.DataFrame:
     """Net emissions and offset ratio per inventory year and removal method, with 95 % intervals.
 
     Parameters
@@ -742,6 +742,15 @@ def position(emissions: pd.DataFrame, removals: RemovalSeries, *, years: list[in
         Years to report (default: every year of the emissions in the removals' zones).
     dataset
         The inventory series to use when the rows carry a ``dataset`` column.
+    incomplete
+        ``zone_id, year, sectors``: zone-years whose rows lack a sector the zone reports in other
+        years (:func:`sinks.ledger.trajectory.incomplete_years` of the sector rows). Their sum is
+        not the zone's emissions: they count as missing.
+
+    A year in which a zone of the removals has no emissions (no row, or an incomplete one) has
+    no emissions, net emissions or offset ratio (NaN, intervals too): the removals of every zone
+    are never set against the emissions of some of them. ``attrs['notes']`` names those years and
+    zones (``zones_missing_emissions``, ``emissions_incomplete``).
 
     Returns
     -------
@@ -753,7 +762,8 @@ def position(emissions: pd.DataFrame, removals: RemovalSeries, *, years: list[in
         ``removals_coverage``, ``net_emissions_tco2e`` (emissions - removals) and its
         ``_low/_high``, ``offset_ratio`` (removals / emissions; NaN when emissions are 0 or
         unknown) and ``offset_ratio_low/high``, ``zones_missing_emissions`` (zones of the removals
-        with no emissions row that year, comma-separated). ``attrs['notes']`` holds Notes.
+        with no emissions row that year, or an incomplete one; comma-separated). ``attrs['notes']``
+        holds Notes.
     """
     notes: list[Note] = []
     e = _emissions_frame(emissions, dataset, notes)
@@ -767,14 +777,30 @@ def position(emissions: pd.DataFrame, removals: RemovalSeries, *, years: list[in
     periods = removals.periods
     tab = removals.table.set_index(["period", "method"]) if len(removals.table) else None
     n = removals.n_draws
+    inc: dict[tuple[str, int], tuple[str, ...]] = {}
+    if incomplete is not None and len(incomplete):
+        for z, y, secs in incomplete[["zone_id", "year", "sectors"]].itertuples(index=False):
+            if str(z) in zones:
+                inc[(str(z), int(y))] = tuple(secs)
+    absent: dict[int, list[str]] = {}
+    partial: dict[int, list[str]] = {}
     rows = []
     for y in yrs:
         ey = e[e["year"] == y]
         missing_z = [z for z in zones if z not in set(ey["zone_id"])]
-        em = float(ey["emissions_tco2e"].sum()) if len(ey) else np.nan
+        part_z = [z for z in zones if z not in missing_z and (z, y) in inc]
+        if missing_z:
+            absent[y] = missing_z
+        if part_z:
+            partial[y] = part_z
+        gap = bool(missing_z or part_z)
+        em = float(ey["emissions_tco2e"].sum()) if len(ey) and not gap else np.nan
         hw = ey["uncertainty_tco2e"].to_numpy(dtype=float)
         has_u = np.isfinite(hw) & (hw > 0)
-        if len(ey) and has_u.any():
+        if gap:
+            e_d = np.full(n, np.nan)
+            e_lo = e_hi = e_cov = np.nan
+        elif len(ey) and has_u.any():
             # a stream of its own per year: the same year gets the same draws whichever years are asked for
             rng = np.random.default_rng([int(removals.seed), 7919, y])
             vals = ey["emissions_tco2e"].to_numpy(dtype=float)
@@ -788,7 +814,8 @@ def position(emissions: pd.DataFrame, removals: RemovalSeries, *, years: list[in
         pick = period_for_year(periods, y)
         for method in METHODS:
             row = {"year": y, "method": method, "emissions_tco2e": em, "emissions_low_tco2e": e_lo,
-                   "emissions_high_tco2e": e_hi, "emissions_coverage": e_cov, "zones_missing_emissions": ",".join(missing_z)}
+                   "emissions_high_tco2e": e_hi, "emissions_coverage": e_cov,
+                   "zones_missing_emissions": ",".join(z for z in zones if z in missing_z or z in part_z)}
             if pick is None or tab is None:
                 row.update({"removals_tco2e_yr": np.nan, "removals_low_tco2e_yr": np.nan, "removals_high_tco2e_yr": np.nan,
                             "removals_period": "", "removals_basis": "", "removals_coverage": np.nan,
@@ -813,6 +840,22 @@ def position(emissions: pd.DataFrame, removals: RemovalSeries, *, years: list[in
                         "net_emissions_low_tco2e": n_lo, "net_emissions_high_tco2e": n_hi,
                         "offset_ratio": ratio, "offset_ratio_low": o_lo, "offset_ratio_high": o_hi})
             rows.append(row)
+    if absent:
+        listing = "; ".join(f"{y}: {', '.join(z)}" for y, z in absent.items())
+        notes.append(Note("zones_missing_emissions", f"no emissions, net emissions or offset ratio in {_year_list(list(absent))}: zone(s) "
+                          f"without emissions rows ({listing}); the removals cover every zone, so a partial sum would overstate the "
+                          "offset", years=sorted(int(y) for y in absent), items=[{"year": int(y), "zones": list(z)} for y, z in absent.items()]))
+    if partial:
+        listing = "; ".join(f"{z} {y} ({', '.join(inc[(z, y)])})" for y, zs in partial.items() for z in zs)
+        notes.append(Note("emissions_incomplete", f"no emissions, net emissions or offset ratio in {_year_list(list(partial))}: a zone "
+                          f"lacks a sector it reports in other years ({listing}); a missing sector is never counted as 0",
+                          years=sorted(int(y) for y in partial),
+                          items=[{"zone_id": z, "year": int(y), "sectors": list(inc[(z, y)])} for y, zs in partial.items() for z in zs]))
     out = pd.DataFrame(rows, columns=list(POSITION_COLUMNS))
     out.attrs["notes"] = tuple(notes)
     return out
+
+
+def _year_list(years: list[int]) -> str:
+    ys = sorted(int(y) for y in years)
+    return ", ".join(str(y) for y in ys)

@@ -65,9 +65,61 @@ def emission_table(emissions: pd.DataFrame, zone_ids=None) -> pd.DataFrame:
     return e.reset_index(drop=True)
 
 
+def incomplete_years(emissions: pd.DataFrame, zone_ids=None) -> pd.DataFrame:
+    """``zone_id, year, sectors``: the zone-years that lack a sector the zone reports in other years
+    (``sectors``: the missing ones, a tuple in :data:`SECTORS` order). Such a year's total is
+    unknown, never the sum of the sectors there are: a missing sector is not 0 (a sector without
+    emissions is written as an explicit 0 row)."""
+    em = emission_table(emissions, zone_ids)
+    return _incomplete(em)
+
+
+def _incomplete(em: pd.DataFrame) -> pd.DataFrame:
+    reported = em.groupby("zone_id")["sector"].agg(set)
+    rows = []
+    for (z, y), secs in em.groupby(["zone_id", "year"], sort=True)["sector"].agg(set).items():
+        lack = reported[z] - secs
+        if lack:
+            rows.append((str(z), int(y), tuple(s for s in SECTORS if s in lack)))
+    return pd.DataFrame(rows, columns=["zone_id", "year", "sectors"]).astype({"zone_id": object, "year": "int64", "sectors": object})
+
+
+def incomplete_text(gaps: pd.DataFrame) -> str:
+    """``pukou 2025 (transport), liuhe 2024-2025 (other)``-style text of :func:`incomplete_years`."""
+    parts = []
+    for (z, secs), g in gaps.groupby(["zone_id", "sectors"], sort=True):
+        ys = sorted(int(y) for y in g["year"])
+        parts.append(f"{z} {_years(ys)} ({', '.join(secs)})")
+    return "; ".join(parts)
+
+
+def _years(ys: list[int]) -> str:
+    runs, start = [], None
+    for i, y in enumerate(ys):
+        if start is None:
+            start = y
+        if i == len(ys) - 1 or ys[i + 1] != y + 1:
+            runs.append(str(start) if start == y else f"{start}-{y}")
+            start = None
+    return ", ".join(runs)
+
+
+def _incomplete_note(gaps: pd.DataFrame) -> Note:
+    return Note("sector_year_incomplete", f"emissions left empty where a zone lacks a sector it reports in other years: {incomplete_text(gaps)}; "
+                "a missing sector is never counted as 0 (write an explicit 0 row where a sector has no emissions)",
+                items=[{"zone_id": z, "year": int(y), "sectors": list(s)} for z, y, s in gaps.itertuples(index=False)])
+
+
 def emission_totals(emissions: pd.DataFrame, zone_ids=None) -> pd.DataFrame:
-    """``zone_id, year, emissions_tco2e`` summed over sectors."""
-    return emission_table(emissions, zone_ids).groupby(["zone_id", "year"], as_index=False)["emissions_tco2e"].sum()
+    """``zone_id, year, emissions_tco2e`` summed over sectors; NaN for a zone-year that lacks a
+    sector the zone reports in other years (:func:`incomplete_years`)."""
+    em = emission_table(emissions, zone_ids)
+    tot = em.groupby(["zone_id", "year"], as_index=False)["emissions_tco2e"].sum()
+    gaps = _incomplete(em)
+    if len(gaps):
+        bad = pd.MultiIndex.from_frame(gaps[["zone_id", "year"]])
+        tot.loc[pd.MultiIndex.from_frame(tot[["zone_id", "year"]]).isin(bad), "emissions_tco2e"] = np.nan
+    return tot
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,6 +135,9 @@ class Peak:
     the last ``confirm_years + 1`` smoothed values increase, however slowly), ``plateau`` (else,
     when the last ``confirm_years + 1`` smoothed values are all within ``plateau_pct`` % of the
     maximum), ``undetermined`` (too few years, gaps, or a maximum too recent to confirm).
+    ``peak_year``, ``peak_value_tco2e``, ``change_since_peak_pct`` and ``plateau_until`` are set
+    for ``peaked`` and ``plateau`` only: a rising or undetermined series has no peak (its
+    smoothed maximum, when there is one, is ``max_year`` / ``max_value_tco2e``).
     Values in t CO2e/yr; ``smoothed`` is the centred moving average (see :func:`smooth`).
     ``slope_*`` are the Theil-Sen slope (t CO2e/yr per year) and its 95 % interval over
     ``trend_years``, ``kendall_p`` the Mann-Kendall (Kendall tau vs year) two-sided p-value.
@@ -108,6 +163,8 @@ class Peak:
     confirm_years: int
     smoothed: pd.Series = field(compare=False, repr=False)
     evidence: tuple[Note, ...] = field(compare=False, default=())
+    max_year: int | None = None           # the year of the smoothed maximum (whatever the status)
+    max_value_tco2e: float | None = None  # the smoothed maximum
 
 
 def smooth(series: pd.Series, window: int = 3) -> pd.Series:
@@ -161,6 +218,10 @@ def detect_peak(series: pd.Series, *, window: int = 3, as_of: int | None = None,
         s = s[s.index <= as_of]
     notes: list[Note] = []
     have = s.dropna()
+    if len(have) and int(s.index.max()) > int(have.index.max()):
+        tail = [int(y) for y in s.index if y > have.index.max()]
+        notes.append(Note("peak_last_missing", f"no value (missing or incomplete) for {tail}: the peak is judged on the years up to "
+                          f"{int(have.index.max())}", years=tail, last=int(have.index.max())))
     need = window + confirm_years
     if len(have) < need:
         notes.append(Note("peak_too_few", f"only {len(have)} year(s) of data: at least {need} (window {window} + {confirm_years} "
@@ -175,40 +236,58 @@ def detect_peak(series: pd.Series, *, window: int = 3, as_of: int | None = None,
     sm = smooth(have, window)
     years = sm.index.to_numpy()
     last = int(years[-1])
-    peak_year = int(sm.idxmax())
-    peak_val = float(sm.max())
+    max_year = int(sm.idxmax())
+    max_val = float(sm.max())
     last_sm = float(sm.iloc[-1])
     half = window // 2
     notes.append(Note("peak_smoothing", f"smoothed with a centred {window}-year moving average; the first and last {half} year(s) "
                       "average fewer years (the window shrinks at the edges), so the last smoothed value lags", window=window, half=half))
-    if peak_val <= 0:
+    if max_val <= 0:
         notes.append(Note("peak_zero", "the series is zero throughout: there is nothing to peak"))
         return _undetermined(have, window, plateau_pct, confirm_years, notes)
-    in_band = sm >= peak_val * (1 - plateau_pct / 100.0) - 1e-9 * peak_val
-    plateau_until = int(sm.index[in_band.to_numpy()].max())
+    in_band = sm >= max_val * (1 - plateau_pct / 100.0) - 1e-9 * max_val
+    band_until = int(sm.index[in_band.to_numpy()].max())
     recent = sm.iloc[-(confirm_years + 1):]
     recent_in_band = bool(in_band.iloc[-(confirm_years + 1):].all())
-    still_rising = peak_year == last and bool((recent.diff().iloc[1:] > 0).all())
-    if plateau_until <= last - confirm_years:
+    still_rising = max_year == last and bool((recent.diff().iloc[1:] > 0).all())
+    if band_until <= last - confirm_years:
         status = "peaked"
     elif recent_in_band and not still_rising:
         status = "plateau"
-    elif peak_year == last:
+    elif max_year == last:
         status = "rising"
     else:
         status = "undetermined"
-    change = (last_sm / peak_val - 1) * 100.0
+    is_peak = status in ("peaked", "plateau")
+    # a rising or undetermined series has no peak: its maximum is kept apart (max_year), never called a peak
+    peak_year = max_year if is_peak else None
+    peak_val = max_val if is_peak else None
+    plateau_until = band_until if is_peak else None
+    change = (last_sm / max_val - 1) * 100.0
     g3 = None
     if len(have) >= 4 and have.iloc[-4] > 0:
         g3 = ((have.iloc[-1] / have.iloc[-4]) ** (1 / 3) - 1) * 100.0
-    notes.append(Note("peak_max", f"the smoothed series is highest in {peak_year}: {peak_val:,.0f} t CO2e/yr", year=peak_year, value=peak_val))
-    notes.append(Note("peak_since", f"from {peak_year} to {last} the smoothed value changed by {change:+.1f}% to {last_sm:,.0f} t CO2e/yr; "
-                      f"last year {last}: {have.iloc[-1]:,.0f} t CO2e", peak_year=peak_year, last_year=last, change_pct=change,
-                      last_smoothed=last_sm, last_value=float(have.iloc[-1])))
+    left = target_year - last
+    remain = f"{left} year(s) remain before {target_year}" if left > 0 else f"the target year {target_year} is reached without a peak"
+    if is_peak:
+        notes.append(Note("peak_max", f"the smoothed series is highest in {peak_year}: {max_val:,.0f} t CO2e/yr", year=peak_year, value=max_val))
+        notes.append(Note("peak_since", f"from {peak_year} to {last} the smoothed value changed by {change:+.1f}% to {last_sm:,.0f} t CO2e/yr; "
+                          f"last year {last}: {have.iloc[-1]:,.0f} t CO2e", peak_year=peak_year, last_year=last, change_pct=change,
+                          last_smoothed=last_sm, last_value=float(have.iloc[-1])))
+    elif status == "rising":
+        grow = f", {'growing' if g3 > 0 else 'changing'} {g3:+.2f} %/yr over the last 3 years ({last - 3}-{last})" if g3 is not None else ""
+        notes.append(Note("peak_none", f"no peak yet: the smoothed series is highest in its last year {last} ({max_val:,.0f} t CO2e/yr)"
+                          f"{grow}; {remain}", status=status, max_year=max_year, max_value=max_val, growth_pct_yr=g3,
+                          years_left=max(left, 0), target=target_year))
+    else:
+        notes.append(Note("peak_none", f"no confirmed peak: the smoothed series is highest in {max_year} ({max_val:,.0f} t CO2e/yr) and "
+                          f"{last} is {change:+.1f}% from it ({last_sm:,.0f} t CO2e/yr), {last - max_year} year(s) later; a peak needs "
+                          f"{confirm_years} year(s) more than {plateau_pct:g}% below the maximum; {remain}", status=status, max_year=max_year,
+                          max_value=max_val, change_pct=change, years_left=max(left, 0), target=target_year))
     if g3 is not None:
         notes.append(Note("peak_growth3", f"emissions changed {g3:+.2f} %/yr over the last three years ({last - 3}-{last})",
                           growth_pct_yr=g3, first=last - 3, last=last))
-    if plateau_until > peak_year:
+    if is_peak and plateau_until > peak_year:
         notes.append(Note("peak_flat_top", f"the smoothed series stays within {plateau_pct:g}% of its maximum until {plateau_until}",
                           plateau_pct=plateau_pct, until=plateau_until))
     before: bool | None
@@ -226,23 +305,23 @@ def detect_peak(series: pd.Series, *, window: int = 3, as_of: int | None = None,
         notes.append(Note("peak_target_open", f"no confirmed peak as of {last}: {target_year - last} year(s) remain to peak before {target_year}",
                           last_year=last, target=target_year, years_left=target_year - last))
     status_text = {
-        "peaked": f"peaked: {last - plateau_until} year(s) after {plateau_until} the smoothed series stays more than {plateau_pct:g}% below its maximum "
+        "peaked": f"peaked: {last - band_until} year(s) after {band_until} the smoothed series stays more than {plateau_pct:g}% below its maximum "
                   f"(needed: {confirm_years})",
         "plateau": f"plateau: the last {confirm_years + 1} smoothed values are within {plateau_pct:g}% of the maximum",
         "rising": f"rising: the smoothed maximum is the last year and the last {confirm_years + 1} smoothed values increase",
-        "undetermined": f"undetermined: the maximum ({peak_year}) is too recent to confirm ({confirm_years} years below it needed) and the "
+        "undetermined": f"undetermined: the maximum ({max_year}) is too recent to confirm ({confirm_years} years below it needed) and the "
                         "recent years are not flat",
     }[status]
     notes.append(Note(f"peak_status_{status}", status_text, status=status, confirm_years=confirm_years, plateau_pct=plateau_pct))
     if status == "plateau" and peak_year == last:
         notes.append(Note("peak_plateau_still_rising", f"the smoothed maximum is the last year ({last}): the series is flat within "
                           f"{plateau_pct:g}% but has not turned down yet", last_year=last, plateau_pct=plateau_pct))
-    first_t = peak_year if last - peak_year >= 2 else max(int(years[0]), last - 4)
+    first_t = max_year if last - max_year >= 2 else max(int(years[0]), last - 4)
     seg = have[have.index >= first_t]
     tr = _trend(seg) if len(seg) >= 3 else None
     if tr is not None:
         n = len(seg)
-        label = "from the peak" if first_t == peak_year else "over the last years"
+        label = ("from the peak" if is_peak else "from the maximum") if first_t == max_year else "over the last years"
         notes.append(Note("peak_trend", f"Theil-Sen slope {label} ({first_t}-{last}): {tr['slope']:+,.0f} t CO2e/yr per year (95% CI "
                           f"{tr['low']:+,.0f} to {tr['high']:+,.0f}); Mann-Kendall tau {tr['tau']:+.2f}, p = {tr['p']:.3f} (n = {n})",
                           first=first_t, last=last, slope=tr["slope"], low=tr["low"], high=tr["high"], tau=tr["tau"], p=tr["p"], n=n))
@@ -252,32 +331,40 @@ def detect_peak(series: pd.Series, *, window: int = 3, as_of: int | None = None,
                               "a p above 0.05 does not show that there is no trend, read the slope as indicative", n=n, p_min=pmin))
     else:
         notes.append(Note("peak_trend_none", f"fewer than 3 years from {first_t} to {last}: no trend test", first=first_t, last=last))
-    return Peak(status, peak_year, peak_val, last, last_sm, change, g3, before, plateau_until,
+    return Peak(status, peak_year, peak_val, last, last_sm, change if is_peak else None, g3, before, plateau_until,
                 tr["slope"] if tr else None, tr["low"] if tr else None, tr["high"] if tr else None,
                 tr["tau"] if tr else None, tr["p"] if tr else None, (first_t, last) if tr else None,
-                window, plateau_pct, confirm_years, smoothed=sm, evidence=tuple(notes))
+                window, plateau_pct, confirm_years, smoothed=sm, evidence=tuple(notes), max_year=max_year, max_value_tco2e=max_val)
 
 
 PEAK_TABLE_COLUMNS = ("zone_id", "status", "peak_year", "peak_value_tco2e", "last_year", "change_since_peak_pct",
-                      "growth_last_3yr_pct_yr", "before_target", "slope_tco2e_yr", "kendall_p")
+                      "growth_last_3yr_pct_yr", "before_target", "slope_tco2e_yr", "kendall_p", "max_year", "max_value_tco2e")
 
 
 def peak_table(emissions: pd.DataFrame, *, zone_ids=None, total_label: str | None = "all", **kw) -> tuple[pd.DataFrame, dict[str, Peak]]:
     """:func:`detect_peak` per zone and for the sum of the zones (``total_label``; None: no sum).
 
     Returns (table with :data:`PEAK_TABLE_COLUMNS`, {zone_id: Peak}). The sum uses only years
-    every zone reports.
+    every zone reports; a zone-year that lacks a sector the zone reports in other years has no
+    total (:func:`emission_totals`): it is a gap, never a low value.
     """
     tot = emission_totals(emissions, zone_ids)
     wide = tot.pivot(index="year", columns="zone_id", values="emissions_tco2e").sort_index()
-    series = {z: wide[z].dropna() for z in wide.columns}
+    series = {z: wide[z].loc[wide[z].first_valid_index():] if wide[z].notna().any() else wide[z].dropna() for z in wide.columns}
     if total_label is not None and wide.shape[1] > 1:
-        series[total_label] = wide.dropna().sum(axis=1)
+        s = wide.sum(axis=1, skipna=False)
+        series[total_label] = s.loc[s.first_valid_index():] if s.notna().any() else s.dropna()
     peaks = {z: detect_peak(s, **kw) for z, s in series.items()}
     rows = [{"zone_id": z, "status": p.status, "peak_year": p.peak_year, "peak_value_tco2e": p.peak_value_tco2e, "last_year": p.last_year,
              "change_since_peak_pct": p.change_since_peak_pct, "growth_last_3yr_pct_yr": p.growth_last_3yr_pct_yr,
-             "before_target": p.before_target, "slope_tco2e_yr": p.slope_tco2e_yr, "kendall_p": p.kendall_p} for z, p in peaks.items()]
-    return pd.DataFrame(rows, columns=list(PEAK_TABLE_COLUMNS)), peaks
+             "before_target": p.before_target, "slope_tco2e_yr": p.slope_tco2e_yr, "kendall_p": p.kendall_p,
+             "max_year": p.max_year, "max_value_tco2e": p.max_value_tco2e} for z, p in peaks.items()]
+    out = pd.DataFrame(rows, columns=list(PEAK_TABLE_COLUMNS))
+    for c in ("peak_value_tco2e", "change_since_peak_pct", "growth_last_3yr_pct_yr", "slope_tco2e_yr", "kendall_p", "max_value_tco2e"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    for c in ("peak_year", "last_year", "max_year"):  # years stay whole numbers, empty where there is none
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
+    return out, peaks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +486,22 @@ def _planted(ha_yr: float, base: int, until: int | None, years: np.ndarray) -> t
     return stand.astype(float), active.astype(float)
 
 
+def _sector_wide(em: pd.DataFrame, em_all: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(year x sector emissions summed over the zones, the incomplete zone-years): a sector that a
+    zone reports in some year of ``em_all`` but not in a year of ``em`` makes that cell NaN, so the
+    sum of the zones is NaN there too; a sector a zone never reports is that zone's 0."""
+    reported = em_all.groupby("zone_id")["sector"].agg(set)
+    pz = em.pivot_table(index="year", columns=["zone_id", "sector"], values="emissions_tco2e", aggfunc="sum")
+    want = pd.MultiIndex.from_tuples([(z, s) for z in sorted(reported.index) for s in SECTORS if s in reported[z]],
+                                     names=["zone_id", "sector"])
+    pz = pz.reindex(columns=want).sort_index()
+    sectors = [s for s in SECTORS if s in set(want.get_level_values("sector"))]
+    wide = pd.DataFrame({s: pz.xs(s, axis=1, level="sector").sum(axis=1, skipna=False) for s in sectors}, index=pz.index)
+    gaps = _incomplete(em_all)
+    gaps = gaps[gaps["year"].isin(wide.index)].reset_index(drop=True)
+    return wide, gaps
+
+
 def _build(em: pd.DataFrame, scenario: Scenario, *, removals, gdp, to_year: int, label: str | None, extend_gdp: bool,
            kind_only_inventory: bool = False) -> pd.DataFrame:
     notes: list[Note] = []
@@ -409,15 +512,41 @@ def _build(em: pd.DataFrame, scenario: Scenario, *, removals, gdp, to_year: int,
     if len(ok_years) < len(n_zones):
         dropped = sorted(set(n_zones.index) - set(ok_years))
         notes.append(Note("proj_years_incomplete", f"years {dropped} are left out: not every zone of {zones} reports them", years=dropped))
-    # sectors a zone does not report in a year count 0 (inventory rows are the zone's whole emissions)
-    wide = em[em["year"].isin(ok_years)].pivot_table(index="year", columns="sector", values="emissions_tco2e", aggfunc="sum").fillna(0.0)
-    sectors = [s for s in SECTORS if s in wide.columns]
-    wide = wide[sectors].sort_index()
-    base = scenario.base_year if scenario.base_year is not None else int(wide.index.max())
-    if base not in wide.index:
-        raise DataError(scenario.path or scenario.id, f"scenario {scenario.id!r} base year {base} has no inventory for {zones} "
-                        f"(inventory years {int(wide.index.min())}-{int(wide.index.max())})", "set base_year to an inventory year or leave it out")
-    if wide.index.max() > base:
+    if not len(ok_years):
+        raise DataError("<emissions>", f"no inventory year is reported by every zone of {zones}", "choose zones that report the same years")
+    wide, gaps = _sector_wide(em[em["year"].isin(ok_years)], em)
+    sectors = list(wide.columns)
+    if len(gaps):
+        notes.append(_incomplete_note(gaps))
+    complete = wide.notna().all(axis=1)
+    if kind_only_inventory:  # the inventory years as they are: no base, nothing projected
+        base = int(wide.index.max())
+        to_year = base
+    elif scenario.base_year is not None:
+        base = int(scenario.base_year)
+        if base not in wide.index:
+            raise DataError(scenario.path or scenario.id, f"scenario {scenario.id!r} base year {base} has no inventory for {zones} "
+                            f"(inventory years {int(wide.index.min())}-{int(wide.index.max())})", "set base_year to an inventory year or leave it out")
+        if not complete[base]:
+            g = gaps[gaps["year"] == base]
+            ok = [int(y) for y in wide.index[complete.to_numpy()]]
+            raise DataError(scenario.path or scenario.id, f"scenario {scenario.id!r} base year {base} is incomplete: {incomplete_text(g)} "
+                            "missing, although reported in other years (a missing sector is never counted as 0)",
+                            f"add the missing rows for {base} (an explicit 0 where a sector has no emissions), or set base_year to a complete year"
+                            + (f" (the last is {ok[-1]})" if ok else ""))
+    else:
+        if not complete.any():
+            raise DataError(scenario.path or scenario.id, f"no inventory year of {zones} has every sector each zone reports: "
+                            f"{incomplete_text(gaps)} missing", "add the missing sector rows (an explicit 0 where a sector has no emissions)")
+        base = int(wide.index[complete.to_numpy()].max())
+        skipped = [int(y) for y in wide.index if y > base]
+        if skipped:
+            g = gaps[gaps["year"].isin(skipped)]
+            notes.append(Note("proj_base_incomplete", f"the projection starts from {base}, the last year in which every zone reports every "
+                              f"sector it reports in other years: {_years(skipped)} left out ({incomplete_text(g)} missing)",
+                              base=base, skipped=skipped, items=[{"zone_id": z, "year": int(y), "sectors": list(q)}
+                                                                  for z, y, q in g.itertuples(index=False)]))
+    if scenario.base_year is not None and not kind_only_inventory and wide.index.max() > base:
         notes.append(Note("proj_after_base_dropped", f"inventory years after the base year {base} are not shown: the projection starts at {base}",
                           base=base))
     hist = wide[wide.index <= base]
@@ -432,7 +561,7 @@ def _build(em: pd.DataFrame, scenario: Scenario, *, removals, gdp, to_year: int,
     years = allw.index.to_numpy(dtype=int)
     out = pd.DataFrame({"zone_id": label, "scenario": scenario.id, "year": years,
                         "kind": np.where(years <= base, "inventory", "projection")})
-    out["emissions_tco2e"] = allw.sum(axis=1).to_numpy()
+    out["emissions_tco2e"] = allw.sum(axis=1, skipna=False).to_numpy()  # an incomplete year has no total
     for s in sectors:
         out[f"{s}_tco2e"] = allw[s].to_numpy()
     if len(proj_years):
@@ -502,9 +631,13 @@ def project(emissions: pd.DataFrame, scenario: Scenario, *, removals_tco2e_yr: f
     ----------
     emissions
         ``zone_id, year, sector, emissions_tco2e`` (or ``emissions_tco2``), t CO2e/yr; the
-        selected zones are summed (only years every zone reports).
+        selected zones are summed (only years every zone reports). A year in which a zone lacks a
+        sector it reports in other years is incomplete: its total and that sector stay empty
+        (never 0), see :func:`incomplete_years`.
     scenario
-        Rates and plans; ``base_year`` None = the last inventory year.
+        Rates and plans; ``base_year`` None = the last complete inventory year (later, incomplete
+        years are left out with a ``proj_base_incomplete`` note); an incomplete ``base_year`` is a
+        DataError naming the year and the sectors.
     removals_tco2e_yr
         The land's removals, t CO2e/yr: a number, or a frame ``year, removals_tco2e_yr
         [, low_tco2e_yr, high_tco2e_yr] [, zone_id]`` (linear between years, the last held).
@@ -531,6 +664,9 @@ def inventory_history(emissions: pd.DataFrame, *, removals_tco2e_yr: float | pd.
                       intensity_target_change_pct: Steps = (), zone_ids=None, total_label: str | None = "all") -> pd.DataFrame:
     """The inventory period per zone (and for the sum, ``total_label``) in the projection's columns
     (``kind`` = inventory, ``scenario`` = "inventory"): the frame :func:`early_warning` reads.
+    Nothing is projected: a zone has a row for each year it reports, the sum only for the years
+    every zone reports. A zone-year that lacks a sector the zone reports in other years has no
+    total (``emissions_tco2e`` NaN; the sum of that year too), see :func:`incomplete_years`.
     GDP is not extended beyond its years; removals None leaves removals and net empty. A
     removals frame with ``zone_id`` is split per zone (a number applies to the sum only)."""
     em = emission_table(emissions, zone_ids)
@@ -539,16 +675,24 @@ def inventory_history(emissions: pd.DataFrame, *, removals_tco2e_yr: float | pd.
     groups = [([z], z) for z in sorted(em["zone_id"].unique())]
     if total_label is not None and len(groups) > 1:
         groups.append((sorted(em["zone_id"].unique()), total_label))
-    frames = []
+    frames, extra = [], []
     for zs, lab in groups:
         sub = em[em["zone_id"].isin(zs)]
+        if len(zs) > 1 and sub.groupby("year")["zone_id"].nunique().max() < len(zs):
+            extra.append(Note("history_no_common_year", f"no sum ({lab}): no year is reported by every zone of {zs}", zones=zs))
+            continue
         rem = removals_tco2e_yr
         if rem is None or (not isinstance(rem, pd.DataFrame) and len(zs) == 1 and len(groups) > 1):
             rem = np.nan
         f = _build(sub, hold, removals=rem, gdp=gdp, to_year=int(sub["year"].max()), label=lab, extend_gdp=False, kind_only_inventory=True)
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["notes"] = tuple(dict.fromkeys(n for f in frames for n in f.attrs.get("notes", ())))
+    # one note for the incomplete zone-years of every group (each group's own note repeats them)
+    gaps = _incomplete(em)
+    notes = extra + [n for f in frames for n in f.attrs.get("notes", ()) if getattr(n, "code", "") != "sector_year_incomplete"]
+    if len(gaps):
+        notes.append(_incomplete_note(gaps))
+    out.attrs["notes"] = tuple(dict.fromkeys(notes))
     return out
 
 

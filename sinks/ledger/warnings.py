@@ -19,6 +19,7 @@ import pandas as pd
 
 from geodata.errors import SchemaError
 from geodata.tables import read_csv, to_number
+from sinks.ledger.scenarios import SECTORS
 from sinks.ledger.trajectory import Peak, detect_peak
 from sinks.notes import Note
 
@@ -130,28 +131,56 @@ def _col(g: pd.DataFrame, name: str) -> pd.Series:
     return g[name].astype(float) if name in g else pd.Series(np.nan, index=g.index)
 
 
+def _incomplete(g: pd.DataFrame, e: pd.Series) -> pd.Series:
+    """Per year: "" or the sectors missing where the total is empty but the zone reports those
+    sectors in other years (an incomplete year of :func:`~sinks.ledger.trajectory.inventory_history`)."""
+    cols = [(s, f"{s}_tco2e") for s in SECTORS if f"{s}_tco2e" in g]
+    out = pd.Series("", index=g.index, dtype=object)
+    for y in g.index[e.isna().to_numpy()]:
+        lack = [s for s, c in cols if pd.isna(g.at[y, c]) and g[c].notna().any()]
+        if lack:
+            out[y] = ", ".join(lack)
+    return out
+
+
 def _zone_values(g: pd.DataFrame, *, peak, window: int) -> dict[str, tuple[pd.Series, pd.Series]]:
     """indicator -> (value per year, reason where no value) for one zone (index: year)."""
     e = _col(g, "emissions_tco2e")
     out: dict[str, tuple[pd.Series, pd.Series]] = {}
+    gap = _incomplete(g, e)
+    gap_here = pd.Series(gap != "", index=g.index)
 
-    def reasons(value: pd.Series, *cases: tuple[pd.Series, str]) -> pd.Series:
+    def gap_text(k: int = 0) -> pd.Series:
+        """The reason for an incomplete year k years before each year."""
+        src = _prev(gap, k).fillna("") if k else gap
+        when = "this year" if k == 0 else ("the year before" if k == 1 else f"{k} years before")
+        return pd.Series([f"emissions incomplete {when}: no {v} rows, although reported in other years (a missing sector is not 0)"
+                          if v else "" for v in src], index=g.index, dtype=object)
+
+    def reasons(value: pd.Series, *cases: tuple[pd.Series, str | pd.Series]) -> pd.Series:
         r = pd.Series("", index=value.index, dtype=object)
         for mask, text in cases:
-            r[mask.to_numpy() & (r == "").to_numpy() & value.isna().to_numpy()] = text
+            m = mask.to_numpy(dtype=bool) & (r == "").to_numpy() & value.isna().to_numpy()
+            r[m] = text[m].to_numpy() if isinstance(text, pd.Series) else text
         r[value.isna().to_numpy() & (r == "").to_numpy()] = "cannot be computed"
         return r
 
+    def gap_before(k: int) -> pd.Series:
+        return pd.Series(_prev(gap_here, k).fillna(False).astype(bool).to_numpy(), index=g.index)
+
     e1, e3 = _prev(e, 1), _prev(e, 3)
     v = ((e / e1 - 1) * 100).where(e1 > 0)
-    out["emissions_growth_pct"] = (v, reasons(v, (e.isna(), "no emissions this year"), (e1.isna(), "no emissions the year before"),
+    out["emissions_growth_pct"] = (v, reasons(v, (gap_here, gap_text()), (e.isna(), "no emissions this year"),
+                                               (gap_before(1), gap_text(1)), (e1.isna(), "no emissions the year before"),
                                                (e1 <= 0, "zero emissions the year before")))
     v = (((e / e3) ** (1 / 3) - 1) * 100).where(e3 > 0)
-    out["emissions_growth_3yr_pct"] = (v, reasons(v, (e.isna(), "no emissions this year"), (e3.isna(), "no emissions three years before"),
+    out["emissions_growth_3yr_pct"] = (v, reasons(v, (gap_here, gap_text()), (e.isna(), "no emissions this year"),
+                                                   (gap_before(3), gap_text(3)), (e3.isna(), "no emissions three years before"),
                                                    (e3 <= 0, "zero emissions three years before")))
     i, t, a = _col(g, "intensity_t_per_10k_cny"), _col(g, "intensity_target_t_per_10k_cny"), _col(g, "intensity_anchor_t_per_10k_cny")
     v = ((i - t) / a * 100).where(a > 0)
     out["intensity_change_vs_target_pct"] = (v, reasons(v, (t.isna(), "no intensity target for this year (no plan period in the scenario)"),
+                                                         (gap_here, gap_text()), (e.isna(), "no emissions this year"),
                                                          (i.isna(), "no intensity (GDP missing)"), (a.isna(), "no intensity at the plan period start")))
     net = _col(g, "net_emissions_tco2e")
     trail = net.rolling(window, min_periods=window).mean()
@@ -164,6 +193,8 @@ def _zone_values(g: pd.DataFrame, *, peak, window: int) -> dict[str, tuple[pd.Se
             why[y] = f"no confirmed peak as of {y} (status {pk.status})"
         elif y <= pk.peak_year:
             why[y] = f"{y} is not after the peak year {pk.peak_year}"
+        elif gap[y]:
+            why[y] = gap_text()[y]
         elif not np.isfinite(rise[y]):
             why[y] = "no net emissions for the trailing average (removals missing or too few years)"
         else:
@@ -174,8 +205,8 @@ def _zone_values(g: pd.DataFrame, *, peak, window: int) -> dict[str, tuple[pd.Se
         o = (_col(g, "removals_tco2e_yr") / e).where(e > 0)
     o1 = _prev(o, 1)
     v = (o1 - o) * 100
-    out["offset_ratio_drop_pp"] = (v, reasons(v, (o.isna(), "no offset ratio this year (removals or emissions missing)"),
-                                               (o1.isna(), "no offset ratio the year before")))
+    out["offset_ratio_drop_pp"] = (v, reasons(v, (gap_here, gap_text()), (o.isna(), "no offset ratio this year (removals or emissions missing)"),
+                                               (gap_before(1), gap_text(1)), (o1.isna(), "no offset ratio the year before")))
     return out
 
 
