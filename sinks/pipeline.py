@@ -270,7 +270,8 @@ def run_assessment(
         say("read emissions inventory", 0.99)
         inv = load_emissions(cfg.inventory, zone_ids=zl.zone_ids, primary=cfg.inventory_primary)
         # one series only (the primary, scope 1): the KPIs never add two sources together
-        emissions = inv.rows[(inv.rows["dataset"] == inv.primary) & (inv.rows["scope"] == "scope1")].reset_index(drop=True)
+        # (detail rows beside their own sector total are left out: in_totals)
+        emissions = inv.rows[(inv.rows["dataset"] == inv.primary) & (inv.rows["scope"] == "scope1") & inv.rows["in_totals"]].reset_index(drop=True)
         rejected = inv.rejected
         if not flows.empty:
             rem_rows = []

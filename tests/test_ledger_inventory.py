@@ -81,9 +81,12 @@ def test_unit_in_the_header_and_tonnes_by_default(tmp_path):
     # the project's old column name is still read (t CO2)
     inv = load_emissions(_write(tmp_path, "year,sector,emissions_tco2,source\n2020,energy,25,s\n", "old.csv"))
     assert inv.rows["emissions_tco2e"].tolist() == [25.0]
-    # a unit column beside emissions_tco2e wins; its blanks stay tonnes
-    inv = load_emissions(_write(tmp_path, "year,sector,emissions_tco2e,unit,source\n2020,energy,2,kt,s\n2021,energy,2,,s\n", "u.csv"))
-    assert inv.rows["emissions_tco2e"].tolist() == [2_000.0, 2.0]
+    # a unit column beside emissions_tco2e: its blanks take the header's t; a cell saying t agrees;
+    # a cell saying kt contradicts the header (t CO2e) and is rejected (unit_conflict), not obeyed
+    inv = load_emissions(_write(tmp_path, "year,sector,emissions_tco2e,unit,source\n2020,energy,2,kt,s\n2021,energy,2,,s\n"
+                                          "2022,energy,3,tCO2e,s\n", "u.csv"))
+    assert inv.rows["emissions_tco2e"].tolist() == [2.0, 3.0]
+    assert _codes(inv) == {2: "unit_conflict"}
 
 
 def test_value_without_unit_and_missing_columns_are_schema_errors(tmp_path):
@@ -152,8 +155,8 @@ def test_old_xls_and_renamed_files_are_refused_with_the_fix(tmp_path):
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
     with pytest.raises(DataError, match=r"\.xls.*Fix: save it as \.xlsx or CSV"):
         load_emissions(ole2, name="old.xls")
-    with pytest.raises(DataError, match="named like an Excel workbook"):
-        load_emissions(b"year,sector,emissions_tco2e,source\n2020,energy,1,s\n", name="fake.xlsx")
+    with pytest.raises(DataError, match="named like an Excel workbook but its content is neither"):
+        load_emissions(b"\x00\x01binary\xff\xfe" * 10, name="fake.xlsx")
     with pytest.raises(DataError, match="not a readable .xlsx"):
         load_emissions(b"PK\x03\x04garbage", name="broken.xlsx")
     with pytest.raises(DataError, match="does not exist"):
@@ -465,3 +468,202 @@ def test_demo_factor_equals_the_shared_files():
         assert f[y] == pytest.approx(nj[y] / county[y], rel=1e-5), y
     # 2018-2019: 2017 shares held against the county series' extrapolation: ~2.3-2.4x
     assert 2.2 < f[2018] < 2.5 and 2.2 < f[2019] < 2.5
+
+
+# --------------------------------------------------------------------------- review fixes (hand-made tables)
+
+
+HEAD = "year,zone_id,sector,value,unit,source\n"
+
+
+def test_decimal_comma_is_not_a_thousands_separator(tmp_path):
+    from geodata.tables import to_number
+
+    got = to_number(pd.Series(["1,5", "1.234,5", "1,234", "-12,345.6", "1,2345", "1,234,567", "12", " 3 "])).tolist()
+    assert got[:2] == [pytest.approx(np.nan, nan_ok=True)] * 2 and math.isnan(got[4])
+    assert got[2:4] == [1234.0, -12345.6] and got[5:] == [1234567.0, 12.0, 3.0]
+    text = (HEAD + '2020,a,energy,"1,5",t,s\n'      # row 2: a decimal comma, not 15 t
+                   '2020,a,industry,"1.234,5",t,s\n'  # row 3: European 1234.5, not 1.2345 t
+                   '2020,a,transport,"1,234.5",t,s\n')  # row 4: thousands separator: 1234.5 t
+    inv = load_emissions(_write(tmp_path, text))
+    assert _codes(inv) == {2: "bad_value", 3: "bad_value"}
+    assert inv.rows["emissions_tco2e"].tolist() == [1234.5]
+    rej = inv.rejected.set_index("row")["reason"]
+    assert "decimal comma? write 1.5" in rej[2] and rej[2].params["suggestion"] == "1.5"
+    assert "decimal comma? write 1234.5" in rej[3]
+    inv = load_emissions(_write(tmp_path, 'year,sector,emissions_tco2e,uncertainty_pct,source\n2020,energy,1,"10,5",s\n2021,energy,1,,s\n', "u.csv"))
+    assert _codes(inv) == {2: "bad_uncertainty"} and "decimal comma? write 10.5" in inv.rejected["reason"].iloc[0]
+
+
+def test_header_unit_and_unit_column_conflict(tmp_path):
+    # emissions (kt): a kt or Gg cell agrees (Gg = kt), a blank takes kt, Mt contradicts the header
+    text = ("year,sector,emissions (kt),unit,source\n"
+            "2020,energy,2,Mt,s\n"      # row 2: unit_conflict
+            "2020,industry,2,Gg,s\n"    # row 3: 2,000 t
+            "2020,transport,2,,s\n")    # row 4: 2,000 t
+    inv = load_emissions(_write(tmp_path, text))
+    assert _codes(inv) == {2: "unit_conflict"} and inv.rows["emissions_tco2e"].tolist() == [2000.0, 2000.0]
+    reason = inv.rejected["reason"].iloc[0]
+    assert reason.params["units"] == ["Mt", "kt"] and "'Mt'" in reason and "'kt'" in reason and "emissions (kt)" in reason
+
+
+def test_aggregate_beside_its_detail_is_counted_once(tmp_path):
+    text = ("year,zone_id,sector,emissions_tco2e,source\n"
+            "2020,a,industry,100,s\n"                   # row 2: the sector total: kept
+            "2020,a,Coal Mining and Dressing,60,s\n"    # row 3 } its CEADs detail: kept in rows,
+            "2020,a,Food Processing,30,s\n"             # row 4 } left out of the sums (60 + 30 = 90)
+            "2020,a,energy,5,s\n"                       # row 5: another sector
+            "2020,b,Coal Mining and Dressing,7,s\n")    # row 6: detail without a total: counts
+    inv = load_emissions(_write(tmp_path, text))
+    assert inv.rejected.empty and len(inv.rows) == 5
+    assert inv.rows.set_index("row")["in_totals"].to_dict() == {2: True, 3: False, 4: False, 5: True, 6: True}
+    assert inv.totals().set_index("zone_id")["emissions_tco2e"].to_dict() == {"a": 105.0, "b": 7.0}  # not 195
+    s = inv.by_sector().set_index(["zone_id", "sector"])["emissions_tco2e"]
+    assert s[("a", "industry")] == 100.0 and s[("b", "industry")] == 7.0
+    note = _note(inv, "aggregate_and_detail")
+    assert note.params["n"] == 1 and note.params["n_detail_rows"] == 2 and note.params["kept"] == "aggregate"
+    g = note.params["groups"][0]
+    assert (g["zone_id"], g["year"], g["sector"]) == ("a", 2020, "industry")
+    assert (g["aggregate_tco2e"], g["detail_tco2e"], g["difference_tco2e"]) == (100.0, 90.0, 10.0)
+    assert g["aggregate_rows"] == [2] and g["detail_rows"] == [3, 4]
+    assert "total 100 t (row(s) 2) kept, 2 detail row(s) (3, 4) summing to 90 t left out, difference 10 t" in note
+    # two datasets: compare_sources sums the same way (a: 100, not 190)
+    two = text.replace("zone_id,", "zone_id,dataset,").replace(",a,", ",a,x,").replace(",b,", ",b,x,") + "2020,a,y,energy,50,s\n"
+    c = compare_sources(load_emissions(_write(tmp_path, two, "two.csv"))).set_index("dataset")
+    assert c.loc["x", "emissions_tco2e"] == 112.0
+
+
+def test_conversion_overflow_and_implausible_rows(tmp_path):
+    text = (HEAD + "2020,a,energy,1e303,Mt,s\n"    # row 2: finite as written, inf in t: bad_value
+                   "2020,a,industry,10001,Mt,s\n"  # row 3: 1.0001e10 t in one row: implausible
+                   "2020,a,transport,10000,Mt,s\n")  # row 4: 1e10 t: at the limit, accepted
+    inv = load_emissions(_write(tmp_path, text))
+    assert _codes(inv) == {2: "bad_value", 3: "implausible"}
+    assert np.isfinite(inv.rows["emissions_tco2e"]).all() and inv.rows["emissions_tco2e"].tolist() == [1e10]
+    rej = inv.rejected.set_index("row")["reason"]
+    assert "not a finite number of tonnes once converted" in rej[2]
+    assert "check the unit" in rej[3] and rej[3].params["tco2e"] == pytest.approx(1.0001e10)
+
+
+def test_repeated_column_header_is_a_schema_error(tmp_path):
+    p = _write(tmp_path, "year,sector,emissions_tco2e,emissions_tco2e,source\n2020,energy,1,2,s\n", "rep.csv")
+    with pytest.raises(SchemaError, match=r"rep\.csv: .*'emissions_tco2e'.*Fix: keep one column"):
+        load_emissions(p)
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["year", "sector", "emissions_tco2e", "emissions_tco2e", "source"])
+    wb.active.append([2020, "energy", 1, 2, "s"])
+    x = tmp_path / "rep.xlsx"
+    wb.save(x)
+    with pytest.raises(SchemaError, match=r"rep\.xlsx: .*emissions_tco2e.*Fix: keep one column"):
+        load_emissions(x)
+
+
+def test_a_part_and_the_whole_of_a_plan_sector_are_summed(tmp_path):
+    text = ("year,sector,emissions_tco2e,source\n"
+            "2020,agriculture,5,s\n2020,其他,7,s\n"       # agriculture is part of other: 12
+            "2020,居民生活,3,s\n2020,buildings,4,s\n"      # households are part of buildings: 7
+            "2021,energy,1,s\n2021,能源,2,s\n"             # two names of the whole energy sector: a conflict
+            "2021,agriculture,1,s\n2021,农业,1,s\n")       # two names of the same part: a repeat
+    inv = load_emissions(_write(tmp_path, text))
+    assert _codes(inv) == {6: "conflict", 7: "conflict", 8: "duplicate", 9: "duplicate"}
+    s = inv.by_sector().set_index("sector")["emissions_tco2e"]
+    assert s.to_dict() == {"buildings": 7.0, "other": 12.0}
+    note = _note(inv, "sector_aliases_summed")
+    assert note.params["n"] == 2 and note.params["aliases"] == {"buildings": ["居民生活", "buildings"], "other": ["agriculture", "其他"]}
+    assert "'居民生活' 3 t + 'buildings' 4 t" in note and "'agriculture', '其他' -> other" in note
+
+
+def test_full_width_digits_in_numeric_cells(tmp_path):
+    text = ("year,sector,emissions_tco2e,uncertainty_pct,source\n"
+            "２０２０,energy,１２３,１０％,s\n"   # row 2: 2020, 123 t, 10 %
+            "2021,energy,１２．５,,s\n"         # row 3: 12.5 t
+            "2022,energy,10⁴,,s\n")             # row 4: a superscript is not folded into 104
+    inv = load_emissions(_write(tmp_path, text))
+    assert inv.rows[["year", "emissions_tco2e", "uncertainty_pct"]].values.tolist()[0] == [2020, 123.0, 10.0]
+    assert inv.rows["emissions_tco2e"].tolist() == [123.0, 12.5]
+    assert _codes(inv) == {4: "bad_value"}
+
+
+def test_unit_inside_the_value_cell(tmp_path):
+    text = (HEAD + "2020,a,energy,12.5万吨,,s\n"   # row 2: 125,000 t
+                   "2020,a,industry,3 kt,,s\n"      # row 3: 3,000 t
+                   "2020,a,transport,1.2Mt,Mt,s\n"  # row 4: the unit column agrees: 1,200,000 t
+                   "2020,a,other,3 kt,t,s\n"        # row 5: the unit column says t: unit_conflict
+                   "2020,a,buildings,3 lb,,s\n")    # row 6: not a known unit: bad_value
+    inv = load_emissions(_write(tmp_path, text))
+    assert _codes(inv) == {5: "unit_conflict", 6: "bad_value"}
+    assert inv.rows["emissions_tco2e"].tolist() == pytest.approx([125_000.0, 3_000.0, 1_200_000.0])
+    assert inv.rows["unit_in"].tolist() == ["万吨", "kt", "Mt"]
+    note = _note(inv, "unit_in_value")
+    assert note.params == {"n": 3, "counts": {"万吨": 1, "kt": 1, "Mt": 1}}
+    assert inv.rejected.set_index("row")["reason"][5].params["units"] == ["t", "kt"]
+    # a bare value column whose cells carry the unit needs no unit column
+    inv = load_emissions(_write(tmp_path, "年份,部门,排放量,来源\n2020,工业,2.5万吨,统计\n", "zh.csv"))
+    assert inv.rows["emissions_tco2e"].tolist() == [25_000.0]
+    # under emissions_tco2e (t) a cell in kt contradicts the header
+    inv = load_emissions(_write(tmp_path, "year,sector,emissions_tco2e,source\n2020,energy,3 kt,s\n2020,industry,4,s\n", "t.csv"))
+    assert _codes(inv) == {2: "unit_conflict"}
+
+
+def test_trailing_comma_on_every_row_is_refused_not_shifted(tmp_path):
+    from geodata.tables import read_csv
+
+    p = _write(tmp_path, "year,sector,emissions_tco2e,source\n2020,energy,1,s,\n2021,energy,2,s,\n", "trail.csv")
+    with pytest.raises(DataError, match=r"trail\.csv: line 2 has 5 fields but the header has 4.*Fix: remove the trailing commas"):
+        load_emissions(p)
+    with pytest.raises(DataError, match="line 3 has 5 fields"):
+        read_csv(b"a,b,c,d\n1,2,3,4\n1,2,3,4,x\n")
+    # a normal CSV, quotes, blank lines and short rows read as before
+    df = read_csv(b'a,B ,c\n1,"x,y",3\n\n4,5\n', keep_blank_lines=True)
+    assert list(df.columns) == ["a", "b", "c"] and df["b"].tolist()[0] == "x,y" and len(df) == 3
+
+
+def test_semicolon_and_tab_separated_files_are_read_with_a_note(tmp_path):
+    text = "year;sector;emissions_tco2e;source\n2020;energy;1,5;s\n2021;energy;2;s\n"
+    inv = load_emissions(_write(tmp_path, text, "semi.csv"))
+    assert _note(inv, "separator").params == {"separator": ";"}
+    assert inv.rows["emissions_tco2e"].tolist() == [2.0] and _codes(inv) == {2: "bad_value"}  # 1,5: decimal comma
+    inv = load_emissions(_write(tmp_path, text.replace(";", "\t").replace("1,5", "1.5"), "tab.txt"))
+    assert _note(inv, "separator").params == {"separator": "\t"} and inv.rows["emissions_tco2e"].tolist() == [1.5, 2.0]
+
+
+def test_excel_names_are_not_trusted_the_content_decides(tmp_path):
+    csv_text = b"year,sector,emissions_tco2e,source\n2020,energy,1,s\n"
+    inv = load_emissions(csv_text, name="export.xls")
+    assert inv.rows["emissions_tco2e"].tolist() == [1.0] and _note(inv, "csv_named_excel").params == {"name": "export.xls"}
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
+    with pytest.raises(DataError, match=r"old binary Excel"):
+        load_emissions(ole2, name="renamed.csv")
+    with pytest.raises(DataError, match="HTML or XML"):
+        load_emissions(b"<html><table><tr><td>year</td></tr></table></html>", name="report.xls")
+
+
+def test_totals_uncertainty_covers_the_rows_that_give_one(tmp_path):
+    text = ("year,zone_id,sector,emissions_tco2e,uncertainty_pct,source\n"
+            "2020,a,industry,300,10,s\n"   # +/- 30 t
+            "2020,a,energy,400,10,s\n"     # +/- 40 t -> 50 t over 700 of the 800 t: coverage 0.875
+            "2020,a,transport,100,,s\n"    # no uncertainty: not NaN for the whole year any more
+            "2021,a,energy,100,,s\n")      # no row with one: NaN, coverage 0
+    t = load_emissions(_write(tmp_path, text)).totals().set_index("year")
+    assert t.loc[2020, "emissions_tco2e"] == 800.0
+    assert t.loc[2020, "uncertainty_tco2e"] == pytest.approx(50.0) and t.loc[2020, "uncertainty_coverage"] == pytest.approx(0.875)
+    assert math.isnan(t.loc[2021, "uncertainty_tco2e"]) and t.loc[2021, "uncertainty_coverage"] == 0.0
+
+
+def test_part_of_a_sector_beside_detail_rows_is_summed_not_a_total(tmp_path):
+    # 居民生活 (households, part of buildings) beside a CEADs commercial sector: two parts, both counted
+    p = tmp_path / "parts.csv"
+    p.write_text("year,zone_id,sector,emissions_tco2e,source\n"
+                 "2020,a,居民生活,30,s\n"
+                 "2020,a,\"Wholesale, Retail Trade and Catering Services\",20,s\n", encoding="utf-8")
+    inv = load_emissions(p)
+    assert inv.rows["in_totals"].all()
+    t = inv.totals()
+    assert float(t["emissions_tco2e"].iloc[0]) == pytest.approx(50.0)
+    # a whole-sector total beside them: the total counts with the part (households) summed to it,
+    # the CEADs detail row is left out (it is inside the total)
+    p.write_text(p.read_text(encoding="utf-8") + "2020,a,buildings,55,s\n", encoding="utf-8")
+    inv = load_emissions(p)
+    assert float(inv.totals()["emissions_tco2e"].iloc[0]) == pytest.approx(85.0)
+    assert inv.rows.loc[~inv.rows["in_totals"], "emissions_tco2e"].tolist() == [20.0]

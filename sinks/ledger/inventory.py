@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ SCOPES = ("scope1", "scope2", "scope3")
 LEDGER_DIR = Path(__file__).resolve().parents[2] / "data" / "ledger"
 SECTOR_MAP_PATH = LEDGER_DIR / "sector_map.csv"
 SECTOR_MAP_COLUMNS = ("alias", "plan_sector", "ceads_sector", "citation", "verified", "note")
+# optional column: for an aggregate alias that names only part of its plan sector, the part
+# (agriculture within other, households within buildings; aliases with the same part name the same
+# part); blank = the whole plan sector (industry, 工业)
+SECTOR_MAP_PART = "part"
 YEAR_RANGE = (1950, 2100)
 ALL_ZONES = "all"  # zone_id when the table has no zone column (the whole area)
 
@@ -60,7 +65,11 @@ CEADS_SECTORS = (
 )
 
 ROW_COLUMNS = ("year", "zone_id", "dataset", "sector", "sub_sector", "ceads_sector", "scope", "fuel", "emissions_tco2e",
-               "uncertainty_pct", "unit_in", "source", "basis", "illustrative", "row")
+               "uncertainty_pct", "unit_in", "source", "basis", "illustrative", "in_totals", "row")
+# One row above this is rejected as implausible: 10 Gt CO2e is more than a quarter of the world's
+# annual emissions (about 37 Gt CO2 from fossil fuels in 2023, Global Carbon Budget), so it is a unit
+# or decimal-point slip, not a city, county or sector.
+IMPLAUSIBLE_TCO2E = 1e10
 
 # Column headers: canonical name -> accepted spellings (compared after _norm_header).
 _HEADERS: dict[str, tuple[str, ...]] = {
@@ -92,6 +101,9 @@ _UNIT_PREFIX: dict[str, tuple[str, float]] = {
 }
 _UNIT_SUFFIX = ("", "co2", "co2e", "co2eq", "co2当量", "二氧化碳", "二氧化碳当量")
 _UNITS: dict[str, tuple[str, float]] = {p + s: v for p, v in _UNIT_PREFIX.items() for s in _UNIT_SUFFIX}
+_UNIT_FACTOR = {k: f for k, (_, f) in _UNITS.items()}
+# a number followed by a unit in the same cell: "12.5万吨", "3 kt", "1.2Mt", "2e3 tCO2e"
+_VALUE_UNIT_RE = r"^(?P<num>[+-]?[\d.,]*\d(?:[eE][+-]?\d+)?)\s*(?P<unit>[^\d\s.,+-].*)$"
 
 _SCOPE_WORDS = {1: ("scope1", "s1", "1", "范围一", "范围1", "scopei"), 2: ("scope2", "s2", "2", "范围二", "范围2", "scopeii"),
                 3: ("scope3", "s3", "3", "范围三", "范围3", "scopeiii")}
@@ -112,6 +124,39 @@ def _norm(values: pd.Series) -> pd.Series:
     return pd.Series(keys.to_numpy(dtype=object)[codes], index=values.index, dtype=object)
 
 
+def _fold_numeric(values: pd.Series) -> pd.Series:
+    """Numeric cells with full-width digits, points, signs and % (２０２０, １２．５％) folded to ASCII
+    (NFKC). A cell with superscripts or subscripts (10⁴) is left as written, so it stays not a
+    number instead of NFKC turning 10⁴ into 104."""
+    def fold(v: str) -> str:
+        if v.isascii() or any(unicodedata.decomposition(ch).startswith(("<super>", "<sub>")) for ch in v):
+            return v
+        return unicodedata.normalize("NFKC", v)
+
+    codes, uniques = pd.factorize(values.astype("string").fillna(""))
+    folded = np.array([fold(str(u)) for u in uniques], dtype=object)
+    return pd.Series(folded[codes] if len(codes) else [], index=values.index, dtype=object)
+
+
+def _decimal_comma_hint(text: str) -> str | None:
+    """'1,5' -> '1.5', '1.234,5' -> '1234.5' (the number as it was probably meant), else None."""
+    m = re.fullmatch(r"(?P<num>[+-]?[\d.,]*\d)(?P<rest>.*)", text.strip())
+    if not m or "," not in m["num"]:
+        return None
+    num = m["num"]
+    if "." in num and num.rfind(",") > num.rfind("."):
+        fixed = num.replace(".", "").replace(",", ".")
+    elif "." not in num and num.count(",") == 1:
+        fixed = num.replace(",", ".")
+    else:
+        return None
+    try:
+        float(fixed)
+    except ValueError:
+        return None
+    return fixed + m["rest"]
+
+
 def _norm_header(name) -> str:
     s = pd.Series([str(name)]).str.normalize("NFKC").iloc[0].strip().lower()
     return re.sub(r"\s+", "_", s)
@@ -123,11 +168,15 @@ def _norm_header(name) -> str:
 def load_sector_map(path: str | Path | None = None) -> pd.DataFrame:
     """Read and check the sector map (default ``data/ledger/sector_map.csv``).
 
-    Returns ``alias, plan_sector, ceads_sector, citation, verified (bool), note, key`` (``key`` =
-    the alias folded for matching). Every problem is listed in one ``SchemaError``: a missing
-    column, an alias that is blank or repeated after folding, a plan sector outside
-    :data:`PLAN_SECTORS`, a CEADs sector that is not one of :data:`CEADS_SECTORS`, no citation,
-    ``verified`` not yes / no.
+    Returns ``alias, plan_sector, ceads_sector, citation, verified (bool), note, part, key``
+    (``key`` = the alias folded for matching; ``part``: the optional column, the part of its plan
+    sector an aggregate alias names, such as ``agriculture`` within other, blank for the whole
+    sector: rows under a part and under the whole are summed, whereas two names of the same part,
+    or of the whole, are one sector and repeat each other). Every problem is listed in one
+    ``SchemaError``: a missing column, an alias that is blank or repeated after folding, a plan
+    sector outside :data:`PLAN_SECTORS`, a CEADs sector that is not one of :data:`CEADS_SECTORS`,
+    no citation, ``verified`` not yes / no, a ``part`` given for a CEADs sector (it is for
+    aggregates).
     """
     path = Path(path) if path is not None else SECTOR_MAP_PATH
     return _check_sector_map(read_csv(path, name=str(path)), name=str(path))
@@ -138,10 +187,12 @@ def _check_sector_map(df: pd.DataFrame, *, name: str) -> pd.DataFrame:
     if missing:
         raise SchemaError(name, f"the sector map lacks column(s) {missing}", f"give columns {', '.join(SECTOR_MAP_COLUMNS)}")
     d = df[list(SECTOR_MAP_COLUMNS)].copy()
-    for c in SECTOR_MAP_COLUMNS:
+    d[SECTOR_MAP_PART] = df[SECTOR_MAP_PART] if SECTOR_MAP_PART in df.columns else ""
+    for c in (*SECTOR_MAP_COLUMNS, SECTOR_MAP_PART):
         d[c] = d[c].astype("string").fillna("").str.strip().astype(object)
     d["key"] = _norm(d["alias"])
     verified = d["verified"].str.lower().map(_VERIFIED)
+    part = _norm(d[SECTOR_MAP_PART])
     problems = []
     rows = lambda mask: [int(i) + 2 for i in d.index[mask]]  # noqa: E731  (spreadsheet rows)
     checks = [
@@ -151,6 +202,7 @@ def _check_sector_map(df: pd.DataFrame, *, name: str) -> pd.DataFrame:
         (~d["ceads_sector"].isin(("",) + CEADS_SECTORS), "ceads_sector is not one of the 47 CEADs sector names (or blank for an aggregate)"),
         (d["citation"] == "", "no citation"),
         (verified.isna(), "verified is not yes / no"),
+        ((part != "") & (d["ceads_sector"] != ""), "a part is for aggregates (blank ceads_sector) only"),
     ]
     for mask, text in checks:
         if mask.any():
@@ -158,6 +210,7 @@ def _check_sector_map(df: pd.DataFrame, *, name: str) -> pd.DataFrame:
     if problems:
         raise SchemaError(name, "the sector map is not usable: " + "; ".join(problems), "fix those rows (see data/ledger/README.md)")
     d["verified"] = verified.astype(bool)
+    d["part_key"] = part
     return d.reset_index(drop=True)
 
 
@@ -181,9 +234,10 @@ class EmissionsInventory:
     ``sub_sector``, ``ceads_sector`` (one of :data:`CEADS_SECTORS` or blank), ``scope``
     (``scope1`` / ``scope2`` / ``scope3``), ``fuel``, ``emissions_tco2e`` (t CO2e, >= 0),
     ``uncertainty_pct`` (95 % half-width in % of the value; NaN when not given), ``unit_in`` (the
-    unit as given), ``source``, ``basis``, ``illustrative`` (bool), ``row`` (spreadsheet row, the
-    header being row 1). ``rejected``: the rows as read + ``row``, ``reason`` (a :class:`Note`)
-    and ``reason_code``. ``datasets``: in file order; ``primary``: the dataset that totals, KPIs
+    unit as given), ``source``, ``basis``, ``illustrative`` (bool), ``in_totals`` (bool: False for
+    detail rows left out of the sums because their sector total is in the table too, see the
+    ``aggregate_and_detail`` note), ``row`` (spreadsheet row, the header being row 1).
+    ``rejected``: the rows as read + ``row``, ``reason`` (a :class:`Note`) and ``reason_code``. ``datasets``: in file order; ``primary``: the dataset that totals, KPIs
     and the reconciliation use (the others are shown beside it, never added to it).
     """
 
@@ -210,18 +264,27 @@ class EmissionsInventory:
     def totals(self, dataset: str | None = None, *, by=("zone_id", "year"), scopes=("scope1",)) -> pd.DataFrame:
         """Emissions of ``dataset`` (default primary) summed over everything not in ``by``.
 
-        Returns ``*by, emissions_tco2e`` (t CO2e); with ``uncertainty_tco2e`` (95 % half-width,
-        rows combined in quadrature, i.e. assumed independent) when any row carries an
-        uncertainty, NaN for groups where a row lacks one. Only ``scopes`` count (default scope 1:
-        adding scope 2 to scope 1 double counts the power plants' emissions).
+        Returns ``*by, emissions_tco2e`` (t CO2e). When any row carries an uncertainty, also
+        ``uncertainty_tco2e`` (95 % half-width of the rows that give one, combined in quadrature,
+        i.e. assumed independent; NaN for a group where no row gives one) and
+        ``uncertainty_coverage`` (the share of the group's emissions in rows with an uncertainty,
+        0-1; the share of rows when the group's emissions are 0): an uncertainty covering half
+        the emissions is read with that in mind. Only ``scopes`` count (default scope 1: adding
+        scope 2 to scope 1 double counts the power plants' emissions), and only rows
+        ``in_totals`` (detail rows beside their own sector total are left out).
         """
         r = self._select(dataset, scopes)
+        r = r[r["in_totals"]]
         by = list(by)
-        r = r.assign(_u2=(r["emissions_tco2e"] * r["uncertainty_pct"] / 100.0) ** 2)
+        has_u = r["uncertainty_pct"].notna()
+        r = r.assign(_u2=(r["emissions_tco2e"] * r["uncertainty_pct"] / 100.0) ** 2,
+                     _e_u=r["emissions_tco2e"].where(has_u, 0.0), _has_u=has_u.astype(float))
         g = r.groupby(by, sort=True)
         out = g["emissions_tco2e"].sum().to_frame()
-        if r["uncertainty_pct"].notna().any():
-            out["uncertainty_tco2e"] = g["_u2"].sum(skipna=False) ** 0.5
+        if has_u.any():
+            out["uncertainty_tco2e"] = g["_u2"].sum(min_count=1) ** 0.5
+            share = g["_e_u"].sum() / out["emissions_tco2e"].where(out["emissions_tco2e"] > 0)
+            out["uncertainty_coverage"] = share.fillna(g["_has_u"].mean())
         return out.reset_index()
 
     def by_sector(self, dataset: str | None = None, *, scopes=("scope1",)) -> pd.DataFrame:
@@ -255,6 +318,11 @@ def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Data
         if str(sheet) not in names:
             raise DataError(label, f"the workbook has no sheet {sheet!r} (sheets: {names})", "pick one of those sheets")
         pick = str(sheet)
+    head = pd.read_excel(book, sheet_name=pick, dtype=object, header=None, nrows=1)
+    names_read = [str(v).strip().lower() for v in (head.iloc[0].tolist() if len(head) else []) if pd.notna(v) and str(v).strip()]
+    repeated = sorted({h for h in names_read if names_read.count(h) > 1})
+    if repeated:  # pandas would rename the second copy (x.1) and the inventory ignore it
+        raise SchemaError(label, f"sheet '{pick}': the header repeats the column(s) {repeated}", "keep one column")
     df = pd.read_excel(book, sheet_name=pick, dtype=object, header=0)
     df = df.astype("string").fillna("").astype(object)
     # Excel stores whole numbers typed as 2010.0 in some files: to_number reads them the same.
@@ -265,19 +333,39 @@ def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Data
 
 
 def _read_table(raw: bytes, label: str, sheet) -> tuple[pd.DataFrame, str, list[Note]]:
-    """The table as text cells, its encoding (or ``xlsx``) and notes on how it was read."""
+    """The table as text cells, its encoding (or ``xlsx``) and notes on how it was read.
+
+    The content decides, not the name: a zip is an .xlsx workbook, the OLE2 signature an old
+    binary .xls (refused with the fix), anything else is read as CSV text (noted when the name
+    says Excel)."""
     lower = label.lower()
     if raw.startswith(_ZIP_MAGIC):
         df, notes = _read_xlsx(raw, label, sheet)
         return df, "xlsx", notes
-    if raw.startswith(_OLE2_MAGIC) or lower.endswith(".xls"):
+    if raw.startswith(_OLE2_MAGIC):
         raise DataError(label, "it is an old binary Excel workbook (.xls), which is not read", "save it as .xlsx or CSV in Excel and upload that")
-    if lower.endswith((".xlsx", ".xlsm")):
-        raise DataError(label, "it is named like an Excel workbook but its content is not one (damaged, or another file renamed)",
-                        "open it in Excel and save it as .xlsx or CSV (UTF-8)")
+    excel_name = lower.endswith((".xls", ".xlsx", ".xlsm"))
     enc = detect_encoding(raw)
+    if enc is None or b"\x00" in raw[:8192]:
+        if excel_name:
+            raise DataError(label, "it is named like an Excel workbook but its content is neither a workbook nor CSV text (damaged, or another file renamed)",
+                            "open it in Excel and save it as .xlsx or CSV (UTF-8)")
+        if enc is not None:
+            raise DataError(label, "it is a binary file, not CSV text nor an .xlsx workbook",
+                            "save it from Excel as .xlsx or 'CSV UTF-8'")
+    head = raw[:512].decode(enc or "utf-8", errors="ignore").lstrip("\ufeff \t\r\n").lower()
+    if head.startswith(("<html", "<!doctype", "<table", "<?xml")):
+        raise DataError(label, "it is an HTML or XML page, not CSV text (some systems export tables this way and name them .xls)",
+                        "open it in Excel and save it as .xlsx or CSV (UTF-8)")
     df = read_csv(raw, name=label, keep_blank_lines=True)
     notes = []
+    if excel_name:
+        notes.append(Note("csv_named_excel", f"{Path(label).name} is named like an Excel workbook but holds CSV text: read as CSV",
+                          name=Path(label).name))
+    sep = df.attrs.get("sep", ",")
+    if sep != ",":
+        word = "semicolon" if sep == ";" else "tab"
+        notes.append(Note("separator", f"the columns are separated by {word}s ({sep!r}), not commas: read that way", separator=sep))
     if enc == "gb18030":
         notes.append(Note("encoding_gbk", "read as GBK/GB18030 (a CSV saved by Chinese Excel)", encoding=enc))
     return df, enc or "", notes
@@ -318,8 +406,6 @@ def _map_columns(columns, label: str) -> tuple[dict[str, str], str | None, list[
     if missing:
         raise SchemaError(label, f"missing column(s) {missing} (found {list(map(str, columns))})",
                           "add them to the header row: year, sector, emissions_tco2e, source (Chinese headers such as 年份, 部门, 排放量, 单位, 来源 work too)")
-    if "value" in m and header_unit is None and "unit" not in m:
-        raise SchemaError(label, f"the value column {m['value']!r} has no unit", "add a unit column (t, kt, 万吨, Mt), put the unit in the header (排放量（万吨）), or name the column emissions_tco2e (t CO2e)")
     return m, header_unit, ignored
 
 
@@ -334,7 +420,22 @@ def _reason_note(code: str, r: dict, cols: dict[str, str]) -> Note:
     if code == "bad_year":
         return Note(code, f"{cols['year']} {r['year']!r} is not a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}", value=r["year"])
     if code == "bad_value":
+        if r.get("overflow"):
+            return Note(code, f"{v} {r['value']!r} in {r['unit']} is not a finite number of tonnes once converted: check the value and the unit",
+                        value=r["value"], unit=r["unit"])
+        hint = _decimal_comma_hint(str(r.get("value_fold", r["value"])))
+        if hint is not None:
+            return Note(code, f"{v} {r['value']!r} is not a number (a comma is read only between groups of three digits, as in 1,234.5): "
+                              f"decimal comma? write {hint}", value=r["value"], suggestion=hint)
         return Note(code, f"{v} {r['value']!r} is blank, text or infinite: give a number", value=r["value"])
+    if code == "unit_conflict":
+        return Note(code, f"{r['clash_a']} says {r['clash_ua']!r} but {r['clash_b']} says {r['clash_ub']!r}: which is right is your call; "
+                          "make them agree (or leave the unit cell blank to use the header's unit)",
+                    units=[r["clash_ua"], r["clash_ub"]], where=[r["clash_a"], r["clash_b"]], value=r["value"])
+    if code == "implausible":
+        return Note(code, f"{v} {r['value']!r} {r['unit']} is {r['tco2e']:.3g} t CO2e in one row, more than {IMPLAUSIBLE_TCO2E:.0e} t (10 Gt, over a "
+                          "quarter of world emissions): check the unit (t, kt, 万吨, Mt) and the decimal point",
+                    value=r["value"], unit=r["unit"], tco2e=float(r["tco2e"]), limit=IMPLAUSIBLE_TCO2E)
     if code == "negative":
         return Note(code, f"{v} is negative ({r['value']}): enter emissions as non-negative magnitudes; removals are not entered "
                           "here (the land-cover assessment estimates them)", value=r["value"])
@@ -356,7 +457,9 @@ def _reason_note(code: str, r: dict, cols: dict[str, str]) -> Note:
     if code == "no_source":
         return Note(code, "no source: every row needs the publication or dataset it comes from")
     if code == "bad_uncertainty":
-        return Note(code, f"uncertainty_pct {r['uncertainty']!r} is not a non-negative number (or blank)", value=r["uncertainty"])
+        hint = _decimal_comma_hint(r["uncertainty"])
+        tail = f": decimal comma? write {hint}" if hint is not None else ""
+        return Note(code, f"uncertainty_pct {r['uncertainty']!r} is not a non-negative number (or blank){tail}", value=r["uncertainty"])
     if code in ("duplicate", "conflict"):
         others = ", ".join(map(str, r["others"]))
         what = ("repeats" if code == "duplicate" else "has the same dataset, zone, year, sector, sub-sector, scope and fuel as")
@@ -379,8 +482,12 @@ def load_emissions(
     Parameters
     ----------
     source
-        A file path or the file's bytes. Excel is recognised by its content (a zip), not its name;
-        an old binary ``.xls`` is refused with the fix (save as .xlsx or CSV).
+        A file path or the file's bytes. The content decides, not the name: a zip is an .xlsx
+        workbook, an old binary ``.xls`` (OLE2) is refused with the fix (save as .xlsx or CSV),
+        anything else is read as CSV text (a note says so when the name ends in .xls / .xlsx).
+        Comma-separated; a file whose header splits only on ``;`` or tabs is read with that
+        separator (noted). A repeated column header is a ``SchemaError``; a row with more fields
+        than the header (trailing commas) a ``DataError``.
     name
         The name shown in messages (default: the path, or ``<upload>``); also the default dataset id.
     zone_ids
@@ -397,13 +504,29 @@ def load_emissions(
     name), ``sector`` (部门 / 行业), ``sub_sector``, ``scope`` (范围; blank = scope 1), ``fuel``,
     the value: ``emissions_tco2e`` (t CO2e) or ``value`` (排放量) with a ``unit`` (单位) column or
     the unit in its header (``排放量（万吨）``), ``uncertainty_pct``, ``source`` (来源), ``basis``,
-    ``illustrative``. Units t, kt (Gg), 万吨 and Mt (Tg) are converted to t CO2e.
+    ``illustrative``. Units t, kt (Gg), 万吨 and Mt (Tg) are converted to t CO2e; a unit written
+    in the value cell (``12.5万吨``, ``3 kt``) is used when the unit column is blank or agrees
+    (``unit_in_value`` note). Numbers: full-width digits are folded (２０２０); a comma only
+    separates thousands in groups of three (``1,234.5``), so ``1,5`` is rejected with the hint
+    rather than read as 15.
 
-    Rows are rejected, each with a coded reason (``reason_code``): ``bad_year``, ``bad_value``,
-    ``negative``, ``bad_unit``, ``unknown_sector`` (with the closest alias), ``unknown_zone``,
-    ``bad_scope``, ``no_source``, ``bad_uncertainty``, and among the remaining rows ``duplicate``
-    (identical) and ``conflict`` (same dataset, zone, year, sector, sub-sector, scope and fuel,
-    another value): every copy is rejected, naming the other rows.
+    Rows are rejected, each with a coded reason (``reason_code``): ``bad_year``, ``bad_value``
+    (also a value that overflows once converted, and a decimal comma, with the fix),
+    ``negative``, ``bad_unit``, ``unit_conflict`` (the unit column, the value cell and the
+    header's unit, ``emissions_tco2e`` = t or ``emissions (kt)``, disagree: both named),
+    ``implausible`` (more than :data:`IMPLAUSIBLE_TCO2E` t CO2e in one row), ``unknown_sector``
+    (with the closest alias), ``unknown_zone``, ``bad_scope``, ``no_source``,
+    ``bad_uncertainty``, and among the remaining rows ``duplicate`` (identical) and ``conflict``
+    (same dataset, zone, year, sector, sub-sector, scope and fuel, another value): every copy is
+    rejected, naming the other rows. The sector is the CEADs sector for a row naming one, the
+    plan sector for the names of a whole plan sector (``energy`` = ``能源``), and the part for an
+    alias naming part of one (``agriculture`` within other, see the map's ``part`` column): a part
+    and the whole are both kept and summed (``sector_aliases_summed`` note).
+
+    A sector total beside its own detail rows (CEADs sectors, sub-sectors or fuels of the same
+    plan sector, dataset, zone, year and scope) would count twice: the total is kept in the sums
+    and the detail rows stay in ``rows`` with ``in_totals`` False (``aggregate_and_detail`` note,
+    with the total, the detail sum and their difference per group).
 
     Raises ``DataError`` for an unreadable file, ``SchemaError`` for missing columns or an unknown
     ``primary``, ``EmptyResultError`` when no row is usable.
@@ -426,14 +549,40 @@ def load_emissions(
         return df[cols[canon]].astype("string").fillna("").str.strip().astype(object) if canon in cols else empty
 
     value_col = cols.get("value") or cols.get("emissions_tco2e")
-    default_unit = header_unit or ("" if "value" in cols else "t")
+    # the unit the value column's header states: "(万吨)" in it, or t for emissions_tco2e; none for a bare value column
+    head_unit = header_unit or ("t" if "emissions_tco2e" in cols else "")
+    head_where = f"the header {value_col!r}"
     year_txt, value_txt, unit_txt = text("year"), df[value_col].astype("string").fillna("").str.strip().astype(object), text("unit")
-    year = to_number(year_txt)
-    value = to_number(value_txt)
-    unit_given = unit_txt.where(unit_txt != "", default_unit)
+    year = to_number(_fold_numeric(year_txt))
+    value_fold = _fold_numeric(value_txt)
+    value = to_number(value_fold)
+    # a unit written in the value cell ("12.5万吨", "3 kt"): used when the unit column and header agree or say nothing
+    parts = value_fold.astype("string").str.extract(_VALUE_UNIT_RE).astype(object).fillna("")
+    cell_unit = parts["unit"].str.strip()
+    in_value = value.isna() & (cell_unit != "") & _norm(cell_unit).isin(list(_UNIT_FACTOR))
+    value = value.where(~in_value, to_number(parts["num"]))
+    in_value &= value.notna()
+    if "value" in cols and header_unit is None and "unit" not in cols and not in_value.any():
+        raise SchemaError(label, f"the value column {value_col!r} has no unit", "add a unit column (t, kt, 万吨, Mt), put the unit in the header (排放量（万吨）), or name the column emissions_tco2e (t CO2e)")
+    value_unit = cell_unit.where(in_value, "")
+    f_col = _norm(unit_txt).map(_UNIT_FACTOR).astype(float)    # NaN: blank or unknown
+    f_val = _norm(value_unit).map(_UNIT_FACTOR).astype(float)
+    f_head = float(_UNIT_FACTOR[_norm(pd.Series([head_unit])).iloc[0]]) if head_unit else np.nan
+    unit_given = unit_txt.where(unit_txt != "", value_unit.where(value_unit != "", head_unit))
     unit_key = _norm(unit_given)
     unit_label = unit_key.map({k: u for k, (u, _) in _UNITS.items()})
-    factor = unit_key.map({k: f for k, (_, f) in _UNITS.items()}).astype(float)  # NaN: unknown unit
+    factor = unit_key.map(_UNIT_FACTOR).astype(float)  # NaN: unknown unit (or none given)
+    # two statements of the unit that disagree: which is right is the user's call
+    clash = pd.DataFrame({"a": "", "ua": "", "b": "", "ub": ""}, index=df.index, dtype=object)
+    for mask, a, ua, b, ub in (
+        (f_col.notna() & f_val.notna() & (f_col != f_val), "the unit column", unit_txt, "the value cell", value_unit),
+        (f_col.notna() & (f_col != f_head) & bool(head_unit), "the unit column", unit_txt, head_where, head_unit),
+        (f_col.isna() & f_val.notna() & (f_val != f_head) & bool(head_unit), "the value cell", value_unit, head_where, head_unit),
+    ):
+        mask = mask & (clash["a"] == "")
+        clash.loc[mask, "a"], clash.loc[mask, "b"] = a, b
+        clash.loc[mask, "ua"] = ua[mask] if isinstance(ua, pd.Series) else ua
+        clash.loc[mask, "ub"] = ub[mask] if isinstance(ub, pd.Series) else ub
 
     sector_txt, sub_txt = text("sector"), text("sub_sector")
     by_key = smap.set_index("key")
@@ -450,7 +599,9 @@ def load_emissions(
     dataset = text("dataset").where(text("dataset") != "", _dataset_id(label))
     source_txt = text("source")
     unc_txt = text("uncertainty_pct")
-    unc = to_number(unc_txt.str.replace("%", "", regex=False))
+    unc = to_number(_fold_numeric(unc_txt).str.replace("%", "", regex=False))
+    tco2e = value * factor
+    overflow = value.notna() & factor.notna() & ~np.isfinite(tco2e)
 
     code = pd.Series("", index=df.index, dtype=object)
 
@@ -461,6 +612,9 @@ def load_emissions(
     flag(value.isna(), "bad_value")
     flag(value < 0, "negative")
     flag(factor.isna(), "bad_unit")
+    flag(clash["a"] != "", "unit_conflict")
+    flag(overflow, "bad_value")  # finite as written, infinite once converted (1e303 Mt)
+    flag(tco2e > IMPLAUSIBLE_TCO2E, "implausible")
     flag(plan.isna(), "unknown_sector")
     if zone_ids is not None:
         flag(~zone.isin([str(z) for z in zone_ids]), "unknown_zone")
@@ -472,11 +626,16 @@ def load_emissions(
 
     # sub-sector: its CEADs sector when the sector itself names none and the plan sectors agree
     ceads = ceads.where(ceads != "", sub_ceads.where(sub_plan == plan, ""))
-    tco2e = value * factor
     fuel_txt = text("fuel")
-    # repeats among the otherwise usable rows: every copy rejected, naming the others
+    # repeats among the otherwise usable rows: every copy rejected, naming the others. A row naming
+    # a CEADs sector is that sector whatever it is called, and the names of a whole plan sector
+    # (energy, 能源) are one sector; an alias naming part of one (agriculture within other, 居民生活
+    # within buildings) is keyed by the part (农业 = agriculture), so it and the whole are summed (noted).
+    part_key = sector_key.map(by_key["part_key"]).fillna("")
+    alias = part_key.where(ceads == "", "")
     ok = code == ""
-    key = pd.DataFrame({"d": dataset, "z": zone, "y": year, "p": plan, "c": ceads, "s": sub_key, "sc": scope, "f": _norm(fuel_txt)})[ok]
+    key = pd.DataFrame({"d": dataset, "z": zone, "y": year, "p": plan, "c": ceads, "a": alias, "s": sub_key, "sc": scope,
+                        "f": _norm(fuel_txt)})[ok]
     dup = key.duplicated(keep=False)
     others: dict[int, list[int]] = {}
     if dup.any():
@@ -490,6 +649,16 @@ def load_emissions(
         code[identical.index[~identical]] = "conflict"
 
     ok = code == ""
+    # a sector total beside its own detail rows (CEADs sectors, sub-sectors or fuels of the same
+    # plan sector, same dataset, zone, year and scope): the total counts, the detail is kept but
+    # left out of the sums (in_totals False), or the sector would count twice
+    # (a name for part of a sector, such as 居民生活 within buildings, is neither the sector's total
+    # nor its detail: it is always summed with the sector, as the sector_aliases_summed note says)
+    is_part = part_key != ""
+    total_row = (ceads == "") & (sub_txt == "") & (fuel_txt == "") & ~is_part
+    grp = pd.DataFrame({"d": dataset, "z": zone, "y": year, "sc": scope, "p": plan, "t": total_row, "part": is_part})[ok]
+    has_total = grp.groupby(["d", "z", "y", "sc", "p"], sort=False)["t"].transform("any").astype(bool)
+    in_totals = (grp["t"] | grp["part"] | ~has_total).astype(bool)
     rows = pd.DataFrame({
         "year": year[ok].astype(int),
         "zone_id": zone[ok],
@@ -505,6 +674,7 @@ def load_emissions(
         "source": source_txt[ok],
         "basis": text("basis")[ok],
         "illustrative": text("illustrative")[ok].str.lower().isin(_YES),
+        "in_totals": in_totals,
         "row": (df.index[ok] + 2).astype(int),
     }, columns=list(ROW_COLUMNS)).reset_index(drop=True)
 
@@ -515,8 +685,10 @@ def load_emissions(
     suggestions = {}
     for s in sorted(set(sector_txt[bad][code[bad] == "unknown_sector"])):
         suggestions[s] = suggest_sector(s, smap)
-    ctx = pd.DataFrame({"code": code, "year": year_txt, "value": value_txt, "unit": unit_given, "sector": sector_txt,
-                        "zone": zone, "scope": scope_txt, "uncertainty": unc_txt}).loc[bad]
+    ctx = pd.DataFrame({"code": code, "year": year_txt, "value": value_txt, "value_fold": value_fold, "unit": unit_given,
+                        "sector": sector_txt, "zone": zone, "scope": scope_txt, "uncertainty": unc_txt, "overflow": overflow,
+                        "tco2e": tco2e, "clash_a": clash["a"], "clash_ua": clash["ua"], "clash_b": clash["b"],
+                        "clash_ub": clash["ub"]}).loc[bad]
     reasons = [
         _reason_note(r["code"], r | {"suggestion": suggestions.get(r["sector"]), "zones": zones_list, "others": others.get(i, [])}, reason_cols)
         for i, r in zip(bad, ctx.to_dict("records"))
@@ -536,7 +708,14 @@ def load_emissions(
 
     if ignored:
         notes.append(Note("ignored_columns", f"column(s) {ignored} are not inventory columns and were ignored", columns=ignored))
+    n_in_value = int((in_value & ok).sum())
+    if n_in_value:
+        counts = {str(u): int(c) for u, c in unit_label[in_value & ok].value_counts(sort=False).items()}
+        notes.append(Note("unit_in_value", f"{n_in_value} row(s) give the unit inside the value cell "
+                                           f"({', '.join(f'{c} in {u}' for u, c in counts.items())}, e.g. {value_txt[in_value & ok].iloc[0]!r}): "
+                                           "read as that unit and converted; a separate unit column is clearer", n=n_in_value, counts=counts))
     notes += _row_notes(rows, n, code, unit_label[ok], scope_key[ok] == "", plan, sub_plan, sector_key, smap, ok)
+    notes += _alias_notes(rows, sector_txt[ok], alias[ok])
     inv = EmissionsInventory(rows=rows, rejected=rejected, notes=(), path=label, sha256=hashlib.sha256(raw).hexdigest(),
                              encoding=encoding, datasets=datasets, primary=primary)
     if len(datasets) > 1:
@@ -560,6 +739,69 @@ def _years_text(years) -> str:
             runs.append(str(start) if start == y else f"{start}-{y}")
             start = None
     return ", ".join(runs)
+
+
+def _t(x: float) -> str:
+    return f"{x:,.6g} t"
+
+
+def _aggregate_notes(rows: pd.DataFrame) -> list[Note]:
+    """The ``aggregate_and_detail`` note: which groups hold a sector total and its detail rows,
+    the total kept, the detail rows left out of the sums, and the total minus the detail sum."""
+    keys = ["dataset", "zone_id", "year", "scope", "sector"]
+    out = rows[~rows["in_totals"]]
+    if out.empty:
+        return []
+    groups = []
+    for k, d in rows.groupby(keys, sort=True):
+        if d["in_totals"].all():
+            continue
+        kept, left = d[d["in_totals"]], d[~d["in_totals"]]
+        agg, det = float(kept["emissions_tco2e"].sum()), float(left["emissions_tco2e"].sum())
+        groups.append({"dataset": str(k[0]), "zone_id": str(k[1]), "year": int(k[2]), "scope": str(k[3]), "sector": str(k[4]),
+                       "aggregate_tco2e": agg, "detail_tco2e": det, "difference_tco2e": agg - det,
+                       "aggregate_rows": [int(x) for x in kept["row"]], "detail_rows": [int(x) for x in left["row"]]})
+    ex = groups[:3]
+    shown = "; ".join(f"{g['dataset']} / {g['zone_id']} {g['year']} {g['sector']}: total {_t(g['aggregate_tco2e'])} (row(s) "
+                      f"{', '.join(map(str, g['aggregate_rows']))}) kept, {len(g['detail_rows'])} detail row(s) "
+                      f"({', '.join(map(str, g['detail_rows']))}) summing to {_t(g['detail_tco2e'])} left out, "
+                      f"difference {_t(g['difference_tco2e'])}" for g in ex)
+    more = f"; and {len(groups) - len(ex)} more group(s)" if len(groups) > len(ex) else ""
+    return [Note("aggregate_and_detail",
+                 f"{len(groups)} dataset/zone/year/sector group(s) hold both a sector total and its own detail rows (CEADs sectors, "
+                 f"sub-sectors or fuels): the total is kept and {len(out)} detail row(s) are left out of the totals (kept in the rows "
+                 f"with in_totals = False), or the sector would count twice. {shown}{more}",
+                 n=len(groups), n_detail_rows=int(len(out)), kept="aggregate", groups=groups)]
+
+
+def _alias_notes(rows: pd.DataFrame, sector_txt: pd.Series, alias: pd.Series) -> list[Note]:
+    """``sector_aliases_summed``: rows of one plan sector under its own name and under the name of
+    a part of it (or of several parts), none a CEADs sector, summed into it; listed so that two
+    names of the same emissions are caught. ``alias``: the part's folded name, blank for the whole."""
+    r = rows.assign(_alias=alias.to_numpy(), _txt=sector_txt.to_numpy())
+    r = r[r["in_totals"] & (r["ceads_sector"] == "")]
+    keys = ["dataset", "zone_id", "year", "scope", "sector", "sub_sector", "fuel"]
+    groups = []
+    for k, d in r.groupby(keys, sort=True):
+        if d["_alias"].nunique() < 2:
+            continue
+        names = list(dict.fromkeys(d.groupby("_alias", sort=False)["_txt"].first()))
+        groups.append({"dataset": str(k[0]), "zone_id": str(k[1]), "year": int(k[2]), "sector": str(k[4]), "aliases": names,
+                       "values_tco2e": [float(d.loc[d["_alias"] == a, "emissions_tco2e"].sum()) for a in pd.unique(d["_alias"])],
+                       "rows": [int(x) for x in d["row"]]})
+    if not groups:
+        return []
+    by_sector: dict[str, list[str]] = {}
+    for g in groups:
+        by_sector.setdefault(g["sector"], [])
+        by_sector[g["sector"]] += [a for a in g["aliases"] if a not in by_sector[g["sector"]]]
+    g = groups[0]
+    listed = "; ".join(f"{', '.join(repr(a) for a in names)} -> {sec}" for sec, names in by_sector.items())
+    ex = " + ".join(f"{a!r} {_t(v)}" for a, v in zip(g["aliases"], g["values_tco2e"]))
+    return [Note("sector_aliases_summed",
+                 f"{len(groups)} dataset/zone/year group(s) hold rows under different names of one plan sector, summed into it ({listed}; "
+                 f"e.g. {g['dataset']} / {g['zone_id']} {g['year']}: {ex}): if two names stand for the same emissions, keep one",
+                 n=len(groups), aliases=by_sector, groups=groups)]
 
 
 def _row_notes(rows, n_read, code, unit_label, scope_blank, plan, sub_plan, sector_key, smap, ok) -> list[Note]:
@@ -598,16 +840,8 @@ def _row_notes(rows, n_read, code, unit_label, scope_blank, plan, sub_plan, sect
                 if lack:
                     notes.append(Note("sector_gaps", f"{ds} / {z}: no {s} rows in {_years_text(lack)} (present in other years)",
                                       dataset=ds, zone_id=z, sector=s, years=lack))
-    # a sector total beside its own sub-sector rows: their sum counts twice
-    detail = (rows["ceads_sector"] != "") | (rows["sub_sector"] != "")
-    keys = ["dataset", "zone_id", "year", "scope", "sector"]
-    both = rows.assign(_d=detail, _a=~detail).groupby(keys, sort=True)[["_d", "_a"]].any()
-    both = both[both["_d"] & both["_a"]]
-    if len(both):
-        ex = both.index[0]
-        notes.append(Note("aggregate_and_detail", f"{len(both)} dataset/zone/year/sector group(s) hold both a sector total and sub-sector rows "
-                                                   f"(e.g. {ex[0]} / {ex[1]} {ex[2]} {ex[4]}): their sum counts twice; keep one or the other",
-                          n=len(both), example=[str(x) for x in ex]))
+    # a sector total beside its own detail rows: the total kept, the detail left out of the sums
+    notes += _aggregate_notes(rows)
     mismatch = ok & sub_plan.notna() & (sub_plan != plan)
     if mismatch.any():
         notes.append(Note("sub_sector_mismatch", f"{int(mismatch.sum())} row(s) have a sub-sector that the sector map files under another plan "
@@ -647,7 +881,7 @@ def compare_sources(inv: EmissionsInventory, *, zone_ids: list[str] | None = Non
     dataset summarising the ratio (``sources_differ``: mean, range and years), and one when the
     datasets cover different numbers of zones in a year (``zones_differ``).
     """
-    r = inv.rows[inv.rows["scope"] == "scope1"]
+    r = inv.rows[(inv.rows["scope"] == "scope1") & inv.rows["in_totals"]]
     if zone_ids is not None:
         r = r[r["zone_id"].isin([str(z) for z in zone_ids])]
     t = r.groupby(["dataset", "year"]).agg(emissions_tco2e=("emissions_tco2e", "sum"), n_zones=("zone_id", "nunique"))
