@@ -13,15 +13,10 @@ from ui.i18n import t, zone_names
 ctx = state.require_context()
 lang = ctx.lang
 a = ctx.assessment
-K_DS = "neut_dataset"
+K_DS, K_ZONES, K_METHOD, K_SCEN, K_UP, K_EDIT = flow.K_DS, flow.K_ZONES, flow.K_METHOD, flow.K_SCEN, flow.K_UP, flow.K_EDIT
 K_DS_NEXT = "neut_dataset_next"  # set by the upload, applied before the selector is drawn
-K_ZONES = "neut_zones"
-K_METHOD = "neut_method"
-K_SCEN = "neut_scenario"
-K_UP = "neut_upload"  # flow.Upload (officers, this session)
 K_UP_ERR = "neut_upload_error"  # (sha, DataError) of the last upload that failed
 K_UP_GEN = "neut_upload_gen"
-K_EDIT = "neut_scenarios_edited"  # (configuration key, edited scenarios)
 K_ED_GEN = "neut_editor_gen"
 K_WZONE = "neut_warn_zone"
 K_SHARE = "neut_share"

@@ -46,6 +46,13 @@ from ui.i18n import DICTS, lc_name, step_text, t, zone_names
 __all__ = ["DataError", "METHODS", "SECTORS", "TOTAL"]
 
 MAX_UPLOAD_BYTES = 20 * 2**20
+# the reader's choices on the Net neutrality page, which the Reports page reports on
+K_DS = "neut_dataset"
+K_ZONES = "neut_zones"
+K_METHOD = "neut_method"
+K_SCEN = "neut_scenario"
+K_UP = "neut_upload"  # Upload (officers, this session)
+K_EDIT = "neut_scenarios_edited"  # (configuration key, edited scenarios)
 # Okabe-Ito (colour-blind safe): warning statuses (with a symbol each, so colour is not the only cue)
 STATUS_HEX = {"ok": "#009E73", "amber": "#E69F00", "red": "#D55E00", "no_data": "#BBBBBB"}
 STATUS_TEXT_HEX = {"ok": "#ffffff", "amber": "#000000", "red": "#ffffff", "no_data": "#000000"}
@@ -1365,3 +1372,59 @@ def headline_method(config_path: str) -> str:
         return load_config(config_path).ledger.headline_method
     except (ValueError, AttributeError):
         return METHODS[0]
+
+
+def session_choice(session, assessment, config_path: str, *, officer: bool) -> Choice | None:
+    """The choice the reader last made on the Net neutrality page (its defaults when they have not
+    been there): the Reports page reports exactly what that page shows. None without an inventory."""
+    upload = session.get(K_UP) if officer else None
+    options = dataset_options(assessment.inventory, upload)
+    if not options:
+        return None
+    dataset = session.get(K_DS) if session.get(K_DS) in options else options[0]
+    zone_ids = list(assessment.zone_ids)
+    picked = session.get(K_ZONES)
+    zones = tuple(z for z in zone_ids if picked is None or z in set(picked)) or tuple(zone_ids)
+    method = session.get(K_METHOD) if session.get(K_METHOD) in METHODS else headline_method(config_path)
+    kept = session.get(K_EDIT)
+    edited = kept[1] if kept is not None and kept[0] == config_key(config_path) else None
+    return Choice(dataset, zones, method, edited, upload)
+
+
+def report_files(L: Ledger, key: str, langs: tuple[str, ...], pdf: bool) -> tuple[dict[str, bytes], list[str]]:
+    """The report of ``L`` as {file name: bytes} (HTML, PDF when Chromium is there, CSVs, JSON) and
+    the warnings the writer gave (e.g. no Chromium). Built once per ledger key, languages and PDF."""
+    store = _report_store()
+    rkey = f"{key}|{','.join(langs)}|{pdf}"
+    got = store.get(rkey)
+    if got is not None:
+        return got
+    import tempfile
+    from pathlib import Path
+
+    from sinks.ledger.report import write_report
+
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ledger-report-") as tmp:
+        out = Path(tmp) / "report"
+        files = write_report(L, out, langs=langs, pdf=pdf, warn=warnings.append)
+        got = ({f.name: f.read_bytes() for f in files}, warnings)
+    store.put(rkey, got)
+    return got
+
+
+def zip_bytes(files: dict[str, bytes], folder: str) -> bytes:
+    """Every file of a report in one zip (under ``folder/``)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            z.writestr(f"{folder}/{name}", files[name])
+    return buf.getvalue()
+
+
+@st.cache_resource(show_spinner=False)
+def _report_store() -> KeyedLRU:
+    return KeyedLRU(4)  # a report with both PDFs is ~4 MB
