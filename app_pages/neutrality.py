@@ -86,6 +86,7 @@ if not options:
     if officer:
         upload_panel()
     st.stop()
+flow.restore_choice(st.session_state)
 pending = st.session_state.pop(K_DS_NEXT, None)
 if pending is not None:
     st.session_state[K_DS] = pending if pending in options else options[0]
@@ -105,13 +106,14 @@ with box:
     method = st.radio(t("neut.ctl.method", lang), list(flow.METHODS), key=K_METHOD, help=t("neut.ctl.method_help", lang),
                       format_func=lambda m: flow.method_name(m, lang))
     scen_box = st.container()
+flow.remember_choice(st.session_state)
 zones = tuple(z for z in zone_ids if z in set(picked))
 if not zones:
     st.info(t("neut.ctl.no_zones", lang), icon=":material/layers:")
     st.stop()
 
 cfg_key = flow.config_key(ctx.config_path)
-kept_edit = st.session_state.get(K_EDIT)
+kept_edit = st.session_state.get(K_EDIT) if officer else None  # an officer's edits end with the login
 edited = kept_edit[1] if kept_edit is not None and kept_edit[0] == cfg_key else None
 choice = flow.Choice(dataset, zones, method, edited, upload)
 key = flow.ledger_key(ctx.cache_key, ctx.config_path, choice)

@@ -91,13 +91,34 @@ def test_build_and_download(lang):
 
 def test_follows_the_neutrality_page_choice():
     # the reader chose the city series and the stock-difference method on the Net neutrality page
-    at = _open("en", neut_dataset="cfg:ceads_city_scaled", neut_method="stock_difference")
+    at = _open("en", neut_choice={"neut_dataset": "cfg:ceads_city_scaled", "neut_method": "stock_difference", "neut_zones": None})
     assert "ceads_city_scaled" in _texts(at)
     at = _build(at)
     L, files = _report(at, "en")
     assert L.dataset == "ceads_city_scaled" and L.method == "stock_difference"
     assert L.headline().year == 2019
     assert "ceads_city_scaled" in files["report_en.html"].decode("utf-8")
+
+
+def test_reports_what_the_reader_chose_with_the_widgets():
+    # the reader picks the city series and stock-difference on the Net neutrality page, then opens
+    # Reports: Streamlit drops the widgets' keys there, the choice must survive (and come back)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("app_pages/neutrality.py").run()
+    at.selectbox(key="neut_dataset").set_value("cfg:ceads_city_scaled").run()
+    at.radio(key="neut_method").set_value("stock_difference").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page(PAGE).run()
+    at.run()  # a second run on the page: the widget keys are gone by now
+    assert "neut_method" not in at.session_state
+    at = _build(at)
+    L, _ = _report(at, "en")
+    assert (L.dataset, L.method) == ("ceads_city_scaled", "stock_difference")
+    at.switch_page("app_pages/neutrality.py").run()
+    assert at.radio(key="neut_method").value == "stock_difference"
+    assert at.selectbox(key="neut_dataset").value == "cfg:ceads_city_scaled"
 
 
 def test_no_language_chosen_stops_with_a_message():

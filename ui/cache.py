@@ -57,11 +57,13 @@ def list_configs() -> list[ConfigChoice]:
     return out
 
 
-def _stat(path: Path | None) -> tuple:
+def file_stat(path: str | Path | None) -> tuple:
+    """``(path, size, mtime_ns)`` of a file, the part of a cache key that changes when it does
+    (``("", -1, -1)`` for no file, size and time -1 for a file that is not there)."""
     if path is None:
         return ("", -1, -1)
     try:
-        s = path.stat()
+        s = Path(path).stat()
         return (str(path), s.st_size, s.st_mtime_ns)
     except OSError:
         return (str(path), -1, -1)
@@ -70,11 +72,11 @@ def _stat(path: Path | None) -> tuple:
 def fingerprint(config_path: str) -> str:
     """A primitive key for the inputs of ``config_path``: paths, sizes and mtimes."""
     p = Path(config_path).resolve()
-    parts = [_stat(p)]
+    parts = [file_stat(p)]
     try:
         cfg = load_config(p)
-        parts += [_stat(cfg.landcover[y]) for y in cfg.years]
-        parts += [_stat(cfg.coefficients), _stat(cfg.zones), _stat(cfg.inventory)]
+        parts += [file_stat(cfg.landcover[y]) for y in cfg.years]
+        parts += [file_stat(cfg.coefficients), file_stat(cfg.zones), file_stat(cfg.inventory)]
     except ValueError:
         pass
     return repr(parts)

@@ -16,7 +16,6 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import altair as alt
 import folium
@@ -35,7 +34,7 @@ from sinks.greening.assess import GreeningAssessment, GreeningLayers, build_laye
 from sinks.greening.targets import check_targets, load_targets, progress_table, target_indicators, unmatched_units
 from ui import fmt, leaflet
 from ui.leaflet import geojson, map_outlines
-from ui.cache import KeyedLRU, fingerprint
+from ui.cache import KeyedLRU, file_stat, fingerprint
 from ui.i18n import DICTS, step_text, t
 
 __all__ = ["DataError"]
@@ -63,16 +62,6 @@ NAME_NONE = "__none__"  # no names: the ids are shown
 # ------------------------------------------------------------------------------ inputs and cache
 
 
-def _stat(path) -> tuple:
-    if path is None:
-        return ("", -1, -1)
-    try:
-        s = Path(path).stat()
-        return (str(path), s.st_size, s.st_mtime_ns)
-    except OSError:
-        return (str(path), -1, -1)
-
-
 def config_key(config_path: str) -> str:
     """The configuration's fingerprint plus every greening input file (units, parks, targets,
     class roles, band files)."""
@@ -87,7 +76,7 @@ def config_key(config_path: str) -> str:
             files += list(band_files(cfg, y))
         if cfg.protection is not None:
             files.append(cfg.protection.redlines)
-        parts += [_stat(f) for f in files]
+        parts += [file_stat(f) for f in files]
     except (ValueError, AttributeError):
         pass
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
@@ -910,7 +899,7 @@ def landcover_overlay(ga: GreeningAssessment, year: int) -> leaflet.Overlay | No
     path = ga.config.landcover.get(year)
     if path is None:
         return None
-    _, size, mtime = _stat(path)
+    _, size, mtime = file_stat(path)
     return _overlay(str(path), size, mtime)
 
 

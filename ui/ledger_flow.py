@@ -31,6 +31,7 @@ from geodata.points import safe_for_csv
 from sinks.config import load_config
 from sinks.ledger.assess import TOTAL, Ledger, ledger_assessment
 from sinks.ledger.inventory import ALL_ZONES, SECTOR_MAP_PATH, YEAR_RANGE, EmissionsInventory, load_emissions
+from sinks.ledger.inventory import years_text as inventory_years_text
 from sinks.ledger.projects import ProjectView, activities_from_candidates, project_view
 from sinks.ledger.scenarios import RATE_LIMIT_PCT, SECTORS, YEAR_MAX, YEAR_MIN, Scenario, Steps
 from sinks.ledger.settings import METHODS
@@ -39,7 +40,7 @@ from sinks.ledger.warnings import INDICATORS, latest_status
 from sinks.notes import Note
 from sinks.units import T_PER_KT, T_PER_MT, T_PER_WAN_T
 from ui import fmt
-from ui.cache import KeyedLRU, fingerprint
+from ui.cache import KeyedLRU, file_stat, fingerprint
 from ui.charts import _style
 from ui.i18n import DICTS, lc_name, step_text, t, zone_names
 
@@ -53,6 +54,9 @@ K_METHOD = "neut_method"
 K_SCEN = "neut_scenario"
 K_UP = "neut_upload"  # Upload (officers, this session)
 K_EDIT = "neut_scenarios_edited"  # (configuration key, edited scenarios)
+# a plain copy of the widgets' choice: Streamlit drops a widget's key on a page that does not draw
+# it, so the Reports page (and a return to Net neutrality) read the choice from here
+K_CHOICE = "neut_choice"
 # Okabe-Ito (colour-blind safe): warning statuses (with a symbol each, so colour is not the only cue)
 STATUS_HEX = {"ok": "#009E73", "amber": "#E69F00", "red": "#D55E00", "no_data": "#BBBBBB"}
 STATUS_TEXT_HEX = {"ok": "#ffffff", "amber": "#000000", "red": "#ffffff", "no_data": "#000000"}
@@ -71,25 +75,15 @@ UNIT_FACTORS = {"kt": T_PER_KT, "Gg": T_PER_KT, "万吨": T_PER_WAN_T, "Mt": T_P
 # ------------------------------------------------------------------------------ inputs and cache
 
 
-def _stat(path) -> tuple:
-    if path is None:
-        return ("", -1, -1)
-    try:
-        s = Path(path).stat()
-        return (str(path), s.st_size, s.st_mtime_ns)
-    except OSError:
-        return (str(path), -1, -1)
-
-
 def config_key(config_path: str) -> str:
     """The configuration's fingerprint plus the ledger's files (GDP, scenarios, warning rules,
     dual-control targets, the sector map) and the greening inputs the project view reads."""
     from ui import greening_flow
 
-    parts = [fingerprint(config_path), greening_flow.config_key(config_path), _stat(SECTOR_MAP_PATH)]
+    parts = [fingerprint(config_path), greening_flow.config_key(config_path), file_stat(SECTOR_MAP_PATH)]
     try:
         lg = load_config(config_path).ledger
-        parts += [_stat(f) for f in (lg.gdp, lg.scenarios, lg.warning_rules, lg.targets)]
+        parts += [file_stat(f) for f in (lg.gdp, lg.scenarios, lg.warning_rules, lg.targets)]
     except (ValueError, AttributeError):
         pass
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
@@ -266,15 +260,7 @@ def sep(lang: str) -> str:
 
 def years_text(years, lang: str) -> str:
     """2013、2015–2017 (runs collapsed)."""
-    ys = sorted(int(y) for y in years)
-    runs, start = [], None
-    for i, y in enumerate(ys):
-        if start is None:
-            start = y
-        if i + 1 == len(ys) or ys[i + 1] != y + 1:
-            runs.append(str(start) if start == y else f"{start}–{y}")
-            start = None
-    return sep(lang).join(runs)
+    return inventory_years_text(years, dash="–", sep=sep(lang))
 
 
 def num(v, decimals: int = 0) -> str:
@@ -1381,14 +1367,28 @@ def session_choice(session, assessment, config_path: str, *, officer: bool) -> C
     options = dataset_options(assessment.inventory, upload)
     if not options:
         return None
-    dataset = session.get(K_DS) if session.get(K_DS) in options else options[0]
+    kept_choice = session.get(K_CHOICE) or {}
+    dataset = kept_choice.get(K_DS) if kept_choice.get(K_DS) in options else options[0]
     zone_ids = list(assessment.zone_ids)
-    picked = session.get(K_ZONES)
+    picked = kept_choice.get(K_ZONES)
     zones = tuple(z for z in zone_ids if picked is None or z in set(picked)) or tuple(zone_ids)
-    method = session.get(K_METHOD) if session.get(K_METHOD) in METHODS else headline_method(config_path)
-    kept = session.get(K_EDIT)
+    method = kept_choice.get(K_METHOD) if kept_choice.get(K_METHOD) in METHODS else headline_method(config_path)
+    kept = session.get(K_EDIT) if officer else None
     edited = kept[1] if kept is not None and kept[0] == config_key(config_path) else None
     return Choice(dataset, zones, method, edited, upload)
+
+
+def remember_choice(session) -> None:
+    """Keep the widgets' choice under :data:`K_CHOICE` (call after drawing them)."""
+    session[K_CHOICE] = {k: session.get(k) for k in (K_DS, K_ZONES, K_METHOD)}
+
+
+def restore_choice(session) -> None:
+    """Give back the widgets' keys that Streamlit dropped while another page was shown (call
+    before drawing them)."""
+    for k, v in (session.get(K_CHOICE) or {}).items():
+        if k not in session and v is not None:
+            session[k] = v
 
 
 def report_files(L: Ledger, key: str, langs: tuple[str, ...], pdf: bool) -> tuple[dict[str, bytes], list[str]]:
@@ -1400,7 +1400,6 @@ def report_files(L: Ledger, key: str, langs: tuple[str, ...], pdf: bool) -> tupl
     if got is not None:
         return got
     import tempfile
-    from pathlib import Path
 
     from sinks.ledger.report import write_report
 

@@ -35,7 +35,7 @@ from sinks.config import load_config
 from sinks.protection import ProtectionAssessment, check_points, protection_screening
 from ui import fmt, leaflet
 from ui.leaflet import geojson, map_outlines
-from ui.cache import KeyedLRU
+from ui.cache import KeyedLRU, file_stat
 from ui.i18n import lc_name, step_text, t
 from ui.wetlands_flow import EDIT_LAYERS, history, load_layer, seed_demo_layers, workspace
 from wetlands.compliance import ZONE_TYPES
@@ -96,16 +96,6 @@ def zone_inputs(ws: Workspace) -> ZoneInputs:
     return ZoneInputs(layers, versions)
 
 
-def _stat(path) -> tuple:
-    if path is None:
-        return ("", -1, -1)
-    try:
-        s = Path(path).stat()
-        return (str(path), s.st_size, s.st_mtime_ns)
-    except OSError:
-        return (str(path), -1, -1)
-
-
 def _protection_files(config_path: str) -> tuple:
     """Size and mtime of every file the screening reads besides the assessment's own inputs."""
     try:
@@ -120,7 +110,7 @@ def _protection_files(config_path: str) -> tuple:
         files.append(cfg.wetlands.river)
         if cfg.wetlands.water_index is not None:
             files += [f for fs in cfg.wetlands.water_index.bands.values() for f in fs]
-    return tuple(_stat(f) for f in files)
+    return tuple(file_stat(f) for f in files)
 
 
 def screening_key(cache_key: str, config_path: str, inputs: ZoneInputs) -> str:

@@ -44,6 +44,8 @@ class Headline:
 
     year: int
     emissions_tco2e: float
+    emissions_low_tco2e: float  # NaN when the inventory rows carry no uncertainty
+    emissions_high_tco2e: float
     removals_tco2e_yr: float
     removals_low_tco2e_yr: float
     removals_high_tco2e_yr: float
@@ -113,7 +115,7 @@ class Ledger:
             raise ValueError(f"no position for {year}; years are {self.years}")
         r = r.iloc[0]
         return Headline(year=year, method=self.method, **{k: float(r[k]) for k in (
-            "emissions_tco2e", "removals_tco2e_yr", "removals_low_tco2e_yr", "removals_high_tco2e_yr", "net_emissions_tco2e",
+            "emissions_tco2e", "emissions_low_tco2e", "emissions_high_tco2e", "removals_tco2e_yr", "removals_low_tco2e_yr", "removals_high_tco2e_yr", "net_emissions_tco2e",
             "net_emissions_low_tco2e", "net_emissions_high_tco2e", "offset_ratio", "offset_ratio_low", "offset_ratio_high")},
             removals_period=str(r["removals_period"]), peak_status=self.peak.status, peak_year=self.peak.peak_year,
             neutrality={k: v.central for k, v in self.neutrality.items()})

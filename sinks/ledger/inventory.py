@@ -728,17 +728,18 @@ def _fmt_factor(f: float) -> str:
     return f"{f:,.0f}"
 
 
-def _years_text(years) -> str:
-    """2013, 2015-2017 (runs collapsed)."""
-    ys = sorted(int(y) for y in years)
+def years_text(years, *, dash: str = "-", sep: str = ", ") -> str:
+    """Years with consecutive runs collapsed: ``2013, 2015-2017`` (the UI passes its own dash and
+    separator, e.g. ``2013、2015–2017``)."""
+    ys = sorted({int(y) for y in years})
     runs, start = [], None
     for i, y in enumerate(ys):
         if start is None:
             start = y
         if i + 1 == len(ys) or ys[i + 1] != y + 1:
-            runs.append(str(start) if start == y else f"{start}-{y}")
+            runs.append(str(start) if start == y else f"{start}{dash}{y}")
             start = None
-    return ", ".join(runs)
+    return sep.join(runs)
 
 
 def _t(x: float) -> str:
@@ -781,10 +782,11 @@ def _alias_notes(rows: pd.DataFrame, sector_txt: pd.Series, alias: pd.Series) ->
     r = rows.assign(_alias=alias.to_numpy(), _txt=sector_txt.to_numpy())
     r = r[r["in_totals"] & (r["ceads_sector"] == "")]
     keys = ["dataset", "zone_id", "year", "scope", "sector", "sub_sector", "fuel"]
+    if r.empty:
+        return []
+    r = r[r.groupby(keys, sort=False)["_alias"].transform("nunique") >= 2]  # only groups under two or more names
     groups = []
     for k, d in r.groupby(keys, sort=True):
-        if d["_alias"].nunique() < 2:
-            continue
         names = list(dict.fromkeys(d.groupby("_alias", sort=False)["_txt"].first()))
         groups.append({"dataset": str(k[0]), "zone_id": str(k[1]), "year": int(k[2]), "sector": str(k[4]), "aliases": names,
                        "values_tco2e": [float(d.loc[d["_alias"] == a, "emissions_tco2e"].sum()) for a in pd.unique(d["_alias"])],
@@ -833,12 +835,12 @@ def _row_notes(rows, n_read, code, unit_label, scope_blank, plan, sub_plan, sect
         for z, rz in r.groupby("zone_id", sort=True):
             gap = sorted(span - set(rz["year"]))
             if gap:
-                notes.append(Note("missing_years", f"{ds} / {z}: {_years_text(gap)} missing", dataset=ds, zone_id=z, years=gap))
+                notes.append(Note("missing_years", f"{ds} / {z}: {years_text(gap)} missing", dataset=ds, zone_id=z, years=gap))
             zy = set(rz["year"])
             for s, rs in rz.groupby("sector", sort=True):
                 lack = sorted(zy - set(rs["year"]))
                 if lack:
-                    notes.append(Note("sector_gaps", f"{ds} / {z}: no {s} rows in {_years_text(lack)} (present in other years)",
+                    notes.append(Note("sector_gaps", f"{ds} / {z}: no {s} rows in {years_text(lack)} (present in other years)",
                                       dataset=ds, zone_id=z, sector=s, years=lack))
     # a sector total beside its own detail rows: the total kept, the detail left out of the sums
     notes += _aggregate_notes(rows)
@@ -915,7 +917,7 @@ def compare_sources(inv: EmissionsInventory, *, zone_ids: list[str] | None = Non
         mean = float(x["ratio_to_primary"].mean())
         y0, y1 = int(x["year"].min()), int(x["year"].max())
         notes.append(Note("sources_differ",
-                          f"{ds} is {mean:.2f}x {inv.primary} on average over {_years_text(x['year'])} "
+                          f"{ds} is {mean:.2f}x {inv.primary} on average over {years_text(x['year'])} "
                           f"(from {x.loc[lo_i, 'ratio_to_primary']:.2f}x in {x.loc[lo_i, 'year']} to {x.loc[hi_i, 'ratio_to_primary']:.2f}x in {x.loc[hi_i, 'year']})",
                           dataset=ds, primary=inv.primary, mean_ratio=mean, min_ratio=float(x.loc[lo_i, "ratio_to_primary"]),
                           max_ratio=float(x.loc[hi_i, "ratio_to_primary"]), first_year=y0, last_year=y1))
@@ -923,7 +925,7 @@ def compare_sources(inv: EmissionsInventory, *, zone_ids: list[str] | None = Non
     uneven = have.groupby("year")["n_zones"].nunique()
     uneven = sorted(int(y) for y in uneven[uneven > 1].index)
     if uneven:
-        notes.append(Note("zones_differ", f"the datasets cover different numbers of zones in {_years_text(uneven)}: their totals are not like for like there",
+        notes.append(Note("zones_differ", f"the datasets cover different numbers of zones in {years_text(uneven)}: their totals are not like for like there",
                           years=uneven))
     out.attrs["notes"] = tuple(notes)
     return out

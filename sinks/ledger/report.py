@@ -261,11 +261,13 @@ def _kpis(L, lang: str, t: dict) -> str:
     ci = t["ci95"]
     cards = [
         card("emissions", t["kpi_emissions"], k["emissions"], t["unit_t"] + f" ({h.year})",
-             f"{ci}: {t['no_interval_inventory']}", wan(h.emissions_tco2e)),
+             f"{ci}: {fmt_t(h.emissions_low_tco2e)} – {fmt_t(h.emissions_high_tco2e)}"
+             if np.isfinite(h.emissions_low_tco2e) and np.isfinite(h.emissions_high_tco2e) else f"{ci}: {t['no_interval_inventory']}",
+             wan(h.emissions_tco2e)),
         card("removals", t["kpi_removals"].format(method=method), k["removals"], t["unit_t_yr"] + "; " + t["removals_period"].format(period=h.removals_period),
              f"{ci}: {k['removals_ci']}"),
         card("net", t["kpi_net"], k["net"], t["unit_t"] + f" ({h.year})", f"{ci}: {k['net_ci']}", wan(h.net_emissions_tco2e)),
-        card("offset", t["kpi_offset"], k["offset"], "%", f"{ci}: {k['offset_ci']}"),
+        card("offset", t["kpi_offset"], k["offset"], "", f"{ci}: {k['offset_ci']}"),
         card("peak_status", t["kpi_peak"], k["peak_status"], t["peak_year"].format(year=k["peak_year"])),
     ]
     items = []
@@ -368,8 +370,8 @@ def _tables(L, lang: str, t: dict, notes: _Notes) -> str:
     out = []
     pos = L.position.sort_values(["year", "method"])
     out.append(_table(pos, ["year", "method", "emissions_tco2e", "removals_tco2e_yr", "removals_low_tco2e_yr", "removals_high_tco2e_yr",
-                            "removals_period", "removals_basis", "net_emissions_tco2e", "net_emissions_low_tco2e", "net_emissions_high_tco2e",
-                            "offset_ratio", "offset_ratio_low", "offset_ratio_high"], t, table_id="t_position", caption=t["tbl_position"]))
+                            "removals_period", "removals_basis", "removals_coverage", "net_emissions_tco2e", "net_emissions_low_tco2e",
+                            "net_emissions_high_tco2e", "offset_ratio", "offset_ratio_low", "offset_ratio_high", "zones_missing_emissions"], t, table_id="t_position", caption=t["tbl_position"]))
     out.append(_table(L.sources, ["year", "dataset", "emissions_tco2e", "n_zones", "ratio_to_primary", "max_min_factor"], t,
                       table_id="t_sources", caption=t["tbl_sources"]))
     out.append(notes.render(L.inventory.notes))
