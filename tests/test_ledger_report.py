@@ -149,6 +149,21 @@ def test_chinese_headings_and_no_raw_keys(pages):
     assert TEXT["zh"]["note.scope1_co2"] in zh  # scope rules are translated
 
 
+def test_chinese_tables_carry_no_core_codes(ledger, pages):
+    # the core's codes (status, kind, indicator, basis, activity, zone ids) are words in 中文
+    p = _parse(pages["zh"])
+    codes = {"met", "over", "undefined", "inventory", "projection", "total_tco2e", "intensity_t_per_10k_cny", "scenario",
+             "nearest period", "period covers year", "afforestation", "greening", "shelterbelt", "total", "all", "ok", "amber",
+             "red", "no_data", "%/yr", "pp", *ledger.zone_ids, *(s.id for s in ledger.scenarios)}
+    for tid in ("t_dual", "t_warnings", "t_peaks", "t_projects", "t_position"):
+        cells = {v for row in p.tables[tid] for v in row.values()}
+        assert not cells & codes, (tid, cells & codes)
+    dual = p.tables["t_dual"]
+    total = next(r for r in dual if r["indicator"] == TEXT["zh"]["val.indicator.total_tco2e"])
+    assert re.fullmatch(r"[\d,]+", total["value"])  # whole tonnes, no decimals
+    assert "-0" not in {v for row in p.tables["t_projects"] for v in row.values()}
+
+
 def test_position_table_matches(ledger, pages):
     pos = ledger.position
     for lang, page in pages.items():

@@ -53,7 +53,7 @@ def _bad(v) -> bool:
 
 def fmt_t(v) -> str:
     """Tonnes, exact to the tonne: ``21558684.0 -> '21,558,684'``; missing -> ``'–'``."""
-    return "–" if _bad(v) else f"{float(v):,.0f}"
+    return "–" if _bad(v) else f"{round(float(v)) + 0.0:,.0f}"  # + 0.0: never "-0"
 
 
 def fmt_pct(ratio) -> str:
@@ -151,8 +151,10 @@ def _fmt_cell(col: str, v, t: dict) -> str:
         return fmt_num(v, 2) if col.endswith("_ha_yr") else fmt_t(v)
     if col == "method":
         return t.get(f"method.{v}", str(v))
+    if isinstance(v, str) and f"val.{col}.{v}" in t:
+        return t[f"val.{col}.{v}"]
     if col == "status":
-        return t.get(f"warn.{v}", t.get(f"status.{v}", str(v)))
+        return t.get(f"warn.{v}", t.get(f"status.{v}", t.get(f"val.status.{v}", str(v))))
     if col in ("kendall_p",):
         return f"{float(v):.3g}"
     if isinstance(v, (float, np.floating)):
@@ -375,7 +377,13 @@ def _tables(L, lang: str, t: dict, notes: _Notes) -> str:
     out.append(_table(L.sources, ["year", "dataset", "emissions_tco2e", "n_zones", "ratio_to_primary", "max_min_factor"], t,
                       table_id="t_sources", caption=t["tbl_sources"]))
     out.append(notes.render(L.inventory.notes))
-    out.append(_table(L.peaks, ["zone_id", "status", "peak_year", "peak_value_tco2e", "last_year", "change_since_peak_pct",
+    zname = dict(zip(L.assessment.zones["zone_id"], L.assessment.zones["name_zh" if lang == "zh" else "name_en"]))
+    zname["all"] = t["zone_all"]
+
+    def named(df):
+        return df.assign(zone_id=df["zone_id"].map(lambda z: zname.get(z, z))) if df is not None and "zone_id" in df else df
+
+    out.append(_table(named(L.peaks), ["zone_id", "status", "peak_year", "peak_value_tco2e", "last_year", "change_since_peak_pct",
                                 "growth_last_3yr_pct_yr", "before_target", "slope_tco2e_yr", "kendall_p"], t, table_id="t_peaks", caption=t["tbl_peaks"]))
     out.append(f"<h3>{_e(t['tbl_peak_evidence'])}</h3>" + notes.render(L.peak.evidence))
     out.append(_table(neutrality_frame(L, lang), ["name", "central", "early", "late", "reached_by_target", "net_at_target_tco2e", "note"], t,
@@ -384,12 +392,18 @@ def _tables(L, lang: str, t: dict, notes: _Notes) -> str:
     out.append(_table(sc, ["name", "note", "source", "verified"], t, table_id="t_scenarios", caption=t["tbl_scenarios"],
                       headers={"name": t["col.scenario"]}))
     dc = L.dual_control
+    if len(dc):  # totals in whole tonnes, intensities to 4 decimals (one column holds both)
+        total = dc["indicator"] == "total_tco2e"
+        dc = dc.assign(**{c: [fmt_t(v) if tot else fmt_num(v, 4) if not _bad(v) else "–" for v, tot in zip(dc[c], total)]
+                          for c in ("value", "target", "gap")})
+        sname = {s.id: _name(s, lang, s.id) for s in L.scenarios}
+        dc = dc.assign(scenario=dc["scenario"].map(lambda i: sname.get(i, i)))
     out.append(_table(dc, ["scenario", "year", "kind", "indicator", "value", "target", "gap", "gap_pct", "status", "target_basis", "target_source"],
                       t, table_id="t_dual", caption=t["tbl_dual"]))
     w = L.warnings
     meaning = dict(zip(L.rules["indicator"], L.rules[f"meaning_{lang}"])) if f"meaning_{lang}" in L.rules else {}
     wl = w[w["year"] == h.year].assign(meaning=lambda d: d["indicator"].map(meaning))
-    out.append(_table(wl, ["indicator", "zone_id", "value", "unit", "amber", "red", "status", "meaning"], t, table_id="t_warnings",
+    out.append(_table(named(wl), ["indicator", "zone_id", "value", "unit", "amber", "red", "status", "meaning"], t, table_id="t_warnings",
                       caption=t["tbl_warnings"].format(year=h.year)))
     if len(w):
         cnt = w.groupby(["indicator", "status"]).size().unstack(fill_value=0).reset_index()
