@@ -150,6 +150,11 @@ class RemovalSeries:
         plain dict, so the series pickles for the UI's cache), for :func:`position`.
     notes, scope
         What the method assumed and left out; the scope rules with this assessment's values.
+    stocks
+        The total stock of ``zone_ids`` per land-cover date from the same draws: ``year,
+        stock_tc`` (the pipeline's figure), ``low_tc, high_tc`` (2.5 / 97.5 percentiles),
+        ``coverage`` (share of the stock whose pool coefficients carry an uncertainty; the rest
+        is held fixed, so the interval is too narrow by that much).
     """
 
     table: pd.DataFrame
@@ -163,6 +168,7 @@ class RemovalSeries:
     assumed_uncertainty_pct: float | None
     correlate: str = "same_quantity"
     draws: Mapping[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    stocks: pd.DataFrame | None = None
 
     @property
     def periods(self) -> pd.DataFrame:
@@ -534,6 +540,16 @@ def removal_series(a: Assessment, *, zone_ids: list[str] | None = None, n_draws:
             rows.append({**base, **{name: float(v[0]) for name, v in ts.items()}, "coverage": float(_coverage(tot, known)),
                          "unestimated_area_ha": float(unest_z.sum()) if method == "gain_loss" else np.nan})
 
+    stock_rows = []
+    pool_known = known[:4 * k].reshape(k, 4)
+    for y in years:
+        st_c = float((dens_c @ areas[y].T).sum())
+        st_d = ((factor_d[y] * dens_d) @ areas[y].T).sum(axis=1)
+        lo, hi = np.percentile(st_d, PCT)
+        mass = areas[y].sum(axis=0)[:, None] * value  # t C per class and pool
+        cov = float(np.nansum(mass * pool_known) / np.nansum(mass)) if np.nansum(mass) > 0 else np.nan
+        stock_rows.append({"year": int(y), "stock_tc": st_c, "low_tc": float(lo), "high_tc": float(hi), "coverage": cov})
+    stocks = pd.DataFrame(stock_rows, columns=["year", "stock_tc", "low_tc", "high_tc", "coverage"])
     out_table = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
     by_zone = (pd.concat(zone_rows, ignore_index=True)[["zone_id", *ROW_COLUMNS]] if zone_rows
                else pd.DataFrame(columns=["zone_id", *ROW_COLUMNS]))
@@ -546,7 +562,7 @@ def removal_series(a: Assessment, *, zone_ids: list[str] | None = None, n_draws:
     return RemovalSeries(table=out_table, by_zone=by_zone, missing_uncertainty=missing, notes=tuple(notes),
                          scope=scope_rules(a, zone_ids=zones), zone_ids=tuple(zones), n_draws=n, seed=int(seed),
                          assumed_uncertainty_pct=None if policy is None else float(policy), correlate=correlate,
-                         draws=draws)
+                         draws=draws, stocks=stocks)
 
 
 def _missing(table: CoefficientTable, codes: list[int], value: np.ndarray, gain: np.ndarray, x_raw_pct: np.ndarray,
