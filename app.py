@@ -31,12 +31,13 @@ landcover = st.Page("app_pages/landcover.py", title=t("page.landcover"), icon=":
 wetlands = st.Page("app_pages/wetlands.py", title=t("page.wetlands"), icon=":material/water:", url_path="wetlands")
 protection = st.Page("app_pages/protection.py", title=t("page.protection"), icon=":material/shield:", url_path="protection")
 greening = st.Page("app_pages/greening.py", title=t("page.greening"), icon=":material/park:", url_path="greening")
+explorer = st.Page("app_pages/explorer.py", title=t("page.explorer"), icon=":material/travel_explore:", url_path="explorer")
 neutrality = st.Page("app_pages/neutrality.py", title=t("page.neutrality"), icon=":material/balance:", url_path="neutrality")
 reports = st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/description:", url_path="reports")
 # Streamlit serves the default page at "/" only (opening its url_path shows "page not found"), so
 # the default is a hidden entry that forwards to the Overview: "/overview" stays a real address.
 home = st.Page(lambda: None, title=t("page.overview"), url_path="home", default=True, visibility="hidden")
-page = st.navigation({t("nav.public"): [home, overview, neutrality, reports], t("nav.planners"): [accounts, landcover, greening], t("nav.ecology"): [wetlands, protection]}, position="sidebar", expanded=True)
+page = st.navigation({t("nav.public"): [home, overview, explorer, neutrality, reports], t("nav.planners"): [accounts, landcover, greening], t("nav.ecology"): [wetlands, protection]}, position="sidebar", expanded=True)
 if page is home:
     st.switch_page(overview)
 

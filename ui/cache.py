@@ -125,6 +125,18 @@ class KeyedLRU:
         with self.lock:
             return self.key_locks.setdefault(key, threading.Lock())
 
+    def get_or_compute(self, key: str, make: Callable[[], object]):
+        """The value of ``key``, made once by ``make()`` under the key's lock when missing."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        with self.key_lock(key):
+            value = self.get(key)
+            if value is None:
+                value = make()
+                self.put(key, value)
+        return value
+
 
 class _Store(KeyedLRU):
     """The last few assessments, and the lock that lets one session build the demo data."""

@@ -471,9 +471,10 @@ def area_card(cfg: Config | str | Path, geom_lonlat: Any, *, kind: str, area_id:
     geom, notes0 = check_area(geom_lonlat, cfg=cfg, source=source, max_area_ha=max_area_ha)
     notes: list[Note] = list(notes0)
     area_ha = geodesic_area_ha(geom)
-    name_zh = name_zh or str(area_id)
-    name_en = name_en or str(area_id)
-    zid = str(area_id)
+    area_id = str(area_id) or f"area-{geometry_hash(geom)[:10]}"  # a drawn area has no id of its own
+    name_zh = name_zh or area_id
+    name_en = name_en or area_id
+    zid = area_id
     zone = gpd.GeoDataFrame({"zone_id": [zid], "name_zh": [name_zh], "name_en": [name_en]}, geometry=[geom], crs=DISPLAY_CRS)
 
     say("land cover and carbon", 0.05)
