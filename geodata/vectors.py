@@ -75,6 +75,19 @@ def _check_zip(data: bytes | Path, name: str) -> None:
         raise DataError(name, f"the archive{what} holds no .shp file", "zip the .shp with its .shx, .dbf and .prj")
 
 
+def vector_layers(source: bytes, *, name: str) -> list[str]:
+    """The layer names of an uploaded vector file (read from memory; a zip is checked for zip-slip
+    names and bombs first). Raises ``DataError`` when GDAL cannot open it."""
+    if is_zip(source) or name.lower().endswith(".zip"):
+        _check_zip(source, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*non conformant file extension", category=RuntimeWarning)
+            return [str(r[0]) for r in pyogrio.list_layers(io.BytesIO(source))]
+    except (DataSourceError, DataLayerError) as exc:
+        raise DataError(name, f"GDAL cannot read it as a vector layer ({exc})", "supply a GeoPackage, GeoJSON or zipped shapefile") from exc
+
+
 def read_vector(
     source: str | Path | bytes,
     *,

@@ -8,7 +8,6 @@ them into words.
 """
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
@@ -82,7 +81,7 @@ def feature_at(sets: dict[str, gpd.GeoDataFrame], kind: str, lon: float, lat: fl
     hit = gdf[gdf.geometry.contains(Point(lon, lat))]
     if not len(hit):
         return None
-    return str(hit.iloc[int(np.argmin(hit.geometry.area.to_numpy()))]["id"])
+    return str(hit.iloc[int(np.argmin(hit.geometry.to_crs("EPSG:6933").area.to_numpy()))]["id"])  # equal-area
 
 
 @dataclass(frozen=True)
@@ -183,18 +182,13 @@ def drawn_geometry(features: list[dict] | None) -> BaseGeometry | None:
 def read_area_upload(data: bytes, name: str, coord_system: str) -> tuple[BaseGeometry, tuple[Note, ...]]:
     """An uploaded area (GeoJSON, zipped shapefile, GeoPackage; read from memory): one layer, its
     polygons merged into one area, GCJ-02 / BD-09 converted when the reader says so."""
-    import pyogrio
-
     from geodata.crs import CoordSystem, check_lonlat_bounds, require_crs, to_wgs84_geometries
-    from geodata.vectors import read_vector
+    from geodata.vectors import read_vector, vector_layers
 
     if len(data) > MAX_UPLOAD_BYTES:
         raise DataError(name, f"the file is {len(data) / 2**20:.1f} MiB (limit {MAX_UPLOAD_BYTES / 2**20:.0f} MiB)",
                         "upload only the area's outline (simplify or clip it first)")
-    try:
-        layers = [str(r[0]) for r in pyogrio.list_layers(io.BytesIO(data))]
-    except Exception:  # unreadable: read_vector below says why in words
-        layers = []
+    layers = vector_layers(data, name=name)
     if len(layers) > 1:
         raise DataError(name, f"the file has {len(layers)} layers ({', '.join(layers[:8])}{' ...' if len(layers) > 8 else ''})",
                         "export the one layer that holds the area (e.g. as GeoJSON) and upload that")
