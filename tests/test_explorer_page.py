@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "configs" / "jiangbei_demo.toml"
 PAGE = "app_pages/explorer.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-PARK = box(118.62, 32.05, 118.64, 32.065)  # a drawn "park" in Pukou, about 190 ha
+PARK = box(118.62, 32.05, 118.64, 32.065)  # a drawn "park" in Pukou, about 314 ha
 
 
 @pytest.fixture(scope="module", autouse=True)
