@@ -124,7 +124,7 @@ with tab_map:
     seen = st.session_state.setdefault(K_SEEN, {})
     if drawn is not None and seen.get("drawn") != drawn.wkt:
         seen["drawn"] = drawn.wkt
-        seen["click"] = out.get("last_clicked") or out.get("last_object_clicked")
+        seen["click"] = out.get("last_object_clicked") or out.get("last_clicked")
         choose("drawn", "", drawn, t("exp.drawn_name", "zh"), t("exp.drawn_name", "en"))
         st.rerun()
     click = out.get("last_object_clicked") or out.get("last_clicked")
@@ -145,6 +145,9 @@ with tab_map:
 if not area:
     st.info(t("exp.choose.hint", lang), icon=":material/ads_click:")
     st.stop()
+if st.button(t("exp.clear", lang), key="exp_clear", icon=":material/close:"):
+    del st.session_state[K_AREA]
+    st.rerun()
 
 # ---- the card ---------------------------------------------------------------------------------
 kind, area_id, geom, name_zh, name_en, area_notes = area
@@ -181,7 +184,7 @@ g = card.greening[card.greening["year"] == year]
 if len(g):
     c4.metric(t("exp.card.forest", lang), f"{g.iloc[0]['forest_coverage_pct']:.1f}%")
     c4.caption(flow.label_value(t("exp.card.green", lang), f"{g.iloc[0]['green_coverage_pct']:.1f}%", lang))
-intro, items = flow.equivalent_sentences(card, lang)
+intro, items = flow.equivalent_sentences(card, year, lang)
 if items:
     st.markdown(intro + "\n" + "\n".join(f"- {x}" for x in items[:3]))
     with st.expander(t("exp.eq.more", lang) if len(items) > 3 else t("exp.eq.sources", lang)):
@@ -211,11 +214,14 @@ with tabs[5]:
 # ---- maps: a year, a swipe between two dates, a timelapse --------------------------------------
 st.subheader(t("exp.maps.title", lang))
 c1, c2 = st.columns([3, 2])
-layer = c1.radio(t("exp.layer", lang), share.LAYERS, key=K_LAYER, horizontal=True, format_func=lambda x: t(f"exp.layer.{x}", lang))
+layers = [x for x in share.LAYERS if x != "change" or len(years) > 1]  # a change needs two dates
+if st.session_state.get(K_LAYER) not in layers:
+    st.session_state[K_LAYER] = layers[0]
+layer = c1.radio(t("exp.layer", lang), layers, key=K_LAYER, horizontal=True, format_func=lambda x: t(f"exp.layer.{x}", lang))
 palette = c2.radio(t("exp.palette", lang), ("worldcover", "colourblind"), key=K_PALETTE, horizontal=True,
                    format_func=lambda x: t(f"exp.palette.{x}", lang), disabled=layer != "landcover")
 png = flow.area_map_png(ctx.config_path, card, layer=layer, year=year, palette=palette, lang=lang)
-st.image(png, caption=t(f"exp.layer.{layer}.caption", lang, year=year), width="stretch")
+st.image(png, caption=t(f"exp.layer.{layer}.caption", lang, year=year, period=flow.period_text(card, year, lang)), width="stretch")
 if len(years) > 1:
     others = [y for y in years if y != year]
     if st.session_state.get(K_CMP) not in others:
@@ -236,8 +242,14 @@ params = share.encode_view(share.View(kind=kind if kind in flow.KINDS else "draw
                                       layer=layer, compare_year=cmp_year))
 flow.set_link(params)
 st.subheader(t("exp.share.title", lang))
-if kind not in flow.KINDS and "shape" not in params:
-    st.caption(t("exp.share.too_detailed", lang))
+if kind not in flow.KINDS:
+    parts, holes = share.shape_parts(geom)
+    if "shape" not in params:
+        st.caption(t("exp.share.too_detailed", lang))
+    elif parts > 1 or holes:
+        st.caption(t("exp.share.partial", lang, parts=parts, holes=holes))
+    elif share.shape_param(geom)[1]:
+        st.caption(t("exp.share.simplified", lang))
 st.code(flow.link_text(params, lang), language=None)
 c1, c2 = st.columns(2)
 c1.download_button(t("exp.download.csv", lang), flow.card_csv(card), file_name=f"area_card_{card.geometry_hash[:10]}.csv",

@@ -28,6 +28,10 @@ MAX_COMPRESSION_RATIO = 200
 # GDAL opens a zip archive by its content, whatever the file is called: the zip checks go by
 # these magic bytes (a local file header; an end-of-central-directory record = an empty archive)
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# Members a zipped shapefile may hold. Anything else is refused: GDAL follows what it finds, and
+# a .vrt member (or a VRT sent as "area.geojson") would read any file the server can see.
+SHAPEFILE_MEMBERS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".fix", ".qmd", ".xml", ".txt", ".md"}
 
 
 def is_zip(head: bytes) -> bool:
@@ -71,15 +75,34 @@ def _check_zip(data: bytes | Path, name: str) -> None:
             raise UnsafeInputError(name, f"archive{what} member '{info.filename}' expands {info.file_size / info.compress_size:.0f}x (limit {MAX_COMPRESSION_RATIO}x): a zip bomb", "upload the original shapefile parts")
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeInputError(name, f"the archive{what} expands to {total / 2**20:.0f} MiB (limit {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MiB)", "clip the layer to the area of interest first")
+    odd = [i.filename for i in infos if not i.is_dir() and PurePosixPath(i.filename.lower()).suffix not in SHAPEFILE_MEMBERS]
+    if odd:
+        raise UnsafeInputError(name, f"the archive{what} holds {', '.join(repr(o) for o in odd[:5])}, which is not part of a shapefile",
+                               "zip only the shapefile parts (.shp .shx .dbf .prj .cpg)")
     if not any(i.filename.lower().endswith(".shp") for i in infos):
         raise DataError(name, f"the archive{what} holds no .shp file", "zip the .shp with its .shx, .dbf and .prj")
 
 
-def vector_layers(source: bytes, *, name: str) -> list[str]:
-    """The layer names of an uploaded vector file (read from memory; a zip is checked for zip-slip
-    names and bombs first). Raises ``DataError`` when GDAL cannot open it."""
+def _check_upload(source: bytes, name: str) -> None:
+    """Let GDAL see only what an upload may be: a zipped shapefile (checked), a GeoPackage or
+    GeoJSON text. GDAL picks its driver by content, and some formats (VRT, and the /vsicurl/ or
+    file paths they name) would make the server read files or URLs of the uploader's choosing."""
     if is_zip(source) or name.lower().endswith(".zip"):
         _check_zip(source, name)
+        return
+    if bytes(source[:16]) == SQLITE_MAGIC:
+        return
+    head = bytes(source[:64]).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        return
+    raise UnsafeInputError(name, f"the content is not a GeoPackage, GeoJSON or zipped shapefile (it starts with {bytes(source[:12])!r})",
+                           "upload the area as .gpkg, .geojson or a .zip of the shapefile parts")
+
+
+def vector_layers(source: bytes, *, name: str) -> list[str]:
+    """The layer names of an uploaded vector file (read from memory; checked as
+    :func:`read_vector` checks bytes first). Raises ``DataError`` when GDAL cannot open it."""
+    _check_upload(source, name)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*non conformant file extension", category=RuntimeWarning)
@@ -98,8 +121,7 @@ def read_vector(
     label = name or (str(source) if not isinstance(source, bytes) else "<upload>")
     try:
         if isinstance(source, bytes):
-            if is_zip(source) or label.lower().endswith(".zip"):  # by content: GDAL ignores the name
-                _check_zip(source, label)
+            _check_upload(source, label)  # by content: GDAL ignores the name
             with warnings.catch_warnings():
                 # GDAL reads bytes through /vsimem/ under a name without ".gpkg" and says so
                 warnings.filterwarnings("ignore", message=".*non conformant file extension", category=RuntimeWarning)

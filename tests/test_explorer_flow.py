@@ -70,12 +70,36 @@ def test_a_geopackage_with_several_layers_names_them():
     (lambda: _geojson([Point(118.6, 32.0)]), "pt.geojson", DataError, "must be a polygon"),
     (lambda: _geojson([box(500000, 3540000, 501000, 3541000)]), "utm_as_lonlat.geojson", DataError, "longitude"),
     (lambda: b"PK\x03\x04 not really a zip", "broken.zip", DataError, "not a readable zip"),
-    (lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "photo.geojson", DataError, "GDAL cannot read it"),
+    (lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "photo.geojson", UnsafeInputError, "not a GeoPackage, GeoJSON or zipped shapefile"),
+    (lambda: b'{"type": "FeatureCollection", "features": [}', "broken.geojson", DataError, "GDAL cannot read it"),
 ])
 def test_bad_uploads_get_a_message_naming_the_file(make, name, kind, words):
     with pytest.raises(kind) as err:
         flow.read_area_upload(make(), name, "wgs84")
     assert name in str(err.value) and words in str(err.value), str(err.value)
+
+
+def test_a_vrt_cannot_make_the_server_read_its_own_files(tmp_path):
+    """GDAL opens by content: an OGR VRT named .geojson (or zipped) would read any file it names."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("WKT,id\n\"POLYGON ((118.7 32.1, 118.71 32.1, 118.71 32.11, 118.7 32.1))\",1\n")
+    vrt = (f'<OGRVRTDataSource><OGRVRTLayer name="secret"><SrcDataSource>{secret}</SrcDataSource>'
+           '<GeometryType>wkbPolygon</GeometryType><GeometryField encoding="WKT" field="WKT"/></OGRVRTLayer></OGRVRTDataSource>').encode()
+    with pytest.raises(UnsafeInputError, match="not a GeoPackage, GeoJSON or zipped shapefile"):
+        flow.read_area_upload(vrt, "area.geojson", "wgs84")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("area.vrt", vrt)
+        z.writestr("area.shp", b"")
+    with pytest.raises(UnsafeInputError, match="'area.vrt', which is not part of a shapefile"):
+        flow.read_area_upload(buf.getvalue(), "area.zip", "wgs84")
+
+
+def test_an_invalid_uploaded_polygon_is_repaired_with_a_note():
+    bowtie = Polygon([(118.62, 32.05), (118.64, 32.065), (118.64, 32.05), (118.62, 32.065)])
+    geom, notes = flow.read_area_upload(_geojson([bowtie]), "bowtie.geojson", "wgs84")
+    assert geom.is_valid and geom.area == pytest.approx(bowtie.envelope.area / 2)
+    assert [n.code for n in notes] == ["repaired_upload"] and notes[0].params == {"n": 1, "file": "bowtie.geojson"}
 
 
 def test_a_layer_without_crs_is_refused(tmp_path):
@@ -172,3 +196,29 @@ def test_the_cards_csv_defuses_formulas_in_an_uploaded_name():
     assert name.startswith("'=cmd") and "@SUM" in name
     total = df[df["section"] == "stock_total"].iloc[0]
     assert (total["year_or_period"], float(total["value"]), float(total["low"]), float(total["high"])) == ("2025", 10.0, 8.0, 12.0)
+
+
+def _card_with_removals(value: float, low: float, high: float):
+    from types import SimpleNamespace
+
+    rem = pd.DataFrame({"period": ["2020-2025"], "year_t0": [2020], "year_t1": [2025], "method": ["gain_loss"],
+                        "removals_tco2e_yr": [value], "low_tco2e_yr": [low], "high_tco2e_yr": [high]})
+    return SimpleNamespace(removals=rem, equivalents=pd.DataFrame())
+
+
+def test_equivalents_of_an_interval_crossing_zero_say_so():
+    _, items = flow.equivalent_sentences(_card_with_removals(120.0, -60.0, 300.0), 2025, "en")
+    resident = next(i for i in items if "Jiangbei resident" in i)
+    # 120 / 11.35 = 10.57 -> "11"; -60 / 11.35 = -5.3; 300 / 11.35 = 26.43 -> "26"
+    assert "**11**" in resident and "(\u22125.3 to 26: the interval crosses zero" in resident, resident
+    intro, items = flow.equivalent_sentences(_card_with_removals(-40.0, -300.0, -10.0), 2025, "zh")
+    assert "净排放源" in intro
+    resident = next(i for i in items if "江北新区居民" in i)
+    # |-40| / 11.35 = 3.5; |-10| / 11.35 = 0.88; |-300| / 11.35 = 26: the centre inside its range
+    assert "**3.5**" in resident and "（0.88–26）" in resident, resident
+
+
+def test_intervals_read_right_with_negative_bounds():
+    assert flow.interval(120.0, -60.0, 300.0, "co2e_yr", "en") == "120.0 t CO₂e/yr (95 % interval \u221260.00 to 300.0)"
+    assert flow.interval(-12.0, -20.0, -1.5, "co2e_yr", "zh").startswith("\u221212.00 吨 CO₂e/年（95% 区间 \u221220.00 至 \u22121.500）")
+    assert flow.interval(83857.0, 57982.0, 106749.0, "co2e_yr", "en") == "83.86 kt CO₂e/yr (95 % interval 57.98–106.7)"

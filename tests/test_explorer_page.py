@@ -126,11 +126,21 @@ def test_the_link_in_chinese_and_the_rank(assessment):
 def test_a_hostile_link_opens_with_notes_and_no_card():
     at = _open("en", {"area": "district:nowhere", "layer": "<script>", "year": "2024"})
     warnings = " ".join(w.value for w in at.warning)
-    assert "no District has the id nowhere" in warnings, warnings
-    assert "the link's layer <script> does not exist" in warnings, warnings
+    assert "no District has the id `nowhere`" in warnings, warnings
+    assert "the link's layer `<script>` does not exist" in warnings, warnings
     assert "asks for 2024" in warnings and "nearest date" in warnings, warnings
-    assert at.select_slider is not None and at.session_state["exp_year"] == 2025
-    assert any("Choose an area" in i.value for i in at.info)
+    assert at.session_state["exp_year"] == 2025
+
+
+def test_a_crafted_link_cannot_put_a_link_into_the_pages_message():
+    at = _open("zh", {"area": "district:[官方登录](https://evil.example/login)", "layer": "![](//x.io/a.png)"})
+    warnings = [w.value for w in at.warning if "链接" in w.value]
+    assert len(warnings) == 2, warnings
+    for w in warnings:  # the reader's values stand as inline code: Markdown shows them, never follows them
+        assert re.search(r"`[^`]*(evil\.example|x\.io)[^`]*`", w), w
+        outside_code = re.sub(r"`[^`]*`", "", w)
+        assert "](" not in outside_code and "evil" not in outside_code and "x.io" not in outside_code, w
+    assert any("请选择一个区域" in i.value for i in at.info)
     assert not at.metric
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import Polygon, box
 
-from ui.share import (MAX_SHAPE_CHARS, View, decode_polyline, decode_view, encode_polyline, encode_view,
+from ui.share import (MAX_SHAPE_CHARS, shape_parts, View, decode_polyline, decode_view, encode_polyline, encode_view,
                       shape_param)
 
 IDS = {"district": {"pukou", "liuhe"}, "unit": {"U01"}}
@@ -74,3 +74,15 @@ def test_a_year_without_a_map_opens_the_nearest_date():
     view, notes = decode_view({"year": "2024", "cmp": "2019"}, years=YEARS, ids=IDS)
     assert (view.year, view.compare_year) == (2025, 2020)
     assert [n.code for n in notes] == ["no_year", "no_year"] and notes[0].params["year"] == 2024
+
+
+def test_what_a_link_leaves_out_of_a_shape_is_counted():
+    from shapely.geometry import MultiPolygon
+
+    holed = box(0, 0, 10, 10).difference(box(4, 4, 6, 6))
+    two = MultiPolygon([box(0, 0, 2, 2), box(5, 5, 6, 6)])
+    assert shape_parts(box(0, 0, 1, 1)) == (1, 0)
+    assert shape_parts(holed) == (1, 1)
+    assert shape_parts(two) == (2, 0)
+    text, _ = shape_param(two)
+    assert Polygon(decode_polyline(text)).equals(box(0, 0, 2, 2))  # the largest part only, as the page says

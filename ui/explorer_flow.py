@@ -8,6 +8,8 @@ them into words.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ from sinks.config import load_config
 from sinks.explorer import card as core
 from sinks.notes import Note
 from ui import fmt, leaflet
-from ui.cache import KeyedLRU, fingerprint
+from ui.cache import KeyedLRU
 from ui.i18n import lc_name, pool_name, t
 
 KINDS = ("district", "unit", "site", "redline")
@@ -46,13 +48,29 @@ def _peers() -> KeyedLRU:
     return KeyedLRU(8)
 
 
+def inputs_key(config_path: str) -> str:
+    """Everything a card reads: the configuration's files, the greening inputs (units, parks, bands,
+    roles), the sites and red lines, and the equivalents table."""
+    from sinks.explorer.equivalents import DEFAULT_PATH
+    from ui.cache import file_stat
+    from ui.greening_flow import config_key
+
+    parts = [config_key(config_path), file_stat(DEFAULT_PATH)]
+    try:
+        cfg = load_config(config_path)
+        parts.append(file_stat(cfg.wetlands.sites) if cfg.wetlands is not None else None)
+    except (ValueError, AttributeError):
+        pass
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def kind_name(kind: str, lang: str) -> str:
     return t(f"exp.kind.{kind}", lang)
 
 
 def areas(config_path: str) -> dict[str, gpd.GeoDataFrame]:
     """The listed areas per kind (lon/lat; id, name_zh, name_en, geometry)."""
-    key = f"areas|{fingerprint(config_path)}"
+    key = f"areas|{inputs_key(config_path)}"
     return _peers().get_or_compute(key, lambda: core.peer_sets(load_config(config_path)))
 
 
@@ -212,17 +230,21 @@ def read_area_upload(data: bytes, name: str, coord_system: str) -> tuple[BaseGeo
     else:
         geoms = gdf.geometry.to_crs("EPSG:4326")
     notes = []
+    import shapely
+
+    invalid = int((~shapely.is_valid(geoms.to_numpy())).sum())
+    if invalid:
+        notes.append(Note("repaired_upload", f"{invalid} invalid polygon(s) in {name} were repaired (polygon parts kept): "
+                          "check the repaired shape is what was meant", n=invalid, file=name))
     if len(geoms) > 1:
         notes.append(Note("merged", f"the {len(geoms)} polygons of {name} were merged into one area", n=len(geoms), file=name))
     if system is not CoordSystem.WGS84:
         notes.append(Note("converted", f"{name}: {system.value} coordinates converted to WGS84", file=name, system=system.value))
-    import shapely
-
     return shapely.union_all(shapely.make_valid(geoms.to_numpy())), tuple(notes)
 
 
 def peer_table(config_path: str, kind: str, layers, *, progress=None) -> pd.DataFrame:
-    key = f"peers|{fingerprint(config_path)}|{kind}"
+    key = f"peers|{inputs_key(config_path)}|{kind}"
     return _peers().get_or_compute(key, lambda: core.peer_table(load_config(config_path), kind, layers=layers, progress=progress))
 
 
@@ -264,17 +286,23 @@ def prepared_card(config_path: str, cache_key: str, *, kind: str, area_id: str, 
         step("exp.step.protection", 0.3)
         pa = protection_flow.load_screening(config_path, pkey, inputs, progress=lambda s, f: step("exp.step.protection", 0.3 + 0.3 * f))
     pk = peer_kind(kind, areas(config_path))
-    peers = _peers().get(f"peers|{fingerprint(config_path)}|{pk}")
+    peers = _peers().get(f"peers|{inputs_key(config_path)}|{pk}")
     if peers is None:
         step("exp.step.peers", 0.6)
         peers = peer_table(config_path, pk, layers, progress=lambda s, f: step("exp.step.peers", 0.6 + 0.2 * f))
-    key = card_key(config_path, pkey, kind, geom)
+    key = card_key(config_path, pkey, kind, geom, area_id=area_id, names=(name_zh, name_en))
     card = cached_card(key)
     if card is None:
         step("exp.step.card", 0.8)
         card = load_card(key, config_path, geom, kind=kind, area_id=area_id, name_zh=name_zh, name_en=name_en, layers=layers,
                          protection=pa, peers=peers, progress=lambda s, f: step("exp.step.card", 0.8 + 0.2 * f))
     return card
+
+
+def period_text(card, year: int, lang: str) -> str:
+    """The period the removals and the change map of ``year`` are of."""
+    r = removal_row(card, year)
+    return fmt.period(str(r["period"]), lang) if r is not None else fmt.DASH
 
 
 def density_text(v: float, lang: str) -> str:
@@ -287,8 +315,11 @@ def label_value(label: str, value: str, lang: str) -> str:
     return f"{label}：{value}" if lang == "zh" else f"{label}: {value}"
 
 
-def card_key(config_path: str, protection_key: str, kind: str, geom: BaseGeometry) -> str:
-    return f"{fingerprint(config_path)}|{protection_key}|{kind}|{core.geometry_hash(geom)}"
+def card_key(config_path: str, protection_key: str, kind: str, geom: BaseGeometry, *, area_id: str = "", names: tuple[str, str] = ("", "")) -> str:
+    """A card per inputs, protection-zone version, kind, id, names and geometry hash (the same
+    shape as a district and as a drawn area, or uploaded under two names, are two cards)."""
+    ident = hashlib.sha256(repr((kind, area_id, names)).encode()).hexdigest()[:12]
+    return f"{inputs_key(config_path)}|{protection_key}|{ident}|{core.geometry_hash(geom)}"
 
 
 def load_card(key: str, config_path: str, geom: BaseGeometry, *, kind: str, area_id: str, name_zh: str, name_en: str,
@@ -301,25 +332,33 @@ def load_card(key: str, config_path: str, geom: BaseGeometry, *, kind: str, area
 # ---- words ----------------------------------------------------------------------------------
 
 def note_text(note: str, lang: str) -> str:
-    """A coded note of the explorer (card, upload, link) in the reader's language; the English
-    text when the code has no translation."""
+    """A coded note of the explorer (card, upload, link) in the reader's language. Values that
+    came from outside (a link's parameters, a file name) are shown as inline code, so a crafted
+    link cannot put a link or an image into the page's own message."""
     from ui.i18n import DICTS
 
     code = getattr(note, "code", None)
     key = f"exp.note.{code}"
     if not code or key not in DICTS[lang]:
-        return str(note)
+        return md_literal(str(note))
     fields = {}
     for k, v in note.params.items():
         if k == "kind" and v in KINDS:
             v = kind_name(v, lang)
         elif isinstance(v, (list, tuple)):
             v = ", ".join(map(str, v))
+        elif isinstance(v, str):
+            v = md_literal(v)
         fields[k] = _num(v)
     try:
         return t(key, lang, **fields)
     except (KeyError, IndexError, ValueError):
-        return str(note)
+        return md_literal(str(note))
+
+
+def md_literal(text: str) -> str:
+    """``text`` as Markdown inline code (backticks removed): no link, image or emphasis in it."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
 
 
 def _num(v):
@@ -329,13 +368,18 @@ def _num(v):
 
 
 def interval(value: float, low: float, high: float, kind: str, lang: str) -> str:
-    """``83,857 t CO₂e/yr (95 %: 57,982–106,749)`` with one unit for the three numbers."""
-    centre = fmt.tonnes(value, kind, lang, ref=value)
+    """``83,857 t CO₂e/yr (95 % interval 57,982–106,749)`` with one unit for the three numbers;
+    negative bounds with a true minus and "to" / "至" between them."""
+    centre = fmt.tonnes(value, kind, lang, ref=value).replace("-", "\u2212")
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
         return f"{centre} {t('exp.no_interval', lang)}"
     lo, _ = fmt.tonnes_parts(low, kind, lang, ref=value)
     hi, _ = fmt.tonnes_parts(high, kind, lang, ref=value)
-    return f"{centre}{'' if lang == 'zh' else ' '}{t('exp.ci', lang, low=lo, high=hi)}"
+    if low < 0 or high < 0:
+        text = t("exp.ci_to", lang, low=lo.replace("-", "\u2212"), high=hi.replace("-", "\u2212"))
+    else:
+        text = t("exp.ci", lang, low=lo, high=hi)
+    return f"{centre}{'' if lang == 'zh' else ' '}{text}"
 
 
 def removal_row(card, year: int, method: str = "gain_loss") -> pd.Series | None:
@@ -348,23 +392,41 @@ def removal_row(card, year: int, method: str = "gain_loss") -> pd.Series | None:
     return pick.iloc[0] if len(pick) else r.iloc[-1]
 
 
-def equivalent_sentences(card, lang: str) -> tuple[str, list[str]]:
+def year_equivalents(card, year: int) -> pd.DataFrame:
+    """The equivalents of the removals shown for ``year`` (the period ending at it, else the first
+    starting at it): the card's own are of its headline period only."""
+    from sinks.explorer.equivalents import equivalents
+
+    r = removal_row(card, year)
+    if r is None:
+        return card.equivalents.iloc[0:0]
+    return equivalents(float(r["removals_tco2e_yr"]), float(r["low_tco2e_yr"]), float(r["high_tco2e_yr"]))
+
+
+def equivalent_sentences(card, year: int, lang: str) -> tuple[str, list[str]]:
     """Plain equivalents of the annual removals: an intro line and one line per factor, each with
-    its factor, source and whether it was verified (the table's order: the local ones first)."""
+    its factor and whether it was verified (the table's order: the local ones first). The range is
+    signed: an interval that crosses zero says the area could be a sink or a source."""
+    eq = year_equivalents(card, year)
     items = []
     sign = 1.0
-    for _, e in card.equivalents.iterrows():
+    for _, e in eq.iterrows():
         count, low, high = float(e["count"]), float(e["low"]), float(e["high"])
         sign = 1.0 if count >= 0 else -1.0
-        rng = "" if (math.isnan(low) or math.isnan(high)) else t(
-            "exp.eq.range", lang, low=_count(min(abs(low), abs(high))), high=_count(max(abs(low), abs(high))))
+        if math.isnan(low) or math.isnan(high):
+            rng = ""
+        elif low < 0 < high:
+            rng = t("exp.eq.range_both", lang, low=_count(low), high=_count(high))
+        else:
+            lo, hi = sorted((abs(low), abs(high)))
+            rng = t("exp.eq.range", lang, low=_count(lo), high=_count(hi))
         items.append(t("exp.eq.item", lang, n=_count(abs(count)), range=rng, what=e["name_zh" if lang == "zh" else "name_en"],
                        factor=f"{float(e['factor_tco2e_yr']):g}", unit=e["unit_zh" if lang == "zh" else "unit_en"],
-                       verified=t("exp.verified" if str(e["verified"]).lower() in ("true", "1", "yes") else "exp.unverified", lang)))
+                       verified=t("exp.verified" if bool(e["verified"]) else "exp.unverified", lang)))
     return t("exp.eq.sink" if sign >= 0 else "exp.eq.source", lang), items
 
 
-def equivalent_sources(card, lang: str) -> str:
+def equivalent_sources(card, lang: str) -> str:  # the factors do not depend on the year
     """Each factor's value, derivation and source (markdown), for the page's expander."""
     return "\n".join("- " + t("exp.eq.source_line", lang, what=e["name_zh" if lang == "zh" else "name_en"],
                                factor=f"{float(e['factor_tco2e_yr']):g}", unit=e["unit_zh" if lang == "zh" else "unit_en"],
@@ -374,7 +436,11 @@ def equivalent_sources(card, lang: str) -> str:
 
 
 def _count(v: float) -> str:
-    return f"{v:,.0f}" if v >= 10 else f"{v:,.1f}"
+    """A count: whole numbers from 10, two significant digits below (0.0034, not 0.0); a true minus."""
+    if v == 0:
+        return "0"
+    text = f"{v:,.0f}" if abs(v) >= 10 else fmt.sig(v, 2)
+    return text.replace("-", "\u2212")
 
 
 def card_lines(card, year: int, lang: str) -> list[str]:
@@ -392,7 +458,7 @@ def card_lines(card, year: int, lang: str) -> list[str]:
     if len(g):
         lines.append(label_value(t("exp.card.forest", lang), f"{g.iloc[0]['forest_coverage_pct']:.1f}%", lang) + " · "
                      + label_value(t("exp.card.green", lang), f"{g.iloc[0]['green_coverage_pct']:.1f}%", lang))
-    intro, items = equivalent_sentences(card, lang)
+    intro, items = equivalent_sentences(card, year, lang)
     if items:
         lines += [intro] + [i.replace('**', '') for i in items[:2]]
     return lines
@@ -482,8 +548,8 @@ def card_csv(card) -> bytes:
     for _, r in card.greening.iterrows():
         for col in ("forest_coverage_pct", "green_coverage_pct"):
             if col in r:
-                rows.append(("greening", col.removesuffix("_pct"), _yr(r["year"]), r[col], r.get(col.replace("_pct", "_low_pct"), np.nan),
-                             r.get(col.replace("_pct", "_high_pct"), np.nan), "%"))
+                rows.append(("greening", col.removesuffix("_pct"), _yr(r["year"]), r[col], r.get(f"{col}_low", np.nan),
+                             r.get(f"{col}_high", np.nan), "%"))
     for _, r in card.protection.iterrows():
         rows.append(("protection", f"{r['zone_kind']} {r['zone_id']}", "", r["overlap_ha"], np.nan, np.nan, "ha"))
     for _, r in card.ranks.iterrows():
@@ -502,7 +568,7 @@ def greening_table(card, lang: str) -> pd.DataFrame:
     out = pd.DataFrame({t("exp.col.year", lang): g["year"].to_numpy()})
     for col in ("forest_coverage_pct", "green_coverage_pct"):
         out[t(f"exp.col.{col}", lang)] = g[col].to_numpy()
-        lo, hi = col.replace("_pct", "_low_pct"), col.replace("_pct", "_high_pct")
+        lo, hi = f"{col}_low", f"{col}_high"
         if lo in g and hi in g:
             out[t("exp.col.ci95", lang, what=t(f"exp.col.{col}", lang))] = [
                 fmt.DASH if (math.isnan(a) or math.isnan(b)) else f"{a:.1f}–{b:.1f}" for a, b in zip(g[lo], g[hi])]
@@ -532,13 +598,18 @@ def _frame(config_path: str, card, *, layer: str, year: int, palette: str):
                                       label=str(year))
     table = load_coefficients(cfg.coefficients)
     if layer == "stock":
+        vmax = max(v for v in frames.class_density(table).values() if np.isfinite(v))  # one scale for every year and area
         return frames.carbon_frame(cfg.landcover[year], table, quantity="stock_tc_ha", bounds_lonlat=bounds, outline=card.geometry,
-                                   label=str(year))
+                                   label=str(year), vmax=vmax)
     ys = cfg.years
     i = ys.index(year)
     y0, y1 = (ys[i - 1], year) if i > 0 else (year, ys[min(i + 1, len(ys) - 1)])
     return frames.change_frame(cfg.landcover[y0], cfg.landcover[y1], table, y1 - y0, bounds_lonlat=bounds, outline=card.geometry,
                                label=f"{y0}–{y1}")
+
+
+def _pic_key(card) -> str:
+    return hashlib.sha256(repr((card.kind, card.area_id, card.name_zh, card.name_en, card.geometry_hash)).encode()).hexdigest()[:16]
 
 
 def _title(card, lang: str) -> str:
@@ -554,13 +625,19 @@ def _study(config_path: str):
     return shapely.union_all(sets[next(iter(sets))].geometry.to_numpy())
 
 
-def area_map_png(config_path: str, card, *, layer: str, year: int, palette: str, lang: str) -> bytes:
+def _height(png: bytes) -> int:
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).height
+
+
+def area_map_png(config_path: str, card, *, layer: str, year: int, palette: str, lang: str, min_height_px: int = 0) -> bytes:
     from sinks.explorer import mapimage
 
-    key = f"map|{fingerprint(config_path)}|{card.geometry_hash}|{layer}|{year}|{palette}|{lang}"
+    key = f"map|{inputs_key(config_path)}|{_pic_key(card)}|{layer}|{year}|{palette}|{lang}|{min_height_px}"
     return _pictures().get_or_compute(key, lambda: mapimage.map_png(
         _frame(config_path, card, layer=layer, year=year, palette=palette), title=_title(card, lang), lang=lang,
-        outline=card.geometry, locator_outline=_study(config_path), width_px=_PICTURE_WIDTH_PX))
+        outline=card.geometry, locator_outline=_study(config_path), width_px=_PICTURE_WIDTH_PX, min_height_px=min_height_px))
 
 
 def swipe(config_path: str, card, *, years: tuple[int, int], palette: str, lang: str) -> str:
@@ -568,6 +645,10 @@ def swipe(config_path: str, card, *, years: tuple[int, int], palette: str, lang:
     from ui.swipe import swipe_html
 
     a, b = (area_map_png(config_path, card, layer="landcover", year=y, palette=palette, lang=lang) for y in years)
+    ha, hb = (_height(x) for x in (a, b))
+    if ha != hb:  # different legends: pad the shorter so the two maps line up under the divider
+        a, b = (area_map_png(config_path, card, layer="landcover", year=y, palette=palette, lang=lang, min_height_px=max(ha, hb))
+                for y in years)
     return swipe_html(a, b, left_label=fmt.year(years[0], lang), right_label=fmt.year(years[1], lang), height_px=SWIPE_HEIGHT_PX)
 
 
@@ -578,7 +659,7 @@ def timelapse(config_path: str, card, *, layer: str, palette: str, lang: str) ->
     from sinks.explorer import mapimage
 
     cfg = load_config(config_path)
-    key = f"gif|{fingerprint(config_path)}|{card.geometry_hash}|{layer}|{palette}|{lang}"
+    key = f"gif|{inputs_key(config_path)}|{_pic_key(card)}|{layer}|{palette}|{lang}"
     return _pictures().get_or_compute(key, lambda: mapimage.timelapse_gif(
         [_frame(config_path, card, layer=layer, year=y, palette=palette) for y in cfg.years], lang=lang,
         title=_title(card, lang), outline=card.geometry, locator_outline=_study(config_path)))
@@ -587,7 +668,7 @@ def timelapse(config_path: str, card, *, layer: str, palette: str, lang: str) ->
 def card_png(config_path: str, card, *, year: int, layer: str, palette: str, lang: str) -> bytes:
     from sinks.explorer import mapimage
 
-    key = f"card|{fingerprint(config_path)}|{card.geometry_hash}|{layer}|{year}|{palette}|{lang}"
+    key = f"card|{inputs_key(config_path)}|{_pic_key(card)}|{layer}|{year}|{palette}|{lang}"
     return _pictures().get_or_compute(key, lambda: mapimage.card_png(
         _frame(config_path, card, layer=layer, year=year, palette=palette), card_lines(card, year, lang),
         title=_title(card, lang), lang=lang, outline=card.geometry, locator_outline=_study(config_path)))

@@ -1362,9 +1362,9 @@ ZH: dict[str, str] = {
     "exp.layer.landcover": "土地覆被",
     "exp.layer.stock": "碳密度",
     "exp.layer.change": "碳储量变化",
-    "exp.layer.landcover.caption": "{year}年土地覆被（30 米）；粉色轮廓为所选区域",
-    "exp.layer.stock.caption": "{year}年每公顷碳储量（吨碳/公顷，四个碳库之和）",
-    "exp.layer.change.caption": "截至{year}年一期的碳储量变化（吨 CO₂e/公顷/年）：蓝色为增加，橙色为减少",
+    "exp.layer.landcover.caption": "{year}年土地覆被（30 米）；黑白描边为所选区域，区域外淡化显示",
+    "exp.layer.stock.caption": "{year}年每公顷碳储量（吨碳/公顷，四个碳库之和；各年份同一色标）",
+    "exp.layer.change.caption": "{period}碳储量变化（吨 CO₂e/公顷/年）：蓝色为增加，橙色为减少",
     "exp.palette": "配色",
     "exp.palette.worldcover": "标准（ESA WorldCover）",
     "exp.palette.colourblind": "色盲友好",
@@ -1444,6 +1444,13 @@ ZH: dict[str, str] = {
     "exp.step.peers": "同类区域排名",
     "exp.step.card": "区域卡片",
     "exp.card.stock_help": "四个碳库（地上、地下生物量、枯落物、土壤）之和；区间为蒙特卡洛 95% 区间（与吸收量同一组抽样）。",
+    # sink explorer
+    "exp.eq.range_both": "（{low} 至 {high}：区间跨过零，可能是碳汇也可能是碳源）",
+    "exp.ci_to": "（95% 区间 {low} 至 {high}）",
+    "exp.clear": "清除所选区域",
+    "exp.share.partial": "链接只带上该区域最大一块的外轮廓（{parts} 块，{holes} 个洞被填上）：打开链接看到的面积会不同，请把文件一并发送。",
+    "exp.share.simplified": "轮廓较复杂，链接中的形状已简化（约 1 米精度以外的细节）。",
+    "exp.note.repaired_upload": "{file} 中有 {n} 个无效多边形，已自动修复（保留面状部分）：请确认修复后的形状符合本意",
 }
 
 EN: dict[str, str] = {
@@ -2801,9 +2808,9 @@ EN: dict[str, str] = {
     "exp.layer.landcover": "Land cover",
     "exp.layer.stock": "Carbon density",
     "exp.layer.change": "Stock change",
-    "exp.layer.landcover.caption": "Land cover {year} (30 m); the pink outline is the chosen area",
-    "exp.layer.stock.caption": "Carbon stock per hectare in {year} (t C/ha, the four pools)",
-    "exp.layer.change.caption": "Stock change of the period ending {year} (t CO₂e/ha/yr): blue gains, orange losses",
+    "exp.layer.landcover.caption": "Land cover {year} (30 m); the chosen area is outlined in black and white, outside it faded",
+    "exp.layer.stock.caption": "Carbon stock per hectare in {year} (t C/ha, the four pools; one colour scale for every year)",
+    "exp.layer.change.caption": "Stock change {period} (t CO₂e/ha/yr): blue gains, orange losses",
     "exp.palette": "Colours",
     "exp.palette.worldcover": "Standard (ESA WorldCover)",
     "exp.palette.colourblind": "Colour-blind safe",
@@ -2883,6 +2890,13 @@ EN: dict[str, str] = {
     "exp.step.peers": "peers for the ranking",
     "exp.step.card": "the area card",
     "exp.card.stock_help": "The four pools (above- and below-ground biomass, dead matter, soil); the interval is a Monte Carlo 95 % interval (the same draws as the removals).",
+    # sink explorer
+    "exp.eq.range_both": "({low} to {high}: the interval crosses zero, it could be a sink or a source) ",
+    "exp.ci_to": "(95 % interval {low} to {high})",
+    "exp.clear": "Clear the chosen area",
+    'exp.share.partial': "The link carries the outer outline of the area's largest part only ({parts} parts, {holes} holes filled): the link opens a different area; send the file along.",
+    "exp.share.simplified": "The outline is detailed: the shape in the link is simplified.",
+    "exp.note.repaired_upload": "{n} invalid polygon(s) in {file} were repaired (polygon parts kept): check the repaired shape is what was meant",
 }
 
 DICTS = {"zh": ZH, "en": EN}

@@ -93,10 +93,18 @@ def decode_polyline(text: str) -> list[tuple[float, float]]:
     return coords
 
 
+def shape_parts(geom: BaseGeometry) -> tuple[int, int]:
+    """``(parts, holes)`` of a polygon: what :func:`shape_param` leaves out when either is more
+    than ``(1, 0)`` (the link carries the largest part's outer ring)."""
+    polys = list(getattr(geom, "geoms", [geom]))
+    return len(polys), sum(len(p.interiors) for p in polys if p.geom_type == "Polygon")
+
+
 def shape_param(geom: BaseGeometry, *, max_chars: int = MAX_SHAPE_CHARS) -> tuple[str | None, bool]:
-    """The ``shape`` parameter of a polygon (its largest part's outer ring), simplified until it
-    fits ``max_chars``. Returns ``(text or None, simplified)``; None when even a coarse outline
-    does not fit (the link then opens without the shape)."""
+    """The ``shape`` parameter of a polygon (its largest part's outer ring: see
+    :func:`shape_parts`), simplified until it fits ``max_chars``. Returns ``(text or None,
+    simplified)``; None when even a coarse outline does not fit (the link then opens without the
+    shape)."""
     poly = geom if geom.geom_type == "Polygon" else max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
     if poly.geom_type != "Polygon" or poly.is_empty:
         return None, False

@@ -93,8 +93,10 @@ class AreaCard:
     stocks
         ``year, pool, stock_tc, stock_tco2e, uncertainty_pct`` (95 % half-width, NaN when unknown).
     stock_totals
-        ``year, stock_tc, low_tc, high_tc, stock_tc_per_ha`` (interval NaN when a pool has no
-        uncertainty; per ha of mapped land).
+        ``year, stock_tc, low_tc, high_tc, stock_tc_per_ha, coverage``: the 95 % interval from the
+        Monte Carlo draws of :func:`~sinks.ledger.removals.removal_series` (coefficients without an
+        uncertainty held fixed: ``coverage`` is the share of the stock that is drawn, and a note
+        says when it is below 1); per ha of mapped land.
     removals
         ``period, year_t0, year_t1, method, removals_tco2e_yr, low_tco2e_yr, high_tco2e_yr,
         removals_tco2e_ha_yr, coverage`` (per ha of land mapped at both dates; ``coverage`` from

@@ -401,6 +401,8 @@ def map_image(
 ) -> Image.Image:
     """The map picture as an RGB Pillow image (what :func:`map_png` encodes)."""
     lang = _text_lang(lang)
+    if locator_bounds is None and locator_outline is not None:  # the outline alone is enough for the inset
+        locator_bounds = tuple(float(v) for v in locator_outline.bounds)
     lay = Layout.for_width(width_px)
     if lay.map_w < 50:
         raise ValueError(f"width_px={width_px} leaves no room for the map")
@@ -495,14 +497,15 @@ def _png_bytes(img: Image.Image, *, title: str, lang: str) -> bytes:
 
 def map_png(frame: Frame, *, title: str, lang: str = "zh", outline=None, locator_bounds: Sequence[float] | None = None,
             locator_outline=None, width_px: int = 1000, source_line: str | None = None, date: str | None = None,
-            show_label: bool = True) -> bytes:
+            show_label: bool = True, min_height_px: int = 0) -> bytes:
     """A finished map as PNG bytes, exactly ``width_px`` wide: the frame, ``outline`` (or the
     frame's own) drawn, the legend, a scale bar, a north arrow, a locator inset (when
     ``locator_bounds``, the study area's lon/lat bounds, or ``locator_outline`` is given), the
-    title and a source / date line (``source_line`` replaces the default one)."""
+    title and a source / date line (``source_line`` replaces the default one); ``min_height_px``
+    pads the bottom (two pictures of one place with different legends then line up in a swipe)."""
     img = map_image(frame, title=title, lang=lang, outline=outline, locator_bounds=locator_bounds,
                     locator_outline=locator_outline, width_px=width_px, source_line=source_line, date=date,
-                    show_label=show_label)
+                    show_label=show_label, min_height_px=min_height_px)
     return _png_bytes(img, title=title, lang=lang)
 
 
