@@ -15,9 +15,10 @@ def data_error_markdown(exc: DataError, lang: str | None = None) -> str:
     d = exc.as_dict()
     key = f"error.kind.{d['kind']}"
     kind = t(key if key in ZH else "error.kind.data", lang)
+    source = d["source"].replace("`", "'")  # a file name cannot end the code span it is shown in
     return (
         f"**{t('error.title', lang)}: {kind}**\n\n"
-        f"- **{t('error.file', lang)}**: `{d['source']}`\n"
+        f"- **{t('error.file', lang)}**: `{source}`\n"
         f"- **{t('error.problem', lang)}**: {d['problem']}\n"
         f"- **{t('error.fix', lang)}**: {d['fix']}\n\n"
         f"{t('error.note', lang)}"
