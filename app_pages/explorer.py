@@ -163,7 +163,7 @@ except flow.DataError as exc:
 peer_kind = flow.peer_kind(kind, sets)
 
 name = name_zh if lang == "zh" else name_en
-st.subheader(t("exp.card.title", lang, kind=flow.kind_name(kind, lang), name=name or area_id))
+st.subheader(flow.title_text(kind, name or area_id, lang))
 year = st.select_slider(t("exp.year", lang), options=years, key=K_YEAR, format_func=lambda y: fmt.year(y, lang))
 for note in tuple(area_notes) + tuple(card.notes):
     st.info(flow.note_text(note, lang), icon=":material/info:")

@@ -577,7 +577,7 @@ def greening_table(card, lang: str) -> pd.DataFrame:
 
 # ---- pictures -----------------------------------------------------------------------------------
 
-SWIPE_HEIGHT_PX = 460
+SWIPE_HEIGHT_PX = 760
 _PICTURE_WIDTH_PX = 1000
 
 
@@ -612,9 +612,14 @@ def _pic_key(card) -> str:
     return hashlib.sha256(repr((card.kind, card.area_id, card.name_zh, card.name_en, card.geometry_hash)).encode()).hexdigest()[:16]
 
 
+def title_text(kind: str, name: str, lang: str) -> str:
+    """``区县 · 浦口区``; a drawn area is just "自绘区域" (its name is its kind)."""
+    k = kind_name(kind, lang)
+    return k if name in ("", k, t("exp.drawn_name", lang)) else t("exp.card.title", lang, kind=k, name=name)
+
+
 def _title(card, lang: str) -> str:
-    name = card.name_zh if lang == "zh" else card.name_en
-    return f"{kind_name(card.kind, lang)} · {name or card.area_id}"
+    return title_text(card.kind, card.name_zh if lang == "zh" else card.name_en, lang)
 
 
 def _study(config_path: str):

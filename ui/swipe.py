@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import itertools
 
 __all__ = ["swipe_html"]
@@ -31,15 +32,18 @@ def swipe_html(left_png: bytes, right_png: bytes, *, left_label: str, right_labe
     labels in the top corners. Inline base64 images, CSS and JS; no external URL."""
     if not left_png or not right_png:
         raise ValueError("both pictures are needed")
-    uid = f"swp{next(_IDS)}"
+    from PIL import Image
+
+    w, hh = Image.open(io.BytesIO(left_png)).size  # the stage takes the picture's shape, so the divider
+    uid = f"swp{next(_IDS)}"                            # and the clip fall on the same point of the map
     start = min(max(float(start_pct), 0.0), 100.0)
     h = max(int(height_px), 50)
     ll, rl, sl = html.escape(left_label), html.escape(right_label), html.escape(slider_label)
     return f"""<div id="{uid}" class="swp" style="height:{h}px">
 <style>
 #{uid}.swp{{position:relative;width:100%;max-width:100%;overflow:hidden;font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif;background:#fff;user-select:none}}
-#{uid} .swp-stage{{position:relative;height:calc(100% - 34px)}}
-#{uid} .swp-stage img{{position:absolute;top:0;left:0;width:100%;height:100%;object-fit:contain;object-position:left top}}
+#{uid} .swp-stage{{position:relative;aspect-ratio:{w} / {hh};width:min(100%, calc(({h}px - 34px) * {w} / {hh}))}}
+#{uid} .swp-stage img{{position:absolute;top:0;left:0;width:100%;height:100%;object-fit:fill}}
 #{uid} .swp-top{{clip-path:inset(0 calc(100% - var(--pos)) 0 0)}}
 #{uid} .swp-line{{position:absolute;top:0;bottom:0;left:var(--pos);width:3px;margin-left:-1px;background:#fff;box-shadow:0 0 0 1px #333;pointer-events:none}}
 #{uid} .swp-lab{{position:absolute;top:6px;padding:2px 8px;background:rgba(255,255,255,.9);border:1px solid #777;border-radius:4px;font-size:14px;color:#222}}
