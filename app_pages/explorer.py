@@ -115,7 +115,8 @@ with tab_map:
     map_col, legend_col = st.columns([5, 1])
     with map_col:
         out = st_folium(m, key="exp_map", height=520, use_container_width=True,
-                        returned_objects=["last_clicked", "last_object_clicked", "all_drawings"])
+                        returned_objects=["last_object_clicked", "all_drawings"])  # not last_clicked: a click while
+        # drawing would rerun the page and lose the half-drawn polygon
     with legend_col:
         st.markdown(flow.legend_html(sorted(set(shown) | {pick}, key=flow.KINDS.index), lang), unsafe_allow_html=True)
         st.caption(t("exp.map.hint", lang))
@@ -124,10 +125,11 @@ with tab_map:
     seen = st.session_state.setdefault(K_SEEN, {})
     if drawn is not None and seen.get("drawn") != drawn.wkt:
         seen["drawn"] = drawn.wkt
-        seen["click"] = out.get("last_object_clicked") or out.get("last_clicked")
-        choose("drawn", "", drawn, t("exp.drawn_name", "zh"), t("exp.drawn_name", "en"))
+        seen["click"] = out.get("last_object_clicked")
+        # computed on the shape its link carries, so a recipient sees the same figures
+        choose("drawn", "", share.link_shape(drawn), t("exp.drawn_name", "zh"), t("exp.drawn_name", "en"))
         st.rerun()
-    click = out.get("last_object_clicked") or out.get("last_clicked")
+    click = out.get("last_object_clicked")
     if click and seen.get("click") != click:
         seen["click"] = click
         hit = flow.feature_at(sets, pick, float(click["lng"]), float(click["lat"]))
@@ -168,15 +170,15 @@ year = st.select_slider(t("exp.year", lang), options=years, key=K_YEAR, format_f
 for note in tuple(area_notes) + tuple(card.notes):
     st.info(flow.note_text(note, lang), icon=":material/info:")
 
-c1, c2, c3, c4 = st.columns(4)
+(c1, c2), (c3, c4) = st.columns(2), st.columns(2)  # two by two: a Chinese removals figure with its unit needs the width
 c1.metric(t("exp.card.area", lang), fmt.hectares(card.area_ha, lang))
 s = card.stock_totals[card.stock_totals["year"] == year].iloc[0]
-c2.metric(t("exp.card.stock", lang) + f" ({fmt.year(year, lang)})", fmt.tonnes(s["stock_tc"], "c", lang),
+c2.metric(fmt.with_unit(t("exp.card.stock", lang), fmt.year(year, lang), lang), fmt.tonnes(s["stock_tc"], "c", lang),
           help=t("exp.card.stock_help", lang))
 c2.caption(flow.interval(s["stock_tc"], s["low_tc"], s["high_tc"], "c", lang) + " · " + flow.density_text(s["stock_tc_per_ha"], lang))
 r = flow.removal_row(card, year)
 if r is not None:
-    c3.metric(t("exp.card.removals", lang) + f" ({fmt.period(r['period'], lang)})", fmt.tonnes(r["removals_tco2e_yr"], "co2e_yr", lang),
+    c3.metric(fmt.with_unit(t("exp.card.removals", lang), fmt.period(r["period"], lang), lang), fmt.tonnes(r["removals_tco2e_yr"], "co2e_yr", lang),
               help=t("exp.card.removals_help", lang))
     c3.caption(flow.interval(r["removals_tco2e_yr"], r["low_tco2e_yr"], r["high_tco2e_yr"], "co2e_yr", lang)
                + " · " + fmt.per_hectare(r["removals_tco2e_ha_yr"], lang))

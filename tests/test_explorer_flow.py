@@ -222,3 +222,14 @@ def test_intervals_read_right_with_negative_bounds():
     assert flow.interval(120.0, -60.0, 300.0, "co2e_yr", "en") == "120.0 t CO₂e/yr (95 % interval \u221260.00 to 300.0)"
     assert flow.interval(-12.0, -20.0, -1.5, "co2e_yr", "zh").startswith("\u221212.00 吨 CO₂e/年（95% 区间 \u221220.00 至 \u22121.500）")
     assert flow.interval(83857.0, 57982.0, 106749.0, "co2e_yr", "en") == "83.86 kt CO₂e/yr (95 % interval 57.98–106.7)"
+
+
+def test_notes_show_outside_values_as_code_and_our_own_as_text():
+    from sinks.notes import Note
+
+    own = Note("unestimated_classes", "x", period="2020-2025", area_ha=12.5, codes=[31, 32])
+    zh, en = flow.note_text(own, "zh"), flow.note_text(own, "en")
+    assert "`" not in zh and "`" not in en, (zh, en)  # the period is the engine's: plain text, formatted
+    assert "2020–2025" in en and "12.5" in en, en
+    conv = flow.note_text(Note("converted", "x", file="[a](http://e.x).geojson", system="gcj02"), "en")
+    assert "`[a](http://e.x).geojson`" in conv and "`gcj02`" not in conv, conv

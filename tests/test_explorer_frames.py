@@ -307,3 +307,19 @@ def test_swipe_html_is_self_contained(rasters):
     assert not re.search(r"https?://", page) and "//cdn" not in page
     assert '<input type="range"' in page and "aria-label=" in page and "clip-path" in page
     assert "2020 &lt;old&gt;" in page and "<old>" not in page
+
+
+def test_swipe_html_is_stable_across_reruns(rasters):
+    """The snippet follows its content: a rerun with the same pictures sends the same HTML (the
+    frame is not reloaded and the divider stays where the reader left it); other pictures get
+    another element id, so two swipes on one page never share CSS rules."""
+    f0, f1 = landcover_frame(rasters[0], label="2020"), landcover_frame(rasters[1], label="2025")
+    left, right = map_png(f0, title="a", lang="en", width_px=300), map_png(f1, title="b", lang="en", width_px=300)
+    a = swipe_html(left, right, left_label="2020", right_label="2025", height_px=400)
+    assert a == swipe_html(left, right, left_label="2020", right_label="2025", height_px=400)
+    b = swipe_html(right, left, left_label="2025", right_label="2020", height_px=400)
+    ida, idb = (re.search(r'<div id="(swp[0-9a-f]+)"', x).group(1) for x in (a, b))
+    assert ida != idb
+    # the slider sits in the same box as the stage, so it spans the picture's width, not the frame's
+    box = a[a.index('<div class="swp-box">'):]
+    assert box.index('class="swp-stage"') < box.index('<input type="range"') < box.index("</div>\n<script>")

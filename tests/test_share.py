@@ -1,11 +1,13 @@
 """The explorer's shareable view (ui.share): the polyline codec and hostile links."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from shapely.geometry import Polygon, box
 
+from sinks.explorer.card import geometry_hash
 from ui.share import (MAX_SHAPE_CHARS, shape_parts, View, decode_polyline, decode_view, encode_polyline, encode_view,
-                      shape_param)
+                      link_shape, shape_param)
 
 IDS = {"district": {"pukou", "liuhe"}, "unit": {"U01"}}
 YEARS = [2020, 2025]
@@ -86,3 +88,21 @@ def test_what_a_link_leaves_out_of_a_shape_is_counted():
     assert shape_parts(two) == (2, 0)
     text, _ = shape_param(two)
     assert Polygon(decode_polyline(text)).equals(box(0, 0, 2, 2))  # the largest part only, as the page says
+
+
+def test_a_drawn_area_is_the_shape_its_link_opens():
+    """The sender computes on link_shape(drawn); the recipient on the link's decoded shape: the
+    same vertices, so the same hash (hence the same cached card and figures). The raw drawing,
+    with Leaflet's 15 decimals, would hash differently."""
+    drawn = Polygon([(118.712345678901, 32.156789012345), (118.7301234567, 32.1512345678), (118.7254321098, 32.1698765432)])
+    sent = link_shape(drawn)
+    opened, notes = decode_view(encode_view(View(kind="drawn", shape=sent, year=2025)), years=YEARS, ids=IDS)
+    assert notes == () and opened.kind == "drawn"
+    assert list(opened.shape.exterior.coords) == list(sent.exterior.coords)
+    assert geometry_hash(opened.shape) == geometry_hash(sent) != geometry_hash(drawn)
+    assert sent.exterior.coords[0] == pytest.approx((118.71235, 32.15679), abs=1e-12)
+    # a ring too long for a link is simplified once; the link of the simplified shape is the same link
+    big = Polygon([(118.7 + 0.05 * np.cos(a), 32.1 + 0.05 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 3000, endpoint=False)])
+    once = link_shape(big)
+    assert len(once.exterior.coords) < 3000 and shape_param(once)[0] == shape_param(big)[0]
+    assert link_shape(once).equals_exact(once, 0)

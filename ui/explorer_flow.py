@@ -331,10 +331,14 @@ def load_card(key: str, config_path: str, geom: BaseGeometry, *, kind: str, area
 
 # ---- words ----------------------------------------------------------------------------------
 
+_OWN_NOTE_VALUES = {"system", "param"}  # note values the code sets, not the reader (besides kind and period)
+
+
 def note_text(note: str, lang: str) -> str:
     """A coded note of the explorer (card, upload, link) in the reader's language. Values that
-    came from outside (a link's parameters, a file name) are shown as inline code, so a crafted
-    link cannot put a link or an image into the page's own message."""
+    came from outside (a link's parameters, a file name, a decoder's complaint about them) are
+    shown as inline code, so a crafted link cannot put a link or an image into the page's own
+    message; the engine's own values (a period, a coordinate system, a parameter name) read as text."""
     from ui.i18n import DICTS
 
     code = getattr(note, "code", None)
@@ -345,6 +349,10 @@ def note_text(note: str, lang: str) -> str:
     for k, v in note.params.items():
         if k == "kind" and v in KINDS:
             v = kind_name(v, lang)
+        elif k == "period":
+            v = fmt.period(str(v), lang)
+        elif k in _OWN_NOTE_VALUES:
+            v = str(v)
         elif isinstance(v, (list, tuple)):
             v = ", ".join(map(str, v))
         elif isinstance(v, str):
@@ -470,8 +478,8 @@ def landcover_table(card, lang: str) -> pd.DataFrame:
     share = lc.pivot_table(index="lucode", columns="year", values="share_pct", aggfunc="sum").fillna(0.0)
     out = pd.DataFrame({t("exp.col.class", lang): [lc_name(c, lang) for c in wide.index]})
     for y in wide.columns:
-        out[f"{y} ({t('exp.unit.ha', lang)})"] = wide[y].to_numpy()
-        out[f"{y} (%)"] = share[y].to_numpy()
+        out[fmt.with_unit(str(y), t("exp.unit.ha", lang), lang)] = wide[y].round(1).to_numpy()  # shown to 0.1
+        out[fmt.with_unit(str(y), "%", lang)] = share[y].round(1).to_numpy()  # (the CSV keeps every digit)
     return out
 
 

@@ -118,6 +118,15 @@ def shape_param(geom: BaseGeometry, *, max_chars: int = MAX_SHAPE_CHARS) -> tupl
     return (text, simplified) if len(text) <= max_chars else (None, True)
 
 
+def link_shape(geom: BaseGeometry) -> BaseGeometry:
+    """The polygon a link to ``geom`` opens: its :func:`shape_param` decoded again (vertices on
+    the link's 1e-5 degree grid, simplified if the ring was too long). A drawn area is computed on
+    this shape, so whoever opens the link gets the same hash and the same figures. ``geom``
+    itself when no link can carry it."""
+    text, _ = shape_param(geom)
+    return Polygon(decode_polyline(text)) if text else geom
+
+
 def encode_view(view: View) -> dict[str, str]:
     """Query parameters of ``view`` (language left to ``app.py``); empty fields are left out."""
     q: dict[str, str] = {}
