@@ -74,6 +74,16 @@ def demo_ready() -> Path:
 
 
 @contextlib.contextmanager
+def own_site(tmp_path_factory, name: str):
+    """A server with its own workspace and accounts file (nothing shared with other modules'
+    servers); yields the base URL."""
+    root = tmp_path_factory.mktemp(name)
+    env = {"SINKS_WORKSPACE": str(root / "ws"), "SINKS_ACCOUNTS": str(root / "accounts.json")}
+    with streamlit_server(root, env_extra=env) as base:
+        yield base
+
+
+@contextlib.contextmanager
 def streamlit_server(log_dir: Path, *, env_extra: dict[str, str] | None = None):
     """``streamlit run app.py`` on a free port of 127.0.0.1 until the block ends; yields the base URL."""
     port = _free_port()

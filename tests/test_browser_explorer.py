@@ -20,7 +20,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from tests.browser_kit import FOLIUM, one_map
-from tests.test_browser import ARTIFACTS, Recorder, _full_page_screenshot, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
+from tests.test_browser import ARTIFACTS, Recorder, _full_page_screenshot, browser, demo_ready, own_site, sync_playwright  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +35,7 @@ _UNITS = {"Mt": 1e6, "kt": 1e3, "t": 1.0, "亿吨": 1e8, "万吨": 1e4, "吨": 1
 
 @pytest.fixture(scope="module")
 def site(demo_ready, tmp_path_factory):
-    root = tmp_path_factory.mktemp("explorer_browser")
-    env = {"SINKS_WORKSPACE": str(root / "ws"), "SINKS_ACCOUNTS": str(root / "accounts.json")}
-    with streamlit_server(root, env_extra=env) as base:
+    with own_site(tmp_path_factory, "explorer_browser") as base:
         yield base
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, Recorder, _full_page_screenshot, browser, demo_ready, streamlit_server, sync_playwright  # noqa: F401 (fixtures)
+from tests.test_browser import ARTIFACTS, Recorder, _full_page_screenshot, browser, demo_ready, own_site, sync_playwright  # noqa: F401 (fixtures)
 from ui.i18n import EN
 
 pytestmark = pytest.mark.browser
@@ -12,9 +12,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def site(demo_ready, tmp_path_factory):
-    root = tmp_path_factory.mktemp("reports_browser")
-    env = {"SINKS_WORKSPACE": str(root / "ws"), "SINKS_ACCOUNTS": str(root / "accounts.json")}
-    with streamlit_server(root, env_extra=env) as base:
+    with own_site(tmp_path_factory, "reports_browser") as base:
         yield base
 
 

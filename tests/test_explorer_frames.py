@@ -323,3 +323,11 @@ def test_swipe_html_is_stable_across_reruns(rasters):
     # the slider sits in the same box as the stage, so it spans the picture's width, not the frame's
     box = a[a.index('<div class="swp-box">'):]
     assert box.index('class="swp-stage"') < box.index('<input type="range"') < box.index("</div>\n<script>")
+
+
+@pytest.mark.parametrize("v, want", [(0.8, 0.5), (7.0, 5.0), (20.0, 20.0), (199.0, 100.0), (2500.0, 2000.0), (0.0, 0.0),
+                                     (-3.0, 0.0), (float("nan"), 0.0)])
+def test_scale_bar_lengths_are_1_2_5_steps(v, want):
+    from sinks.ledger.svg import nice_floor
+
+    assert nice_floor(v) == want

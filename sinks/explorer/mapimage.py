@@ -38,8 +38,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from sinks.explorer.frames import Frame, Legend, metres_per_degree, ramp_colour
+from sinks.ledger.svg import nice_floor  # one 1-2-5 rounding for every scale bar
 
-__all__ = ["scale_bar", "nice_floor", "map_png", "card_png", "timelapse_gif", "map_image", "cjk_font_path",
+__all__ = ["scale_bar", "map_png", "card_png", "timelapse_gif", "map_image", "cjk_font_path",
            "text_fallback_note", "Layout"]
 
 _PAGE = (255, 255, 255)
@@ -118,17 +119,6 @@ def text_fallback_note(lang: str) -> str | None:
 
 
 # =============================================================================== scale bar
-
-
-def nice_floor(v: float) -> float:
-    """The largest 1, 2 or 5 x 10^n not above ``v`` (0 for v <= 0)."""
-    if not math.isfinite(v) or v <= 0:
-        return 0.0
-    mag = 10.0 ** math.floor(math.log10(v))
-    for m in (5.0, 2.0, 1.0):
-        if m * mag <= v * (1 + 1e-9):
-            return float(f"{m * mag:.12g}")
-    return float(f"{mag:.12g}")
 
 
 def _distance_text(metres: float, lang: str) -> str:

@@ -906,7 +906,7 @@ def _luminance(colour: str) -> float:
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
-def _nice_floor(v: float) -> float:
+def nice_floor(v: float) -> float:
     """The largest 1-2-5 x 10^k not above ``v``."""
     if v <= 0 or not math.isfinite(v):
         return 0.0
@@ -1187,7 +1187,7 @@ def zone_map(
                 f'<text x="0" y="-20" text-anchor="middle" font-size="{_SMALL}" font-weight="bold">{_esc(north_label)}</text></g>')
 
     # scale bar: the longest round length (1-2-5 x 10^k m) within a quarter of the map's width
-    bar_m = _nice_floor(0.25 * map_w / s)
+    bar_m = nice_floor(0.25 * map_w / s)
     bar_px = bar_m * s
     label_w = _text_w(_scale_text(bar_m, scale_units), _SMALL) + 6
     bx, by = max(map_x0, min(ox, map_x0 + map_w - bar_px - label_w)), height - _PAD - 10
