@@ -331,3 +331,13 @@ def test_scale_bar_lengths_are_1_2_5_steps(v, want):
     from sinks.ledger.svg import nice_floor
 
     assert nice_floor(v) == want
+
+
+def test_overview_map_sinks_and_sources_apart_under_cvd():
+    """The Overview's zone map (ui.maps.colour_for) uses the same blue / orange-brown pair: a
+    weak sink and a weak source stay apart for every dichromacy (red against green did not)."""
+    from ui.maps import colour_for
+
+    for m in MACHADO_2009.values():
+        for f in (0.05, 0.5, 1.0):
+            assert np.linalg.norm(_lab_seen(colour_for(f, 1.0), m) - _lab_seen(colour_for(-f, 1.0), m)) >= MIN_DELTA_E, (f, m)

@@ -19,10 +19,12 @@ from ui import fmt
 from ui.basemap import STYLE_URL
 from ui.i18n import t, zone_names
 
-# Diverging scale: sources (net emission, negative removals) warm, sinks green.
-_SOURCE_END = (178, 24, 43)
+# Diverging scale, the explorer's change map's hues (sinks.explorer.frames): sinks blue (RdBu
+# #2166ac), sources (net emission, negative removals) orange-brown (PuOr #b35806). Blue against
+# orange stays apart for all three dichromacies (Okabe & Ito 2008); red against green does not.
+_SOURCE_END = (179, 88, 6)
 _NEUTRAL = (247, 247, 247)
-_SINK_END = (27, 120, 55)
+_SINK_END = (33, 102, 172)
 _FILL_ALPHA = 205
 MEASURES = ("total", "per_ha")
 
@@ -43,7 +45,7 @@ def _lerp(a: tuple[int, int, int], b: tuple[int, int, int], f: float) -> tuple[i
 
 
 def colour_for(value: float, vmax_abs: float) -> tuple[int, int, int]:
-    """Diverging colour: white at 0, green towards +vmax_abs (sink), red towards -vmax_abs."""
+    """Diverging colour: white at 0, blue towards +vmax_abs (sink), orange-brown towards -vmax_abs."""
     if vmax_abs <= 0 or math.isnan(value):
         return _NEUTRAL
     f = min(1.0, abs(value) / vmax_abs) ** 0.75
