@@ -354,3 +354,34 @@ def test_equivalents_csv_schema(tmp_path):
         load_equivalents(q)
     ok = _write(tmp_path, [{"key": "a"}, {"key": "b", "factor_tco2e_per_yr": "2"}])
     assert list(load_equivalents(ok)["factor_tco2e_per_yr"]) == [4.6, 2.0]
+
+
+def test_block_forest_coverage_interval_by_hand(cfg, layers, tmp_path):
+    """With an accuracy report for 2025 the card's forest coverage carries Olofsson's interval.
+    Block 2025: 2 tree px (0.18 ha), 28 built-up px (2.52 ha), all land (2.7 ha). Sample rows:
+    map tree -> 18 tree, 2 built-up; map built-up -> 1 tree, 29 built-up. True tree area =
+    0.18 x 18/20 + 2.52 x 1/30 = 0.162 + 0.084 = 0.246 ha = 9.1111 % of 2.7 ha.
+    Var = 0.18^2 x 0.9 x 0.1 / 19 + 2.52^2 x (1/30)(29/30) / 29 = 0.00015347 + 0.00705600
+    = 0.00720947 ha^2, SE 0.084909 ha = 3.14477 %; 95 %: 9.1111 -/+ 1.95996 x 3.14477 =
+    2.9475 .. 15.2747 %. 2020 has no report: no interval for it."""
+    from dataclasses import replace
+
+    from sinks.landcover.accuracy import ConfusionMatrix, MapAssessment, stratified_area_estimate, write_accuracy_report
+
+    classes = (10, 20, 30, 40, 50, 60, 80, 90)
+    counts = np.diag([20] * len(classes))
+    i10, i50 = classes.index(10), classes.index(50)
+    counts[i10, i10], counts[i10, i50] = 18, 2
+    counts[i50, i50], counts[i50, i10] = 29, 1
+    cm = ConfusionMatrix(classes=classes, counts=counts)
+    area = {c: 100.0 for c in classes}
+    write_accuracy_report(MapAssessment(map_path=tmp_path / "map.tif", reference_source="ref.gpkg", class_field="ref",
+                                        map_crs="EPSG:32650", confusion=cm, area=stratified_area_estimate(cm, area),
+                                        nodata_ha=0.0, points=pd.DataFrame({"point_index": [0]})), tmp_path / "acc")
+    card = area_card(replace(cfg, accuracy={2025: tmp_path / "acc"}), _block_lonlat(ROW, COL, NROWS, NCOLS), kind="drawn",
+                     area_id="block", layers=layers, protection=NO_ZONES, n_draws=100)
+    g = card.greening.set_index("year")
+    assert g.loc[2025, "forest_coverage_pct"] == pytest.approx(100 * 2 / 30)  # mapped: 6.67 %
+    assert g.loc[2025, "forest_coverage_pct_low"] == pytest.approx(2.9475, abs=5e-4)
+    assert g.loc[2025, "forest_coverage_pct_high"] == pytest.approx(15.2747, abs=5e-4)
+    assert np.isnan(g.loc[2020, "forest_coverage_pct_low"]) and np.isnan(g.loc[2020, "forest_coverage_pct_high"])
