@@ -6,7 +6,7 @@ from the context this script resolves (assessment, year, language).
 import streamlit as st
 
 from geodata.errors import DataError
-from ui import cache, state
+from ui import auth, cache, state
 from ui.errors import show_data_error
 from ui.i18n import step_text, t
 
@@ -37,7 +37,12 @@ reports = st.Page("app_pages/reports.py", title=t("page.reports"), icon=":materi
 # Streamlit serves the default page at "/" only (opening its url_path shows "page not found"), so
 # the default is a hidden entry that forwards to the Overview: "/overview" stays a real address.
 home = st.Page(lambda: None, title=t("page.overview"), url_path="home", default=True, visibility="hidden")
-page = st.navigation({t("nav.public"): [home, overview, explorer, neutrality, reports], t("nav.planners"): [accounts, landcover, greening], t("nav.ecology"): [wetlands, protection]}, position="sidebar", expanded=True)
+nav = {t("nav.public"): [home, overview, explorer, neutrality, reports], t("nav.planners"): [accounts, landcover, greening],
+       t("nav.ecology"): [wetlands, protection]}
+viewer = auth.current_user()
+if viewer is not None and viewer.is_admin:  # for anyone else "/users" is not a page at all (and it checks again)
+    nav[t("nav.admin")] = [st.Page("app_pages/users.py", title=t("page.users"), icon=":material/manage_accounts:", url_path="users")]
+page = st.navigation(nav, position="sidebar", expanded=True)
 if page is home:
     st.switch_page(overview)
 

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from ui import explorer_flow as flow
-from ui import fmt, leaflet, share, state
+from ui import auth, fmt, leaflet, share, state
 from ui.errors import show_data_error
 from ui.i18n import t
 
@@ -34,6 +34,7 @@ if ctx.illustrative:
 with st.expander(t("exp.about.title", lang), icon=":material/help:"):
     st.markdown(t("exp.about.body", lang))
 leaflet.stop_without_vendor_files(lang)
+user, officer = auth.officer_panel(lang)  # uploads are officers' (issue 10: the public reads, draws, never uploads)
 
 try:
     sets = flow.areas(ctx.config_path)
@@ -90,20 +91,23 @@ with tab_find:
         choose(kind, area_id, row.geometry, str(row["name_zh"]), str(row["name_en"]))
         area = st.session_state[K_AREA]
 with tab_upload:
-    c1, c2 = st.columns([2, 1])
-    upload = c1.file_uploader(t("exp.upload", lang), type=["geojson", "json", "zip", "gpkg"], key=K_UPLOAD,
-                              help=t("exp.upload.help", lang))
-    coord = c2.radio(t("exp.coord", lang), ["wgs84", "gcj02", "bd09"], key=K_COORD,
-                     format_func=lambda c: t(f"exp.coord.{c}", lang))
-    if upload is not None and st.session_state.get(K_SEEN + "_upload") != (upload.file_id, coord):
-        st.session_state[K_SEEN + "_upload"] = (upload.file_id, coord)
-        try:
-            geom, notes = flow.read_area_upload(upload.getvalue(), upload.name, coord)
-            stem = upload.name.rsplit(".", 1)[0]
-            choose("upload", stem, geom, stem, stem, notes)
-            area = st.session_state[K_AREA]
-        except flow.DataError as exc:
-            show_data_error(exc, lang)
+    if not officer:
+        st.info(t("exp.upload.public", lang), icon=":material/lock:")
+    else:
+        c1, c2 = st.columns([2, 1])
+        upload = c1.file_uploader(t("exp.upload", lang), type=["geojson", "json", "zip", "gpkg"], key=K_UPLOAD,
+                                  help=t("exp.upload.help", lang))
+        coord = c2.radio(t("exp.coord", lang), ["wgs84", "gcj02", "bd09"], key=K_COORD,
+                         format_func=lambda c: t(f"exp.coord.{c}", lang))
+        if upload is not None and st.session_state.get(K_SEEN + "_upload") != (upload.file_id, coord):
+            st.session_state[K_SEEN + "_upload"] = (upload.file_id, coord)
+            try:
+                geom, notes = flow.read_area_upload(upload.getvalue(), upload.name, coord)
+                stem = upload.name.rsplit(".", 1)[0]
+                choose("upload", stem, geom, stem, stem, notes)
+                area = st.session_state[K_AREA]
+            except flow.DataError as exc:
+                show_data_error(exc, lang)
 with tab_map:
     c1, c2 = st.columns([3, 2])
     shown = c1.multiselect(t("exp.shown", lang), kinds, key=K_SHOWN, format_func=lambda k: flow.kind_name(k, lang))

@@ -1,7 +1,7 @@
 """Land cover & NDVI (planners): imagery views with a swipe, classification, accuracy, save."""
 import streamlit as st
 
-from ui import fmt, imagery, state, tables
+from ui import auth, fmt, imagery, state, tables
 from ui import landcover_flow as flow
 from ui.errors import show_data_error
 from ui.i18n import lc_name, t
@@ -13,6 +13,7 @@ KEY_FLASH = "lc_flash"
 
 st.title(t("landcover.title"))
 st.caption(t("landcover.caption", area=ctx.area_name, year=year))
+user, officer = auth.officer_panel(lang)  # classifying, uploads and saving are officers' work
 
 # ------------------------------------------------------------------ 1. imagery
 st.subheader(t("landcover.imagery.title"))
@@ -75,6 +76,10 @@ stats = views["ndvi_stats"]
 h, w = views["full_shape"]
 st.caption(t("landcover.views.caption", w=w, h=h, px=pictures[names[0]].shape[1], lo=f"{stats['min']:.2f}",
              mean=f"{stats['mean']:.2f}", hi=f"{stats['max']:.2f}"))
+
+if not officer:
+    st.info(t("landcover.public", lang), icon=":material/lock:")
+    st.stop()
 
 # ------------------------------------------------------------------ 3. classify
 st.subheader(t("landcover.classify.title"))

@@ -26,6 +26,11 @@ Writes are atomic (temporary file in the same folder, fsync, ``os.replace``), th
 0600, and every read-modify-write holds an exclusive ``fcntl`` lock on ``<file>.lock`` so that
 two administrators adding users at once lose nothing.
 
+Every change of an account and every login attempt is appended to an audit log beside the file,
+``<file>.audit.jsonl`` (one JSON object a line: ``utc``, ``action``, ``username``, ``actor`` and,
+for changes, the ``role``; never a password or hash). :meth:`AccountStore.audit` reads it back.
+The last administrator cannot be removed or demoted (someone must be able to manage users).
+
 Login throttling is kept in memory, **per server process**: after :data:`MAX_FAILURES` failed
 logins for one username within :data:`FAILURE_WINDOW_S`, further attempts for that username are
 refused for :data:`LOCKOUT_S` (:class:`LoginThrottled`). Attempts still being checked count
@@ -438,6 +443,8 @@ class AccountStore:
         given = Path(path) if path is not None else default_accounts_path()
         self.path = _check_outside_repo(given)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.audit_path = self.path.with_name(self.path.name + ".audit.jsonl")
+        self._pending_audit: tuple | None = None  # the change being written under the lock
         self.throttle = throttle if throttle is not None else THROTTLE
         self.clock = clock
 
@@ -512,9 +519,14 @@ class AccountStore:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             users = self._read()
+            self._pending_audit = None
             yield users
             self._write(users)
+            if self._pending_audit is not None:  # recorded once the change is on disk, still under the lock
+                action, u, actor, extra = self._pending_audit
+                self._append_audit(action, u, actor, **extra)
         finally:
+            self._pending_audit = None
             os.close(fd)  # closing releases the lock
 
     def _write(self, users: dict[str, dict]) -> None:
@@ -543,7 +555,8 @@ class AccountStore:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
 
-    def add(self, username: str, password: str, role: str = "officer", display_name: str | None = None) -> Account:
+    def add(self, username: str, password: str, role: str = "officer", display_name: str | None = None,
+            *, actor: str = "cli") -> Account:
         """Create an account. The username must be new; the password must meet the policy."""
         u = check_username(username)
         check_role(role)
@@ -557,9 +570,10 @@ class AccountStore:
                                    f"choose another name, or change the password with `python -m sinks accounts passwd {u}`")
             users[u] = {"username": u, "role": role, "display_name": name, "password_hash": encoded,
                         "created_utc": now, "updated_utc": now}
+            self._pending_audit = ("add", u, actor, {"role": role})
             return self._account(users[u])
 
-    def set_password(self, username: str, password: str) -> Account:
+    def set_password(self, username: str, password: str, *, actor: str = "cli") -> Account:
         """Replace the password (which ends the user's open sessions)."""
         u = normalize_username(username)
         check_password(u, password)
@@ -568,13 +582,70 @@ class AccountStore:
             rec = self._require(users, u)
             rec["password_hash"] = encoded
             rec["updated_utc"] = _utc_now_iso(self.clock())
+            self._pending_audit = ("passwd", u, actor, {})
             return self._account(rec)
 
-    def remove(self, username: str) -> None:
+    def set_role(self, username: str, role: str, *, actor: str = "cli") -> Account:
+        """Change the role (which ends the user's open sessions); the last admin stays admin."""
+        u = normalize_username(username)
+        check_role(role)
+        with self._locked() as users:
+            rec = self._require(users, u)
+            if rec["role"] == "admin" and role != "admin":
+                self._keep_an_admin(users, u, "demote")
+            rec["role"] = role
+            rec["updated_utc"] = _utc_now_iso(self.clock())
+            self._pending_audit = ("role", u, actor, {"role": role})
+            return self._account(rec)
+
+    def remove(self, username: str, *, actor: str = "cli") -> None:
         u = normalize_username(username)
         with self._locked() as users:
-            self._require(users, u)
+            rec = self._require(users, u)
+            if rec["role"] == "admin":
+                self._keep_an_admin(users, u, "remove")
             del users[u]
+            self._pending_audit = ("remove", u, actor, {})
+
+    def _keep_an_admin(self, users: dict[str, dict], u: str, what: str) -> None:
+        if not any(r["role"] == "admin" for k, r in users.items() if k != u):
+            raise AccountError(self.path, f"cannot {what} {u!r}: it is the last admin, and nobody could manage users after",
+                               "make another user admin first (`python -m sinks accounts role NAME admin`)")
+
+    # -- the audit log -------------------------------------------------------------------
+
+    def _append_audit(self, action: str, username: str, actor: str, **extra) -> None:
+        """One line in the audit log (O_APPEND: a line is never interleaved with another)."""
+        rec = {"utc": _utc_now_iso(self.clock()), "action": action, "username": username, "actor": str(actor)[:64], **extra}
+        line = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            fd = os.open(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise AccountError(self.audit_path, f"the audit log could not be written ({exc})",
+                               f"check free space and that {self.audit_path.parent} is writable by this user") from None
+
+    def audit(self, limit: int = 200) -> list[dict]:
+        """The last ``limit`` audit records, newest first (lines that are not JSON are skipped)."""
+        try:
+            lines = self.audit_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in reversed(lines):
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+            if len(out) >= limit:
+                break
+        return out
 
     def _require(self, users: dict[str, dict], u: str) -> dict:
         if u not in users:
@@ -592,7 +663,11 @@ class AccountStore:
         """
         u = normalize_username(username)
         key = (str(self.path), u)
-        self.throttle.begin(key, u, self.clock())  # reserves a slot: attempts in flight count
+        try:
+            self.throttle.begin(key, u, self.clock())  # reserves a slot: attempts in flight count
+        except LoginThrottled:
+            self._append_audit("login_throttled", u[:64], "?")
+            raise
         outcome = None
         try:
             if not self.exists():
@@ -612,8 +687,10 @@ class AccountStore:
                 self.throttle.release(key)
         if outcome:
             self.throttle.success(key, reserved=True)
+            self._append_audit("login", u, u)
             return self._account(rec)
         self.throttle.failure(key, self.clock(), reserved=True)
+        self._append_audit("login_failed", u[:64], "?")
         return None
 
     def login(self, username: str, password: str) -> Session | None:

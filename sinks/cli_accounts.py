@@ -4,6 +4,7 @@
 
     python -m sinks accounts add USER --role officer [--name NAME] [--password-stdin]
     python -m sinks accounts passwd USER [--password-stdin]
+    python -m sinks accounts role USER officer|admin
     python -m sinks accounts remove USER
     python -m sinks accounts list
 
@@ -62,6 +63,13 @@ def _cmd_passwd(args) -> int:
     return 0
 
 
+def _cmd_role(args) -> int:
+    store = _store(args)
+    a = store.set_role(args.username, args.role)
+    print(f"{a.username} is now {a.role} in {store.path} (their open sessions end)")
+    return 0
+
+
 def _cmd_remove(args) -> int:
     store = _store(args)
     store.remove(args.username)
@@ -86,7 +94,7 @@ def _cmd_list(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    """Add ``accounts`` (with add, passwd, remove, list) to ``python -m sinks``."""
+    """Add ``accounts`` (with add, passwd, role, remove, list) to ``python -m sinks``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--file", type=Path, default=None,
                         help="credentials file (default: $SINKS_ACCOUNTS, else ~/.config/jiangbei-sinks/accounts.json)")
@@ -105,7 +113,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--password-stdin", action="store_true", help="read the password from one line of standard input")
     p.set_defaults(func=_cmd_passwd)
 
-    r = asub.add_parser("remove", parents=[common], help="delete an account")
+    ro = asub.add_parser("role", parents=[common], help="change a user's role (the last admin stays admin)")
+    ro.add_argument("username")
+    ro.add_argument("role", choices=ROLES)
+    ro.set_defaults(func=_cmd_role)
+
+    r = asub.add_parser("remove", parents=[common], help="delete an account (not the last admin)")
     r.add_argument("username")
     r.set_defaults(func=_cmd_remove)
 

@@ -110,10 +110,24 @@ def test_add_passwd_remove(store):
     store.set_password("li.wei", "a brand new passphrase")
     assert store.authenticate("li.wei", PW) is None
     assert store.authenticate("Li.Wei", "a brand new passphrase").username == "li.wei"
+    with pytest.raises(AccountError, match="last admin"):  # nobody could manage users after
+        store.remove("zhao.admin")
+    with pytest.raises(AccountError, match="last admin"):
+        store.set_role("zhao.admin", "officer")
+    assert store.set_role("li.wei", "admin").is_admin
     store.remove("zhao.admin")
     with pytest.raises(AccountError, match="no user 'zhao.admin'"):
         store.remove("zhao.admin")
-    assert [a.username for a in store.list()] == ["li.wei"]
+    assert [(a.username, a.role) for a in store.list()] == [("li.wei", "admin")]
+    # every change and login is in the audit log, newest first, without a password or hash
+    log = store.audit()
+    assert [(r["action"], r["username"]) for r in log] == [
+        ("remove", "zhao.admin"), ("role", "li.wei"), ("login", "li.wei"), ("login_failed", "li.wei"),
+        ("passwd", "li.wei"), ("add", "zhao.admin"), ("add", "li.wei")]
+    assert log[1]["role"] == "admin" and all(r["actor"] for r in log)
+    text = store.audit_path.read_text()
+    assert PW not in text and "scrypt" not in text and "a brand new passphrase" not in text
+    assert store.audit_path.stat().st_mode & 0o777 == 0o600
 
 
 def test_file_inside_the_repository_is_refused(tmp_path, monkeypatch):
@@ -147,7 +161,8 @@ def test_failed_write_leaves_the_old_file_and_no_temp(store, monkeypatch):
     assert ei.value.source == str(store.path)
     monkeypatch.undo()
     assert store.path.read_bytes() == before
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["accounts.json", "accounts.json.lock"]
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["accounts.json", "accounts.json.audit.jsonl", "accounts.json.lock"]
+    assert [r["action"] for r in store.audit()] == ["add"]  # the failed add is not recorded
     assert [a.username for a in store.list()] == ["li.wei"]
 
 
@@ -394,6 +409,10 @@ def test_cli_add_list_passwd_remove(tmp_path, monkeypatch, capsys):
     s = AccountStore(path, throttle=LoginThrottle())
     assert s.authenticate("li.wei", "another passphrase") and not s.authenticate("li.wei", PW)
 
+    rc, _, err = _cli(monkeypatch, capsys, ["accounts", "remove", "zhao"])
+    assert rc == 1 and "last admin" in err and "fix:" in err
+    rc, out, _ = _cli(monkeypatch, capsys, ["accounts", "role", "li.wei", "admin"])
+    assert rc == 0 and "li.wei is now admin" in out
     rc, out, _ = _cli(monkeypatch, capsys, ["accounts", "remove", "zhao"])
     assert rc == 0 and "removed zhao" in out
     rc, out, _ = _cli(monkeypatch, capsys, ["accounts", "list"])

@@ -17,6 +17,9 @@ import pytest
 import rasterio
 from streamlit.testing.v1 import AppTest
 
+from sinks.accounts import AccountStore
+from tests.apptest_kit import login
+
 from ui import fmt
 from ui.i18n import EN, ZH
 
@@ -38,21 +41,38 @@ def demo() -> Path:
     return DEMO
 
 
+OFFICER, PASSWORD = "planner.wu", "correct-horse-9"
+
+
 @pytest.fixture(autouse=True)
 def workspace(tmp_path, monkeypatch) -> Path:
     ws = tmp_path / "workspace"
     monkeypatch.setenv("SINKS_WORKSPACE", str(ws))
+    accounts = tmp_path / "accounts.json"
+    AccountStore(accounts).add(OFFICER, PASSWORD, role="officer", display_name="Wu Min")
+    monkeypatch.setenv("SINKS_ACCOUNTS", str(accounts))
     return ws
 
 
-def _page(lang: str) -> AppTest:
+def _page(lang: str, *, officer: bool = True) -> AppTest:
+    """The page, logged in as a planner (classifying, uploads and saving are officers' work)."""
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     if lang != "zh":
         at.radio(key="lang").set_value(lang).run()
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
+    if officer:
+        login(at, OFFICER, PASSWORD)
     return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_public_browses_imagery_but_cannot_classify_upload_or_save(demo, lang):
+    at = _page(lang, officer=False)
+    assert len(at.image) >= 3  # the swipe and the two views
+    assert not at.get("file_uploader") and not [b for b in at.button if b.key and ("lc_" in b.key)]
+    assert any({"zh": ZH, "en": EN}[lang]["landcover.public"] == i.value for i in at.info), [i.value for i in at.info]
 
 
 def _year(at: AppTest) -> int:
@@ -262,7 +282,8 @@ def lc_server(demo, tmp_path_factory):
     from tests.test_browser import streamlit_server
 
     tmp = tmp_path_factory.mktemp("lc_server")
-    with streamlit_server(tmp, env_extra={"SINKS_WORKSPACE": str(tmp / "workspace")}) as base:
+    AccountStore(tmp / "accounts.json").add(OFFICER, PASSWORD, role="officer", display_name="Wu Min")
+    with streamlit_server(tmp, env_extra={"SINKS_WORKSPACE": str(tmp / "workspace"), "SINKS_ACCOUNTS": str(tmp / "accounts.json")}) as base:
         yield base
 
 
@@ -276,6 +297,7 @@ def test_landcover_in_a_real_browser(lc_server):
     except ImportError:
         print("SKIP browser test: playwright is not installed", file=sys.stderr)
         pytest.skip("the playwright Python package is not installed")
+    from tests.browser_kit import log_in
     from tests.test_browser import CHROME_ARGS, Recorder, _full_page_screenshot
 
     images_loaded = ("() => { const im = [...document.querySelectorAll('[data-testid=stImage] img')];"
@@ -295,7 +317,9 @@ def test_landcover_in_a_real_browser(lc_server):
             # the NDVI view is a coloured picture, not blank
             sizes = page.evaluate("[...document.querySelectorAll('[data-testid=stImage] img')].map(i => [i.naturalWidth, i.naturalHeight])")
             assert all(w >= 500 and h >= 500 for w, h in sizes), sizes
-            # classify with the rules, as a reader would
+            # the public sees no classifier; a planner logs in and classifies with the rules
+            assert page.get_by_role("button", name=EN["landcover.rules.run"]).count() == 0
+            log_in(page, OFFICER, PASSWORD, "Wu Min")
             page.get_by_role("button", name=EN["landcover.rules.run"]).click()
             page.wait_for_selector("[data-testid=stMetricValue]", timeout=120_000)
             page.wait_for_function(images_loaded, timeout=60_000)
