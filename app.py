@@ -8,13 +8,8 @@ import streamlit as st
 from geodata.errors import DataError
 from ui import auth, cache, state
 from ui.errors import show_data_error
-from ui.i18n import step_text, t
-
-
-def progress_bar(label: str):
-    """A progress bar and the ``progress(step, fraction)`` callback the core calls."""
-    bar = st.progress(0.0, text=label)
-    return bar, lambda step, frac: bar.progress(min(max(frac, 0.0), 1.0), text=f"{label} · {step_text(step)}")
+from ui.i18n import t
+from ui.progress import progress_bar
 
 
 if state.KEY_LANG not in st.session_state and st.query_params.get("lang") in state.LANGS:
@@ -67,12 +62,12 @@ if config_path is None:
 
 try:
     if cache.missing_demo_files(config_path):  # first run: build the embedded demo, as `make demo` would
-        bar, progress = progress_bar(t("progress.demo"))
+        bar, progress = progress_bar(st, t("progress.demo"), lang)
         cache.build_demo_data(config_path, progress=progress)
         bar.empty()
     key, assessment = cache.cached_assessment(config_path)
     if assessment is None:
-        bar, progress = progress_bar(t("progress.assessment"))
+        bar, progress = progress_bar(st, t("progress.assessment"), lang)
         key, assessment = cache.load_assessment(config_path, progress=progress)
         bar.empty()
 except DataError as exc:

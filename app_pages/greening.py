@@ -9,6 +9,7 @@ from ui import auth, fmt, leaflet, state
 from ui import greening_flow as flow
 from ui.errors import show_data_error
 from ui.i18n import t
+from ui.progress import progress_bar
 
 ctx = state.require_context()
 lang = ctx.lang
@@ -91,15 +92,13 @@ key = flow.assessment_key(ctx.config_path, choice)
 try:
     ga = flow.cached_assessment(key)
     if ga is None:
-        bar = progress_box.progress(0.0, text=t("green.computing", lang))
-        ga = flow.load_assessment(ctx.config_path, key, choice, progress=lambda step, f: bar.progress(
-            min(max(f, 0.0), 1.0), text=f"{t('green.computing', lang)} · {flow.step_label(step, lang)}"))
+        _, progress = progress_bar(progress_box, t("green.computing", lang), lang, step_label=flow.step_label)
+        ga = flow.load_assessment(ctx.config_path, key, choice, progress=progress)
         progress_box.empty()
     layers = flow.cached_layers(ctx.config_path, key)
     if layers is None:  # not kept with the assessment (should not happen): rebuilt, with a progress bar
-        bar = progress_box.progress(0.0, text=t("green.computing", lang))
-        layers = flow.load_layers(ctx.config_path, progress=lambda step, f: bar.progress(
-            min(max(f, 0.0), 1.0), text=f"{t('green.computing', lang)} · {flow.step_label(step, lang)}"))
+        _, progress = progress_bar(progress_box, t("green.computing", lang), lang, step_label=flow.step_label)
+        layers = flow.load_layers(ctx.config_path, progress=progress)
         progress_box.empty()
 except flow.DataError as exc:
     progress_box.empty()

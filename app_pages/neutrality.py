@@ -9,6 +9,7 @@ from ui import auth, fmt, state
 from ui import ledger_flow as flow
 from ui.errors import show_data_error
 from ui.i18n import t, zone_names
+from ui.progress import progress_bar
 
 ctx = state.require_context()
 lang = ctx.lang
@@ -120,9 +121,8 @@ key = flow.ledger_key(ctx.cache_key, ctx.config_path, choice)
 try:
     L = flow.cached_ledger(key)
     if L is None:
-        bar = progress_box.progress(0.0, text=t("neut.computing", lang))
-        L = flow.load_ledger(ctx.config_path, a, key, choice, progress=lambda step, f: bar.progress(
-            min(max(f, 0.0), 1.0), text=f"{t('neut.computing', lang)} · {flow.step_label(step, lang)}"))
+        _, progress = progress_bar(progress_box, t("neut.computing", lang), lang, step_label=flow.step_label)
+        L = flow.load_ledger(ctx.config_path, a, key, choice, progress=progress)
         progress_box.empty()
     sids = [s.id for s in L.scenarios]
     if sids and st.session_state.get(K_SCEN) not in sids:

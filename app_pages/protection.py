@@ -9,6 +9,7 @@ from ui import auth, fmt, leaflet, state
 from ui import protection_flow as flow
 from ui.errors import show_data_error
 from ui.i18n import t, zone_names
+from ui.progress import progress_bar
 
 ctx = state.require_context()
 lang = ctx.lang
@@ -35,9 +36,8 @@ try:
     key = flow.screening_key(ctx.cache_key, ctx.config_path, inputs)
     pa = flow.cached_screening(key)
     if pa is None:
-        bar = progress_box.progress(0.0, text=t("prot.computing", lang))
-        pa = flow.load_screening(ctx.config_path, key, inputs, progress=lambda step, f: bar.progress(
-            min(max(f, 0.0), 1.0), text=f"{t('prot.computing', lang)} · {flow.step_label(step, lang)}"))
+        _, progress = progress_bar(progress_box, t("prot.computing", lang), lang, step_label=flow.step_label)
+        pa = flow.load_screening(ctx.config_path, key, inputs, progress=progress)
         progress_box.empty()
     hist = flow.area_history(ws)
 except flow.DataError as exc:

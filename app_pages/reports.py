@@ -10,6 +10,7 @@ from ui import auth, state
 from ui import ledger_flow as flow
 from ui.errors import show_data_error
 from ui.i18n import t, zone_names
+from ui.progress import progress_bar
 
 ctx = state.require_context()
 lang = ctx.lang
@@ -60,9 +61,8 @@ if st.button(t("rep.build", lang), type="primary", icon=":material/description:"
         L = flow.cached_ledger(key)
         bar = None
         if L is None:
-            bar = st.progress(0.0, text=t("neut.computing", lang))
-            L = flow.load_ledger(ctx.config_path, a, key, choice, progress=lambda step, f: bar.progress(
-                min(max(f, 0.0), 1.0), text=f"{t('neut.computing', lang)} · {flow.step_label(step, lang)}"))
+            bar, progress = progress_bar(st, t("neut.computing", lang), lang, step_label=flow.step_label)
+            L = flow.load_ledger(ctx.config_path, a, key, choice, progress=progress)
         with st.spinner(t("rep.writing", lang)):
             files, warnings = flow.report_files(L, key, langs, bool(pdf))
         if bar is not None:

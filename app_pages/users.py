@@ -5,12 +5,11 @@ again itself, so its address alone opens nothing. Every change goes through
 :class:`sinks.accounts.AccountStore` (policy, hashing, locking, the last-admin rule, the audit log);
 this page only draws the forms.
 """
-import pandas as pd
 import streamlit as st
 
-from geodata.errors import DataError
-from sinks.accounts import MIN_PASSWORD_CHARS, ROLES, AccountStore
+from sinks.accounts import MIN_PASSWORD_CHARS, ROLES
 from ui import auth, state
+from ui.auth import DataError
 from ui.errors import show_data_error
 from ui.i18n import t
 
@@ -25,7 +24,7 @@ if user is None or not user.is_admin:
     st.stop()
 
 try:
-    store = AccountStore()
+    store = auth.account_store()
     accounts = store.list()
 except DataError as exc:
     show_data_error(exc, lang)
@@ -45,13 +44,7 @@ def done(message: str) -> None:
 
 
 st.subheader(t("users.list", lang))
-st.dataframe(pd.DataFrame({
-    t("users.col.username", lang): [a.username for a in accounts],
-    t("users.col.name", lang): [a.display_name for a in accounts],
-    t("users.col.role", lang): [role_name(a.role) for a in accounts],
-    t("users.col.created", lang): [a.created_utc for a in accounts],
-    t("users.col.updated", lang): [a.updated_utc for a in accounts],
-}), hide_index=True, width="stretch")
+st.dataframe(auth.accounts_frame(accounts, lang), hide_index=True, width="stretch")
 
 st.subheader(t("users.add", lang))
 with st.form("users_add", clear_on_submit=True):
@@ -118,10 +111,4 @@ if accounts:
 
 log = store.audit(limit=100)
 st.subheader(t("users.audit", lang, n=len(log)))
-st.dataframe(pd.DataFrame({
-    t("users.audit.utc", lang): [r.get("utc", "") for r in log],
-    t("users.audit.action", lang): [str(r.get("action", "")) for r in log],
-    t("users.audit.username", lang): [str(r.get("username", "")) for r in log],
-    t("users.audit.actor", lang): [str(r.get("actor", "")) for r in log],
-    t("users.col.role", lang): [str(r.get("role", "")) for r in log],
-}), hide_index=True, width="stretch")
+st.dataframe(auth.audit_frame(log, lang), hide_index=True, width="stretch")

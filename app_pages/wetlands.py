@@ -7,6 +7,7 @@ from ui import auth, fmt, leaflet, state
 from ui import wetlands_flow as flow
 from ui.errors import show_data_error
 from ui.i18n import t
+from ui.progress import progress_bar
 
 ctx = state.require_context()
 lang, a, year = ctx.lang, ctx.assessment, ctx.year
@@ -48,9 +49,8 @@ try:
     inv = flow.cached_inventory(key)
     progress_box = st.empty()  # always there (see `notice` below), filled only while computing
     if inv is None:
-        bar = progress_box.progress(0.0, text=t("wet.computing", lang))
-        inv = flow.load_inventory(ctx.config_path, key, redlines, sites if sites_version else None,
-                                  progress=lambda step, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{t('wet.computing', lang)} · {step}"))
+        _, progress = progress_bar(progress_box, t("wet.computing", lang), lang)
+        inv = flow.load_inventory(ctx.config_path, key, redlines, sites if sites_version else None, progress=progress)
         progress_box.empty()
     layer = flow.patch_layer(inv, key, year)
     lc = flow.overlay(ctx.config_path, year)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 
+import pandas as pd
 import streamlit as st
 
 from geodata.errors import DataError
@@ -167,3 +168,28 @@ def officer_panel(lang: str | None = None) -> tuple[Session | None, bool]:
         login_panel(lang)
     user = current_user()
     return user, user is not None and user.can_edit
+
+
+# ---- the Users page (administrators) ------------------------------------------------------------
+
+def account_store() -> AccountStore:
+    """The credentials file the dashboard reads (for the Users page)."""
+    return _store()
+
+
+def accounts_frame(accounts, lang: str | None) -> pd.DataFrame:
+    """The accounts as a table (never a hash)."""
+    return pd.DataFrame({
+        t("users.col.username", lang): [a.username for a in accounts],
+        t("users.col.name", lang): [a.display_name for a in accounts],
+        t("users.col.role", lang): [t(f"auth.role.{a.role}", lang) for a in accounts],
+        t("users.col.created", lang): [a.created_utc for a in accounts],
+        t("users.col.updated", lang): [a.updated_utc for a in accounts],
+    })
+
+
+def audit_frame(records: list[dict], lang: str | None) -> pd.DataFrame:
+    """Audit records (newest first) as a table; every value shown as text, never as Markdown."""
+    cols = (("utc", "users.audit.utc"), ("action", "users.audit.action"), ("username", "users.audit.username"),
+            ("actor", "users.audit.actor"), ("role", "users.col.role"))
+    return pd.DataFrame({t(key, lang): [str(r.get(field, "")) for r in records] for field, key in cols})

@@ -264,10 +264,14 @@ def prepared_card(config_path: str, cache_key: str, *, kind: str, area_id: str, 
     each cached, and one progress bar over the steps that are not cached yet."""
     from ui import greening_flow, protection_flow
 
+    from geodata.budget import TimeBudget
+
     bar = None
+    budget = TimeBudget.from_env(t("exp.computing", "en"))  # one budget for all the steps not cached yet
 
     def step(label_key: str, frac: float):
         nonlocal bar
+        budget.check(t(label_key, "en"))
         text = f"{t('exp.computing', lang)} · {t(label_key, lang)}"
         if bar is None:
             bar = progress_box.progress(0.0, text=text)

@@ -214,6 +214,7 @@ ZH: dict[str, str] = {
     "error.kind.geometry": "几何图形有误",
     "error.kind.unsafe_input": "不安全或过大的输入",
     "error.kind.empty_result": "结果为空",
+    "error.kind.time_budget": "计算超出时间预算，已停止",
     # officer login (ui.auth)
     "page.users": "用户管理",
     "users.title": "用户管理",
@@ -1698,6 +1699,7 @@ EN: dict[str, str] = {
     "error.kind.geometry": "invalid geometry",
     "error.kind.unsafe_input": "unsafe or oversize input",
     "error.kind.empty_result": "empty result",
+    "error.kind.time_budget": "the computation ran past its time budget and was stopped",
     # officer login (ui.auth)
     "page.users": "Users",
     "users.title": "Users",

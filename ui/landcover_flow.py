@@ -399,15 +399,17 @@ _STEP_KEYS = {
 }
 
 
+def step_label(step: str, lang: str) -> str:
+    """A classification step in the reader's language (unknown ones pass through)."""
+    key = _STEP_KEYS.get(step)
+    return t(key, lang) if key else step
+
+
 def progress_bar(label: str, lang: str):
-    """A progress bar and the ``progress(step, fraction)`` callback the core calls."""
-    bar = st.progress(0.0, text=label)
+    """A progress bar (with the time budget) and the ``progress(step, fraction)`` callback."""
+    from ui.progress import progress_bar as bar
 
-    def progress(step: str, frac: float) -> None:
-        key = _STEP_KEYS.get(step)
-        bar.progress(min(max(float(frac), 0.0), 1.0), text=f"{label} · {t(key, lang) if key else step}")
-
-    return bar, progress
+    return bar(st, label, lang, step_label=step_label)
 
 
 VIEWS = ("false_colour", "ndvi", "classes", "truth")
