@@ -69,6 +69,10 @@ Design (and why)
   any other existing file is refused. Shapefiles are zipped (``.shp.zip``), names at the root.
 - No spatial index (R-tree) is created (red-line layers are small); if a GIS client adds one, the
   SQL functions its triggers call are provided to this module's connections.
+- Backends: everything above that is not SQLite (input checks, repairs, CRS, attribute JSON,
+  hashes, conflicts, exports, verify) is :class:`WorkspaceBase`; :class:`Workspace` adds the
+  GeoPackage storage, :class:`geodata.store_pg.PostgisWorkspace` the PostGIS one (the server
+  option), and :func:`geodata.workspace.open_workspace` chooses by ``DATABASE_URL``.
 """
 from __future__ import annotations
 
@@ -386,10 +390,448 @@ def _restore_column(values: list[Any], kind: str) -> pd.Series:
 
 
 # --------------------------------------------------------------------------------------------
-# the workspace
+# the workspace: what every backend shares
 
 
-class Workspace:
+class WorkspaceBase:
+    """The backend-independent part of a workspace: argument checks, input validation and
+    repairs, CRS transforms, attribute encoding, content hashes, conflicts, version records,
+    exports and verification. A backend (:class:`Workspace` for a GeoPackage file,
+    :class:`geodata.store_pg.PostgisWorkspace` for PostGIS) provides transactions and the
+    storage of rows through the small ``_``-prefixed hooks below; the public methods and their
+    results are the same for both.
+    """
+
+    crs_epsg: int
+    read_only: bool
+    busy_timeout_s: float
+    backend = "?"
+    _read_only_fix = "open it writable to save, restore or export"
+
+    # -- backend hooks -----------------------------------------------------------------------
+
+    def _transaction(self, *, write: bool, source: str) -> Any:  # pragma: no cover - abstract
+        """A context manager yielding a connection inside one transaction."""
+        raise NotImplementedError
+
+    def _where(self) -> str:  # pragma: no cover - abstract
+        """A short name of the workspace for messages (never a password)."""
+        raise NotImplementedError
+
+    @property
+    def identity(self) -> str:  # pragma: no cover - abstract
+        """Which workspace this is, unique on this machine (a cache key; never a password)."""
+        raise NotImplementedError
+
+    def _lock_layer(self, con: Any, layer: str) -> None:
+        """Serialize writers of ``layer`` inside a write transaction (GeoPackage: the file lock
+        taken by ``BEGIN IMMEDIATE`` already does)."""
+
+    def _ensure_layer(self, con: Any, layer: str, source: str) -> None:
+        """Create the storage of a layer on its first save (when the backend needs any)."""
+
+    def _layer_names(self, con: Any) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _version(self, con: Any, layer: str, version: int | None) -> VersionInfo | None:  # pragma: no cover
+        """The record of ``version`` (``None``: the latest), or None when there is none."""
+        raise NotImplementedError
+
+    def _versions(self, con: Any, layer: str) -> list[VersionInfo]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _feature_rows(self, con: Any, layer: str, version: int) -> list[tuple[str, str, bytes]]:  # pragma: no cover
+        """(feature id, attribute JSON, 2-D ISO WKB) of a version, in insertion order."""
+        raise NotImplementedError
+
+    def _insert_features(self, con: Any, layer: str, version: int, prepared: _Prepared) -> list[tuple[str, str, bytes]]:  # pragma: no cover
+        """Insert a version's features; return their (id, attribute JSON, WKB) as stored."""
+        raise NotImplementedError
+
+    def _copy_features(self, con: Any, layer: str, new: int, old: int) -> list[tuple[str, str, bytes]]:  # pragma: no cover
+        """Copy the features of version ``old`` into version ``new``; return the new rows."""
+        raise NotImplementedError
+
+    def _insert_version(self, con: Any, info: VersionInfo, bounds: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _export_recorded(self, con: Any, sha: str) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _insert_export(self, con: Any, *, layer: str, version: int, fmt: str, crs_epsg: int, path: str, sha: str, at: datetime) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _integrity_problems(self) -> list[str]:
+        """Problems of the storage itself (GeoPackage: ``PRAGMA integrity_check``)."""
+        return []
+
+    # -- shared ------------------------------------------------------------------------------
+
+    def _refuse_read_only(self, source: str) -> None:
+        if self.read_only:
+            raise DataError(source, "the workspace was opened read-only", self._read_only_fix)
+
+    def _label(self, layer: str, source: str | None = None) -> str:
+        where = f"{self._where()}, layer '{layer}'"
+        return f"{source} (saving to {where})" if source else where
+
+    def layers(self) -> tuple[str, ...]:
+        """Names of the layers that have at least one version."""
+        with self._transaction(write=False, source=self._where()) as con:
+            return tuple(self._layer_names(con))
+
+    def _latest(self, con: Any, layer: str) -> VersionInfo | None:
+        return self._version(con, layer, None)
+
+    def _info(self, con: Any, layer: str, version: int | None) -> VersionInfo:
+        label = self._label(layer)
+        latest = self._latest(con, layer)
+        if latest is None:
+            names = self._layer_names(con)
+            raise DataError(label, f"the workspace has no layer '{layer}' (layers: {names or 'none yet'})", "save a first version, or name one of those layers")
+        if version is None:
+            return latest
+        if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or not 1 <= int(version) <= latest.version:
+            raise DataError(label, f"there is no version {version!r} (versions 1..{latest.version})", f"choose a version between 1 and {latest.version}")
+        found = self._version(con, layer, int(version))
+        assert found is not None  # 1..latest are gap-free (a trigger checks it)
+        return found
+
+    def info(self, layer: str, version: int | None = None) -> VersionInfo:
+        """The record of one version (the latest by default)."""
+        check_layer_name(layer)
+        with self._transaction(write=False, source=self._label(layer)) as con:
+            return self._info(con, layer, version)
+
+    def history(self, layer: str) -> tuple[VersionInfo, ...]:
+        """Every version of ``layer``, oldest first, as immutable records."""
+        check_layer_name(layer)
+        with self._transaction(write=False, source=self._label(layer)) as con:
+            self._info(con, layer, None)  # raises for an unknown layer
+            return tuple(self._versions(con, layer))
+
+    def load(self, layer: str, version: int | None = None, *, verify: bool = True) -> gpd.GeoDataFrame:
+        """A version of ``layer`` (latest by default) as a GeoDataFrame in the workspace CRS.
+
+        Columns: the id column, the attribute columns in their saved order and dtypes, geometry
+        (MultiPolygon). ``gdf.attrs`` holds ``store_layer``, ``store_version`` and
+        ``store_sha256`` (pass ``store_version`` as ``expected_parent`` when saving edits).
+        With ``verify`` the content hash is recomputed and must match the version record.
+        """
+        check_layer_name(layer)
+        label = self._label(layer)
+        with self._transaction(write=False, source=label) as con:
+            info = self._info(con, layer, version)
+            rows = self._feature_rows(con, layer, info.version)
+        wkbs = [r[2] for r in rows]
+        if verify:
+            got = _content_sha256(crs_epsg=self.crs_epsg, id_field=info.id_field, columns=info.columns, rows=rows)
+            if got != info.sha256 or len(rows) != info.feature_count:
+                raise DataError(
+                    label,
+                    f"version {info.version} no longer matches its record ({len(rows)} features, sha256 {got[:12]}..., recorded {info.feature_count} features, {info.sha256[:12]}...): the {self._storage_noun} was changed outside the store",
+                    f"restore the workspace {self._storage_noun} from a backup, or re-import the version from an earlier export",
+                )
+        attrs = [json.loads(r[1]) for r in rows]
+        data: dict[str, Any] = {info.id_field: pd.Series([r[0] for r in rows], dtype="str")}
+        for name, kind in info.columns:
+            data[name] = _restore_column([a.get(name) for a in attrs], kind)
+        gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(shapely.from_wkb(wkbs) if wkbs else [], crs=f"EPSG:{self.crs_epsg}"), crs=f"EPSG:{self.crs_epsg}")
+        gdf.attrs.update(store_layer=layer, store_version=info.version, store_sha256=info.sha256)
+        return gdf
+
+    _storage_noun = "workspace"
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def save(
+        self,
+        layer: str,
+        gdf: gpd.GeoDataFrame,
+        *,
+        author: str,
+        reason: str,
+        id_field: str = "feature_id",
+        expected_parent: int | None = None,
+        coord_system: CoordSystem | str = CoordSystem.WGS84,
+        within: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+        within_tolerance_m2: float = 1.0,
+        min_area_m2: float = 1.0,
+        source: str | None = None,
+    ) -> SaveResult:
+        """Store ``gdf`` as a new version of ``layer`` (the layer is created on its first save).
+
+        Parameters
+        ----------
+        id_field
+            Column with a unique, non-empty id per feature (stored as text).
+        expected_parent
+            The version the edit is based on (0 = the layer must not exist yet). When another
+            version was saved meanwhile, :class:`ConflictError` is raised and nothing is written.
+            ``None`` appends after whatever is latest.
+        coord_system
+            What system lon/lat input really is in: ``"wgs84"`` (also CGCS2000), ``"gcj02"``
+            (Amap/Gaode) or ``"bd09"`` (Baidu); the latter two are converted on import.
+        within, within_tolerance_m2
+            A study area (GeoDataFrame/GeoSeries with a CRS): features with more than this many
+            m2 outside it are refused.
+        min_area_m2
+            Features smaller than this (slivers, degenerate outlines) are refused.
+        source
+            Name of the file or upload the features came from, for messages.
+
+        Returns
+        -------
+        SaveResult
+            The new version's record, the repairs made, and any CRS transform or conversion.
+        """
+        check_layer_name(layer)
+        label = self._label(layer, source)
+        author = _clean_text(author, what="author", source=label, max_chars=MAX_AUTHOR_CHARS, multiline=False)
+        reason = _clean_text(reason, what="reason", source=label, max_chars=MAX_REASON_CHARS, multiline=True)
+        if expected_parent is not None and (isinstance(expected_parent, bool) or not isinstance(expected_parent, (int, np.integer)) or expected_parent < 0):
+            raise DataError(label, f"expected_parent must be a version number >= 0, got {expected_parent!r}", "pass the store_version of the layer you loaded (0 for a new layer)")
+        self._refuse_read_only(label)
+        prepared = self._prepare(gdf, label=label, id_field=id_field, coord_system=coord_system, within=within, within_tolerance_m2=within_tolerance_m2, min_area_m2=min_area_m2)
+        with self._transaction(write=True, source=label) as con:
+            self._lock_layer(con, layer)
+            latest = self._check_parent(con, layer, expected_parent, label)
+            self._ensure_layer(con, layer, label)
+            version = (latest.version if latest else 0) + 1
+            hash_rows = self._insert_features(con, layer, version, prepared)
+            sha = _content_sha256(crs_epsg=self.crs_epsg, id_field=prepared.id_field, columns=prepared.columns, rows=hash_rows)
+            info = self._append_version(
+                con, layer=layer, version=version, author=author, reason=reason, feature_count=len(hash_rows),
+                parent=latest.version if latest else None, restored_from=None, sha=sha, id_field=prepared.id_field,
+                columns=prepared.columns, repaired_ids=tuple(r.feature_id for r in prepared.repairs),
+                bounds=shapely.total_bounds(np.asarray(prepared.geoms, dtype=object)),
+            )
+        return SaveResult(info=info, repairs=prepared.repairs, transformed_from=prepared.transformed_from, converted_from=prepared.converted_from, dropped_z=prepared.dropped_z)
+
+    def restore(self, layer: str, version: int, *, author: str, reason: str, expected_parent: int | None = None) -> VersionInfo:
+        """Append a new version of ``layer`` whose content equals ``version`` (same sha256)."""
+        check_layer_name(layer)
+        label = self._label(layer)
+        self._refuse_read_only(label)
+        author = _clean_text(author, what="author", source=label, max_chars=MAX_AUTHOR_CHARS, multiline=False)
+        reason = _clean_text(reason, what="reason", source=label, max_chars=MAX_REASON_CHARS, multiline=True)
+        with self._transaction(write=True, source=label) as con:
+            self._lock_layer(con, layer)
+            old = self._info(con, layer, version)
+            latest = self._check_parent(con, layer, expected_parent, label)
+            new = latest.version + 1
+            rows = self._copy_features(con, layer, new, old.version)
+            sha = _content_sha256(crs_epsg=self.crs_epsg, id_field=old.id_field, columns=old.columns, rows=rows)
+            if sha != old.sha256:
+                raise DataError(label, f"version {old.version} no longer matches its recorded sha256: the {self._storage_noun} was changed outside the store", f"restore the workspace {self._storage_noun} from a backup")
+            return self._append_version(
+                con, layer=layer, version=new, author=author, reason=reason, feature_count=len(rows), parent=latest.version,
+                restored_from=old.version, sha=sha, id_field=old.id_field, columns=old.columns, repaired_ids=(), bounds=None,
+            )
+
+    def _check_parent(self, con: Any, layer: str, expected_parent: int | None, label: str) -> VersionInfo | None:
+        latest = self._latest(con, layer)
+        latest_no = latest.version if latest else 0
+        if expected_parent is None or expected_parent == latest_no:
+            return latest
+        if expected_parent > latest_no:
+            raise DataError(label, f"the edit is based on version {expected_parent}, but the layer has only {latest_no} version(s)", "load the layer from this workspace and edit that version")
+        assert latest is not None
+        nxt = self._version(con, layer, expected_parent + 1)
+        assert nxt is not None
+        later = f"; the latest is version {latest.version} by {latest.author} at {_iso(latest.saved_at)}" if latest.version != nxt.version else ""
+        raise ConflictError(
+            label,
+            f"your edit is based on version {expected_parent}, but {nxt.author} saved version {nxt.version} at {_iso(nxt.saved_at)} UTC (reason: {nxt.reason}){later}; nothing was saved",
+            f"merge: load the latest version (Workspace.load('{layer}'), version {latest.version}), re-apply your edits to it and save again with expected_parent={latest.version}",
+            expected_parent=expected_parent,
+            latest=latest,
+        )
+
+    def _append_version(self, con: Any, *, layer: str, version: int, author: str, reason: str, feature_count: int,
+                        parent: int | None, restored_from: int | None, sha: str, id_field: str, columns: tuple[tuple[str, str], ...],
+                        repaired_ids: tuple[str, ...], bounds: Any) -> VersionInfo:
+        info = VersionInfo(
+            layer=layer, version=version, author=author, saved_at=_parse_iso(_iso(_utcnow())), reason=reason, feature_count=feature_count,
+            parent_version=parent, restored_from=restored_from, sha256=sha, id_field=id_field, columns=tuple(columns),
+            repaired_ids=tuple(repaired_ids),
+        )
+        self._insert_version(con, info, bounds)
+        return info
+
+    # -- validation of input -----------------------------------------------------------------
+
+    def _prepare(self, gdf: Any, *, label: str, id_field: str, coord_system: CoordSystem | str,
+                 within: Any, within_tolerance_m2: float, min_area_m2: float) -> _Prepared:
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            raise DataError(label, f"expected a GeoDataFrame, got {type(gdf).__name__}", "read the file with geodata.vectors.read_vector or geopandas first")
+        if len(gdf) == 0:
+            raise DataError(label, "the layer has no features", "draw at least one polygon; the store keeps every earlier version anyway")
+        if gdf._geometry_column_name not in gdf.columns:
+            raise SchemaError(label, "the GeoDataFrame has no active geometry column", "set one with GeoDataFrame.set_geometry")
+        crs = require_crs(gdf.crs, label)
+        if not isinstance(id_field, str) or id_field not in gdf.columns or id_field == gdf.geometry.name:
+            raise SchemaError(label, f"it has no id column '{id_field}' (columns: {', '.join(map(str, gdf.columns))})", "name the column that identifies each polygon with id_field=, or add one")
+        ids_raw = list(gdf[id_field])
+        blank = [i for i, v in enumerate(ids_raw) if _is_missing(v) or str(v).strip() == ""]
+        if blank:
+            raise SchemaError(label, f"column '{id_field}' is empty in rows {blank[:20]}", "give every polygon an id")
+        ids = [str(v) for v in ids_raw]
+        dup = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if dup:
+            raise SchemaError(label, f"column '{id_field}' repeats the ids {dup[:20]}", "make the ids unique (one row per polygon)")
+        long_ids = [i for i in ids if len(i) > MAX_ID_CHARS or _CONTROL_RE.search(i)]
+        if long_ids:
+            raise UnsafeInputError(label, f"ids longer than {MAX_ID_CHARS} characters or with control characters: {[i[:40] for i in long_ids[:5]]}", "use short printable ids")
+
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        missing = [fid for fid, g in zip(ids, geoms) if g is None or g.is_empty]
+        if missing:
+            raise GeometryError(label, f"features {missing[:50]} have no geometry (missing or empty)", "draw them, or remove those rows")
+        wrong = [(fid, g.geom_type) for fid, g in zip(ids, geoms) if g.geom_type not in ("Polygon", "MultiPolygon")]
+        if wrong:
+            raise GeometryError(label, f"only polygons are stored; features {[f'{f} ({t})' for f, t in wrong[:50]]} are not", "draw areas as polygons, or buffer points/lines into polygons first")
+
+        # columns -> JSON
+        geom_cols = [c for c in gdf.columns if c != gdf.geometry.name and isinstance(gdf[c].dtype, gpd.array.GeometryDtype)]
+        if geom_cols:
+            raise SchemaError(label, f"columns {geom_cols} hold geometries besides the active geometry", "drop them, or convert them to text (WKT) first")
+        attr_cols = [c for c in gdf.columns if c not in (id_field, gdf.geometry.name)]
+        names = [str(c) for c in attr_cols]
+        if len(set(names)) != len(names) or id_field in names:
+            raise SchemaError(label, f"column names repeat once turned into text: {names}", "rename the columns so each name is unique")
+        columns = tuple((n, _column_kind(gdf[c])) for n, c in zip(names, attr_cols))
+        attrs_json = []
+        values = {n: list(gdf[c]) for n, c in zip(names, attr_cols)}
+        for row, fid in enumerate(ids):
+            rec = {n: _json_value(values[n][row], column=n, fid=fid, source=label) for n in names}
+            attrs_json.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+
+        # coordinates: GCJ-02 / BD-09, then the workspace CRS, then 2-D
+        system = CoordSystem(coord_system)
+        converted = None
+        if crs.is_geographic:
+            check_lonlat_bounds(tuple(shapely.total_bounds(geoms)), label)
+        if system is not CoordSystem.WGS84:
+            if not crs.is_geographic:
+                raise DataError(label, f"it is in projected {crs.to_string()}, but GCJ-02/BD-09 are lon/lat systems", "choose 'wgs84' as the source system for projected data")
+            geoms = np.asarray(to_wgs84_geometries(geoms, system), dtype=object)
+            crs = CRS.from_epsg(4326)
+            converted = system.value
+        if shapely.has_z(geoms).any():
+            geoms = np.asarray(shapely.force_2d(geoms), dtype=object)
+            dropped_z = True
+        else:
+            dropped_z = False
+        # validity, in the coordinates as drawn (a degenerate outline stays degenerate there)
+        geoms, repairs = _repair(geoms, crs=crs, ids=ids, label=label)
+        store_crs = CRS.from_epsg(self.crs_epsg)
+        transformed = None
+        if crs != store_crs:
+            transformed = crs.to_string()
+            geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(store_crs).values, dtype=object)
+            if not np.isfinite(shapely.total_bounds(geoms)).all():
+                raise DataError(label, f"the transform from {transformed} to EPSG:{self.crs_epsg} gave non-finite coordinates", "check that the declared CRS is right")
+        # and again in the workspace CRS, in case the transform made a near-touching ring cross
+        geoms, more = _repair(geoms, crs=store_crs, ids=ids, label=label)
+        repairs.extend(r for r in more if r.feature_id not in {x.feature_id for x in repairs})
+        area_m2 = gpd.GeoSeries(geoms, crs=store_crs).to_crs(ANALYSIS_CRS).area.to_numpy()
+        tiny = [f"{fid} ({a:.3g} m2)" for fid, a in zip(ids, area_m2) if not a >= min_area_m2]
+        if tiny:
+            raise GeometryError(label, f"features {tiny[:50]} have less than {min_area_m2:g} m2 of area (slivers or degenerate outlines)", "redraw them as proper polygons, or remove them")
+
+        geoms = np.asarray([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object)
+
+        if within is not None:
+            self._check_within(geoms, ids, within, label=label, tolerance_m2=within_tolerance_m2)
+        return _Prepared(
+            ids=tuple(ids), attrs_json=tuple(attrs_json), geoms=tuple(geoms), id_field=id_field, columns=columns,
+            repairs=tuple(repairs), transformed_from=transformed, converted_from=converted, dropped_z=dropped_z,
+        )
+
+    def _check_within(self, geoms: np.ndarray, ids: list[str], within: Any, *, label: str, tolerance_m2: float) -> None:
+        if not isinstance(within, (gpd.GeoDataFrame, gpd.GeoSeries)):
+            raise DataError(label, f"the study area must be a GeoDataFrame or GeoSeries with a CRS, got {type(within).__name__}", "wrap it: geopandas.GeoSeries([polygon], crs='EPSG:4490')")
+        area_crs = require_crs(within.crs, f"{label}: study area")
+        area = gpd.GeoSeries(within.geometry.values if isinstance(within, gpd.GeoDataFrame) else within.values, crs=area_crs)
+        area = area[~(area.isna() | area.is_empty)]
+        if len(area) == 0:
+            raise DataError(label, "the study area has no geometry", "give a study-area polygon")
+        study = shapely.union_all(shapely.make_valid(np.asarray(area.to_crs(ANALYSIS_CRS).values, dtype=object)))
+        feats = np.asarray(gpd.GeoSeries(geoms, crs=CRS.from_epsg(self.crs_epsg)).to_crs(ANALYSIS_CRS).values, dtype=object)
+        outside_m2 = shapely.area(shapely.difference(feats, study))
+        bad = [f"{fid} ({a:,.1f} m2 outside)" for fid, a in zip(ids, outside_m2) if a > tolerance_m2]
+        if bad:
+            raise GeometryError(label, f"features {bad} lie (partly) outside the study area", "move or clip them to the study area, or choose the right study area")
+
+
+    # -- export ------------------------------------------------------------------------------
+
+    def export(self, layer: str, out_path: str | Path, *, version: int | None = None, fmt: str | None = None, crs: int | None = None) -> ExportResult:
+        """Write a version (latest by default) to ``out_path`` atomically.
+
+        ``fmt`` is "gpkg", "geojson" or "shp.zip" (inferred from the suffix when omitted: .gpkg,
+        .geojson/.json, .zip); ``crs`` is 4490 or 4326 (default: the workspace CRS). An existing
+        ``out_path`` is replaced only when it is byte-identical to an earlier export recorded in
+        this workspace; anything else there is refused.
+        """
+        check_layer_name(layer)
+        out = Path(out_path)
+        label = f"{out} (export of {self._where()}, layer '{layer}')"
+        self._refuse_read_only(label)
+        fmt = _export_format(out, fmt, label)
+        epsg = self.crs_epsg if crs is None else int(crs)
+        if epsg not in STORE_CRS_CHOICES:
+            raise DataError(label, f"export CRS EPSG:{crs} is not offered", f"choose one of {', '.join(f'EPSG:{c}' for c in STORE_CRS_CHOICES)}")
+        if out.exists() and not out.is_file():
+            raise DataError(label, "the target exists and is not a file", "choose a file name")
+        gdf = self.load(layer, version)
+        info_version = int(gdf.attrs["store_version"])
+        if epsg != self.crs_epsg:
+            gdf = gdf.to_crs(epsg=epsg)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.tmp{'.zip' if fmt == 'shp.zip' else out.suffix}")
+        try:
+            _write_export(gdf, tmp, fmt=fmt, layer=layer, stem=_stem(out))
+            sha = sha256_file(tmp)
+            with self._transaction(write=True, source=label) as con:
+                self._lock_layer(con, _EXPORTS_LOCK)  # exporters queue (GeoPackage: the file lock)
+                replaced = False
+                if out.exists():
+                    old_sha = sha256_file(out)
+                    if not self._export_recorded(con, old_sha):
+                        raise DataError(label, "the file exists and is not an unchanged earlier export of this workspace", "choose a new file name, or move the existing file away first")
+                    replaced = True
+                os.replace(tmp, out)
+                self._insert_export(con, layer=layer, version=info_version, fmt=fmt, crs_epsg=epsg, path=str(out.resolve()), sha=sha, at=_utcnow())
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return ExportResult(path=out, layer=layer, version=info_version, fmt=fmt, crs_epsg=epsg, sha256=sha, feature_count=len(gdf), replaced_earlier_export=replaced)
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def verify(self) -> list[str]:
+        """Problems found in the workspace (an empty list when it is sound): the storage's own
+        checks, gap-free versions per layer, feature counts and content hashes of every version."""
+        problems = list(self._integrity_problems())
+        for layer in self.layers():
+            hist = self.history(layer)
+            numbers = [v.version for v in hist]
+            if numbers != list(range(1, len(numbers) + 1)):
+                problems.append(f"layer '{layer}': versions are not 1..{len(numbers)} without gaps: {numbers}")
+            for v in hist:
+                try:
+                    self.load(layer, v.version, verify=True)
+                except DataError as exc:
+                    problems.append(f"layer '{layer}' version {v.version}: {exc.problem}")
+        return problems
+
+
+_EXPORTS_LOCK = "store_exports"  # a lock name no layer can have (the prefix is reserved)
+
+
+class Workspace(WorkspaceBase):
     """A versioned GeoPackage workspace. Holds only a path and settings: cheap, picklable,
     safe to share between threads and processes (each call opens its own connection).
 
@@ -449,9 +891,16 @@ class Workspace:
                                      "give the workspace .gpkg the dashboard saves red lines to (it was left unchanged)")
         return stored
 
-    def _refuse_read_only(self, source: str) -> None:
-        if self.read_only:
-            raise DataError(source, "the workspace was opened read-only", "open it with Workspace(path) to save, restore or export")
+    backend = "gpkg"
+    _read_only_fix = "open it with Workspace(path) to save, restore or export"
+    _storage_noun = "file"
+
+    def _where(self) -> str:
+        return self.path.name
+
+    @property
+    def identity(self) -> str:
+        return f"gpkg:{self.path.resolve()}"
 
     # -- connections -------------------------------------------------------------------------
 
@@ -611,395 +1060,80 @@ class Workspace:
             (layer, GEOM_COLUMN, self.crs_epsg),
         )
 
-    # -- reading -----------------------------------------------------------------------------
+    # -- row storage (the hooks of WorkspaceBase) ----------------------------------------------
 
-    def _label(self, layer: str, source: str | None = None) -> str:
-        where = f"{self.path.name}, layer '{layer}'"
-        return f"{source} (saving to {where})" if source else where
+    def _layer_names(self, con: sqlite3.Connection) -> list[str]:
+        return [r[0] for r in con.execute("SELECT DISTINCT layer FROM versions ORDER BY layer")]
 
-    def layers(self) -> tuple[str, ...]:
-        """Names of the layers that have at least one version."""
-        with self._transaction(write=False, source=str(self.path)) as con:
-            return tuple(r[0] for r in con.execute("SELECT DISTINCT layer FROM versions ORDER BY layer"))
-
-    def _latest(self, con: sqlite3.Connection, layer: str) -> VersionInfo | None:
-        row = con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? ORDER BY version DESC LIMIT 1", (layer,)).fetchone()
+    def _version(self, con: sqlite3.Connection, layer: str, version: int | None) -> VersionInfo | None:
+        if version is None:
+            row = con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? ORDER BY version DESC LIMIT 1", (layer,)).fetchone()
+        else:
+            row = con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? AND version=?", (layer, int(version))).fetchone()
         return _version_from_row(row) if row else None
 
-    def _info(self, con: sqlite3.Connection, layer: str, version: int | None) -> VersionInfo:
-        label = self._label(layer)
-        latest = self._latest(con, layer)
-        if latest is None:
-            names = [r[0] for r in con.execute("SELECT DISTINCT layer FROM versions ORDER BY layer")]
-            raise DataError(label, f"the workspace has no layer '{layer}' (layers: {names or 'none yet'})", "save a first version, or name one of those layers")
-        if version is None:
-            return latest
-        if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or not 1 <= int(version) <= latest.version:
-            raise DataError(label, f"there is no version {version!r} (versions 1..{latest.version})", f"choose a version between 1 and {latest.version}")
-        row = con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? AND version=?", (layer, int(version))).fetchone()
-        return _version_from_row(row)
+    def _versions(self, con: sqlite3.Connection, layer: str) -> list[VersionInfo]:
+        rows = con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? ORDER BY version", (layer,)).fetchall()
+        return [_version_from_row(r) for r in rows]
 
-    def info(self, layer: str, version: int | None = None) -> VersionInfo:
-        """The record of one version (the latest by default)."""
-        check_layer_name(layer)
-        with self._transaction(write=False, source=self._label(layer)) as con:
-            return self._info(con, layer, version)
+    def _feature_rows(self, con: sqlite3.Connection, layer: str, version: int) -> list[tuple[str, str, bytes]]:
+        rows = con.execute(
+            f"SELECT feature_id, attrs_json, {GEOM_COLUMN} FROM {_quote(layer)} WHERE store_version=? ORDER BY fid", (version,)
+        ).fetchall()
+        return [(r[0], r[1], _gpkg_wkb(r[2])) for r in rows]
 
-    def history(self, layer: str) -> tuple[VersionInfo, ...]:
-        """Every version of ``layer``, oldest first, as immutable records."""
-        check_layer_name(layer)
-        with self._transaction(write=False, source=self._label(layer)) as con:
-            self._info(con, layer, None)  # raises for an unknown layer
-            rows = con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? ORDER BY version", (layer,)).fetchall()
-        return tuple(_version_from_row(r) for r in rows)
+    def _insert_features(self, con: sqlite3.Connection, layer: str, version: int, prepared: _Prepared) -> list[tuple[str, str, bytes]]:
+        hash_rows: list[tuple[str, str, bytes]] = []
 
-    def load(self, layer: str, version: int | None = None, *, verify: bool = True) -> gpd.GeoDataFrame:
-        """A version of ``layer`` (latest by default) as a GeoDataFrame in the workspace CRS.
+        def rows() -> Iterator[tuple[bytes, int, str, str]]:
+            for fid, attrs, geom in zip(prepared.ids, prepared.attrs_json, prepared.geoms):
+                blob = _gpkg_blob(geom, self.crs_epsg)
+                hash_rows.append((fid, attrs, _gpkg_wkb(blob)))
+                yield blob, version, fid, attrs
 
-        Columns: the id column, the attribute columns in their saved order and dtypes, geometry
-        (MultiPolygon). ``gdf.attrs`` holds ``store_layer``, ``store_version`` and
-        ``store_sha256`` (pass ``store_version`` as ``expected_parent`` when saving edits).
-        With ``verify`` the content hash is recomputed and must match the version record.
-        """
-        check_layer_name(layer)
-        label = self._label(layer)
-        with self._transaction(write=False, source=label) as con:
-            info = self._info(con, layer, version)
-            rows = con.execute(
-                f"SELECT feature_id, attrs_json, {GEOM_COLUMN} FROM {_quote(layer)} WHERE store_version=? ORDER BY fid",
-                (info.version,),
-            ).fetchall()
-        wkbs = [_gpkg_wkb(r[2]) for r in rows]
-        if verify:
-            got = _content_sha256(crs_epsg=self.crs_epsg, id_field=info.id_field, columns=info.columns, rows=[(r[0], r[1], w) for r, w in zip(rows, wkbs)])
-            if got != info.sha256 or len(rows) != info.feature_count:
-                raise DataError(
-                    label,
-                    f"version {info.version} no longer matches its record ({len(rows)} features, sha256 {got[:12]}..., recorded {info.feature_count} features, {info.sha256[:12]}...): the file was changed outside the store",
-                    "restore the workspace file from a backup, or re-import the version from an earlier export",
-                )
-        attrs = [json.loads(r[1]) for r in rows]
-        data: dict[str, Any] = {info.id_field: pd.Series([r[0] for r in rows], dtype="str")}
-        for name, kind in info.columns:
-            data[name] = _restore_column([a.get(name) for a in attrs], kind)
-        gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(shapely.from_wkb(wkbs) if wkbs else [], crs=f"EPSG:{self.crs_epsg}"), crs=f"EPSG:{self.crs_epsg}")
-        gdf.attrs.update(store_layer=layer, store_version=info.version, store_sha256=info.sha256)
-        return gdf
+        con.executemany(f"INSERT INTO {_quote(layer)} ({GEOM_COLUMN}, store_version, feature_id, attrs_json) VALUES (?, ?, ?, ?)", rows())
+        return hash_rows
 
-    # -- writing -----------------------------------------------------------------------------
-
-    def save(
-        self,
-        layer: str,
-        gdf: gpd.GeoDataFrame,
-        *,
-        author: str,
-        reason: str,
-        id_field: str = "feature_id",
-        expected_parent: int | None = None,
-        coord_system: CoordSystem | str = CoordSystem.WGS84,
-        within: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
-        within_tolerance_m2: float = 1.0,
-        min_area_m2: float = 1.0,
-        source: str | None = None,
-    ) -> SaveResult:
-        """Store ``gdf`` as a new version of ``layer`` (the layer is created on its first save).
-
-        Parameters
-        ----------
-        id_field
-            Column with a unique, non-empty id per feature (stored as text).
-        expected_parent
-            The version the edit is based on (0 = the layer must not exist yet). When another
-            version was saved meanwhile, :class:`ConflictError` is raised and nothing is written.
-            ``None`` appends after whatever is latest.
-        coord_system
-            What system lon/lat input really is in: ``"wgs84"`` (also CGCS2000), ``"gcj02"``
-            (Amap/Gaode) or ``"bd09"`` (Baidu); the latter two are converted on import.
-        within, within_tolerance_m2
-            A study area (GeoDataFrame/GeoSeries with a CRS): features with more than this many
-            m2 outside it are refused.
-        min_area_m2
-            Features smaller than this (slivers, degenerate outlines) are refused.
-        source
-            Name of the file or upload the features came from, for messages.
-
-        Returns
-        -------
-        SaveResult
-            The new version's record, the repairs made, and any CRS transform or conversion.
-        """
-        check_layer_name(layer)
-        label = self._label(layer, source)
-        author = _clean_text(author, what="author", source=label, max_chars=MAX_AUTHOR_CHARS, multiline=False)
-        reason = _clean_text(reason, what="reason", source=label, max_chars=MAX_REASON_CHARS, multiline=True)
-        if expected_parent is not None and (isinstance(expected_parent, bool) or not isinstance(expected_parent, (int, np.integer)) or expected_parent < 0):
-            raise DataError(label, f"expected_parent must be a version number >= 0, got {expected_parent!r}", "pass the store_version of the layer you loaded (0 for a new layer)")
-        self._refuse_read_only(label)
-        prepared = self._prepare(gdf, label=label, id_field=id_field, coord_system=coord_system, within=within, within_tolerance_m2=within_tolerance_m2, min_area_m2=min_area_m2)
-        with self._transaction(write=True, source=label) as con:
-            latest = self._check_parent(con, layer, expected_parent, label)
-            self._ensure_layer(con, layer, label)
-            version = (latest.version if latest else 0) + 1
-            hash_rows: list[tuple[str, str, bytes]] = []
-
-            def rows() -> Iterator[tuple[bytes, int, str, str]]:
-                for fid, attrs, geom in zip(prepared.ids, prepared.attrs_json, prepared.geoms):
-                    blob = _gpkg_blob(geom, self.crs_epsg)
-                    hash_rows.append((fid, attrs, _gpkg_wkb(blob)))
-                    yield blob, version, fid, attrs
-
-            con.executemany(f"INSERT INTO {_quote(layer)} ({GEOM_COLUMN}, store_version, feature_id, attrs_json) VALUES (?, ?, ?, ?)", rows())
-            sha = _content_sha256(crs_epsg=self.crs_epsg, id_field=prepared.id_field, columns=prepared.columns, rows=hash_rows)
-            info = self._append_version(
-                con, layer=layer, version=version, author=author, reason=reason, feature_count=len(hash_rows),
-                parent=latest.version if latest else None, restored_from=None, sha=sha, id_field=prepared.id_field,
-                columns=prepared.columns, repaired_ids=tuple(r.feature_id for r in prepared.repairs),
-                bounds=shapely.total_bounds(np.asarray(prepared.geoms, dtype=object)),
-            )
-        return SaveResult(info=info, repairs=prepared.repairs, transformed_from=prepared.transformed_from, converted_from=prepared.converted_from, dropped_z=prepared.dropped_z)
-
-    def restore(self, layer: str, version: int, *, author: str, reason: str, expected_parent: int | None = None) -> VersionInfo:
-        """Append a new version of ``layer`` whose content equals ``version`` (same sha256)."""
-        check_layer_name(layer)
-        label = self._label(layer)
-        self._refuse_read_only(label)
-        author = _clean_text(author, what="author", source=label, max_chars=MAX_AUTHOR_CHARS, multiline=False)
-        reason = _clean_text(reason, what="reason", source=label, max_chars=MAX_REASON_CHARS, multiline=True)
-        with self._transaction(write=True, source=label) as con:
-            old = self._info(con, layer, version)
-            latest = self._check_parent(con, layer, expected_parent, label)
-            new = latest.version + 1
-            q = _quote(layer)
-            con.execute(
-                f"INSERT INTO {q} ({GEOM_COLUMN}, store_version, feature_id, attrs_json) "
-                f"SELECT {GEOM_COLUMN}, ?, feature_id, attrs_json FROM {q} WHERE store_version=? ORDER BY fid",
-                (new, old.version),
-            )
-            rows = con.execute(f"SELECT feature_id, attrs_json, {GEOM_COLUMN} FROM {q} WHERE store_version=?", (new,)).fetchall()
-            sha = _content_sha256(crs_epsg=self.crs_epsg, id_field=old.id_field, columns=old.columns, rows=[(r[0], r[1], _gpkg_wkb(r[2])) for r in rows])
-            if sha != old.sha256:
-                raise DataError(label, f"version {old.version} no longer matches its recorded sha256: the file was changed outside the store", "restore the workspace file from a backup")
-            return self._append_version(
-                con, layer=layer, version=new, author=author, reason=reason, feature_count=len(rows), parent=latest.version,
-                restored_from=old.version, sha=sha, id_field=old.id_field, columns=old.columns, repaired_ids=(), bounds=None,
-            )
-
-    def _check_parent(self, con: sqlite3.Connection, layer: str, expected_parent: int | None, label: str) -> VersionInfo | None:
-        latest = self._latest(con, layer)
-        latest_no = latest.version if latest else 0
-        if expected_parent is None or expected_parent == latest_no:
-            return latest
-        if expected_parent > latest_no:
-            raise DataError(label, f"the edit is based on version {expected_parent}, but the layer has only {latest_no} version(s)", "load the layer from this workspace and edit that version")
-        nxt = _version_from_row(con.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE layer=? AND version=?", (layer, expected_parent + 1)).fetchone())
-        later = f"; the latest is version {latest.version} by {latest.author} at {_iso(latest.saved_at)}" if latest.version != nxt.version else ""
-        raise ConflictError(
-            label,
-            f"your edit is based on version {expected_parent}, but {nxt.author} saved version {nxt.version} at {_iso(nxt.saved_at)} UTC (reason: {nxt.reason}){later}; nothing was saved",
-            f"merge: load the latest version (Workspace.load('{layer}'), version {latest.version}), re-apply your edits to it and save again with expected_parent={latest.version}",
-            expected_parent=expected_parent,
-            latest=latest,
+    def _copy_features(self, con: sqlite3.Connection, layer: str, new: int, old: int) -> list[tuple[str, str, bytes]]:
+        q = _quote(layer)
+        con.execute(
+            f"INSERT INTO {q} ({GEOM_COLUMN}, store_version, feature_id, attrs_json) "
+            f"SELECT {GEOM_COLUMN}, ?, feature_id, attrs_json FROM {q} WHERE store_version=? ORDER BY fid",
+            (new, old),
         )
+        return self._feature_rows(con, layer, new)
 
-    def _append_version(self, con: sqlite3.Connection, *, layer: str, version: int, author: str, reason: str, feature_count: int,
-                        parent: int | None, restored_from: int | None, sha: str, id_field: str, columns: tuple[tuple[str, str], ...],
-                        repaired_ids: tuple[str, ...], bounds: Any) -> VersionInfo:
-        now = _utcnow()
+    def _insert_version(self, con: sqlite3.Connection, info: VersionInfo, bounds: Any) -> None:
+        now = _iso(info.saved_at)
         con.execute(
             "INSERT INTO versions (layer, version, author, saved_at_utc, reason, feature_count, parent_version, restored_from, sha256, id_field, columns_json, repaired_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (layer, version, author, _iso(now), reason, feature_count, parent, restored_from, sha, id_field,
-             json.dumps([list(c) for c in columns], ensure_ascii=False), json.dumps(list(repaired_ids), ensure_ascii=False)),
+            (info.layer, info.version, info.author, now, info.reason, info.feature_count, info.parent_version, info.restored_from, info.sha256,
+             info.id_field, json.dumps([list(c) for c in info.columns], ensure_ascii=False), json.dumps(list(info.repaired_ids), ensure_ascii=False)),
         )
         if bounds is not None:
             minx, miny, maxx, maxy = (float(b) for b in bounds)
             con.execute(
                 "UPDATE gpkg_contents SET last_change=?, min_x=min(coalesce(min_x, ?), ?), min_y=min(coalesce(min_y, ?), ?), "
                 "max_x=max(coalesce(max_x, ?), ?), max_y=max(coalesce(max_y, ?), ?) WHERE table_name=?",
-                (_iso(now), minx, minx, miny, miny, maxx, maxx, maxy, maxy, layer),
+                (now, minx, minx, miny, miny, maxx, maxx, maxy, maxy, info.layer),
             )
         else:
-            con.execute("UPDATE gpkg_contents SET last_change=? WHERE table_name=?", (_iso(now), layer))
-        return VersionInfo(
-            layer=layer, version=version, author=author, saved_at=_parse_iso(_iso(now)), reason=reason, feature_count=feature_count,
-            parent_version=parent, restored_from=restored_from, sha256=sha, id_field=id_field, columns=tuple(columns),
-            repaired_ids=tuple(repaired_ids),
+            con.execute("UPDATE gpkg_contents SET last_change=? WHERE table_name=?", (now, info.layer))
+
+    def _export_recorded(self, con: sqlite3.Connection, sha: str) -> bool:
+        return con.execute("SELECT 1 FROM exports WHERE sha256=? LIMIT 1", (sha,)).fetchone() is not None
+
+    def _insert_export(self, con: sqlite3.Connection, *, layer: str, version: int, fmt: str, crs_epsg: int, path: str, sha: str, at: datetime) -> None:
+        con.execute(
+            "INSERT INTO exports (layer, version, fmt, crs_epsg, path, sha256, exported_at_utc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (layer, version, fmt, crs_epsg, path, sha, _iso(at)),
         )
 
-    # -- validation of input -----------------------------------------------------------------
-
-    def _prepare(self, gdf: Any, *, label: str, id_field: str, coord_system: CoordSystem | str,
-                 within: Any, within_tolerance_m2: float, min_area_m2: float) -> _Prepared:
-        if not isinstance(gdf, gpd.GeoDataFrame):
-            raise DataError(label, f"expected a GeoDataFrame, got {type(gdf).__name__}", "read the file with geodata.vectors.read_vector or geopandas first")
-        if len(gdf) == 0:
-            raise DataError(label, "the layer has no features", "draw at least one polygon; the store keeps every earlier version anyway")
-        if gdf._geometry_column_name not in gdf.columns:
-            raise SchemaError(label, "the GeoDataFrame has no active geometry column", "set one with GeoDataFrame.set_geometry")
-        crs = require_crs(gdf.crs, label)
-        if not isinstance(id_field, str) or id_field not in gdf.columns or id_field == gdf.geometry.name:
-            raise SchemaError(label, f"it has no id column '{id_field}' (columns: {', '.join(map(str, gdf.columns))})", "name the column that identifies each polygon with id_field=, or add one")
-        ids_raw = list(gdf[id_field])
-        blank = [i for i, v in enumerate(ids_raw) if _is_missing(v) or str(v).strip() == ""]
-        if blank:
-            raise SchemaError(label, f"column '{id_field}' is empty in rows {blank[:20]}", "give every polygon an id")
-        ids = [str(v) for v in ids_raw]
-        dup = sorted(i for i, n in Counter(ids).items() if n > 1)
-        if dup:
-            raise SchemaError(label, f"column '{id_field}' repeats the ids {dup[:20]}", "make the ids unique (one row per polygon)")
-        long_ids = [i for i in ids if len(i) > MAX_ID_CHARS or _CONTROL_RE.search(i)]
-        if long_ids:
-            raise UnsafeInputError(label, f"ids longer than {MAX_ID_CHARS} characters or with control characters: {[i[:40] for i in long_ids[:5]]}", "use short printable ids")
-
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        missing = [fid for fid, g in zip(ids, geoms) if g is None or g.is_empty]
-        if missing:
-            raise GeometryError(label, f"features {missing[:50]} have no geometry (missing or empty)", "draw them, or remove those rows")
-        wrong = [(fid, g.geom_type) for fid, g in zip(ids, geoms) if g.geom_type not in ("Polygon", "MultiPolygon")]
-        if wrong:
-            raise GeometryError(label, f"only polygons are stored; features {[f'{f} ({t})' for f, t in wrong[:50]]} are not", "draw areas as polygons, or buffer points/lines into polygons first")
-
-        # columns -> JSON
-        geom_cols = [c for c in gdf.columns if c != gdf.geometry.name and isinstance(gdf[c].dtype, gpd.array.GeometryDtype)]
-        if geom_cols:
-            raise SchemaError(label, f"columns {geom_cols} hold geometries besides the active geometry", "drop them, or convert them to text (WKT) first")
-        attr_cols = [c for c in gdf.columns if c not in (id_field, gdf.geometry.name)]
-        names = [str(c) for c in attr_cols]
-        if len(set(names)) != len(names) or id_field in names:
-            raise SchemaError(label, f"column names repeat once turned into text: {names}", "rename the columns so each name is unique")
-        columns = tuple((n, _column_kind(gdf[c])) for n, c in zip(names, attr_cols))
-        attrs_json = []
-        values = {n: list(gdf[c]) for n, c in zip(names, attr_cols)}
-        for row, fid in enumerate(ids):
-            rec = {n: _json_value(values[n][row], column=n, fid=fid, source=label) for n in names}
-            attrs_json.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-
-        # coordinates: GCJ-02 / BD-09, then the workspace CRS, then 2-D
-        system = CoordSystem(coord_system)
-        converted = None
-        if crs.is_geographic:
-            check_lonlat_bounds(tuple(shapely.total_bounds(geoms)), label)
-        if system is not CoordSystem.WGS84:
-            if not crs.is_geographic:
-                raise DataError(label, f"it is in projected {crs.to_string()}, but GCJ-02/BD-09 are lon/lat systems", "choose 'wgs84' as the source system for projected data")
-            geoms = np.asarray(to_wgs84_geometries(geoms, system), dtype=object)
-            crs = CRS.from_epsg(4326)
-            converted = system.value
-        if shapely.has_z(geoms).any():
-            geoms = np.asarray(shapely.force_2d(geoms), dtype=object)
-            dropped_z = True
-        else:
-            dropped_z = False
-        # validity, in the coordinates as drawn (a degenerate outline stays degenerate there)
-        geoms, repairs = _repair(geoms, crs=crs, ids=ids, label=label)
-        store_crs = CRS.from_epsg(self.crs_epsg)
-        transformed = None
-        if crs != store_crs:
-            transformed = crs.to_string()
-            geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(store_crs).values, dtype=object)
-            if not np.isfinite(shapely.total_bounds(geoms)).all():
-                raise DataError(label, f"the transform from {transformed} to EPSG:{self.crs_epsg} gave non-finite coordinates", "check that the declared CRS is right")
-        # and again in the workspace CRS, in case the transform made a near-touching ring cross
-        geoms, more = _repair(geoms, crs=store_crs, ids=ids, label=label)
-        repairs.extend(r for r in more if r.feature_id not in {x.feature_id for x in repairs})
-        area_m2 = gpd.GeoSeries(geoms, crs=store_crs).to_crs(ANALYSIS_CRS).area.to_numpy()
-        tiny = [f"{fid} ({a:.3g} m2)" for fid, a in zip(ids, area_m2) if not a >= min_area_m2]
-        if tiny:
-            raise GeometryError(label, f"features {tiny[:50]} have less than {min_area_m2:g} m2 of area (slivers or degenerate outlines)", "redraw them as proper polygons, or remove them")
-
-        geoms = np.asarray([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object)
-
-        if within is not None:
-            self._check_within(geoms, ids, within, label=label, tolerance_m2=within_tolerance_m2)
-        return _Prepared(
-            ids=tuple(ids), attrs_json=tuple(attrs_json), geoms=tuple(geoms), id_field=id_field, columns=columns,
-            repairs=tuple(repairs), transformed_from=transformed, converted_from=converted, dropped_z=dropped_z,
-        )
-
-    def _check_within(self, geoms: np.ndarray, ids: list[str], within: Any, *, label: str, tolerance_m2: float) -> None:
-        if not isinstance(within, (gpd.GeoDataFrame, gpd.GeoSeries)):
-            raise DataError(label, f"the study area must be a GeoDataFrame or GeoSeries with a CRS, got {type(within).__name__}", "wrap it: geopandas.GeoSeries([polygon], crs='EPSG:4490')")
-        area_crs = require_crs(within.crs, f"{label}: study area")
-        area = gpd.GeoSeries(within.geometry.values if isinstance(within, gpd.GeoDataFrame) else within.values, crs=area_crs)
-        area = area[~(area.isna() | area.is_empty)]
-        if len(area) == 0:
-            raise DataError(label, "the study area has no geometry", "give a study-area polygon")
-        study = shapely.union_all(shapely.make_valid(np.asarray(area.to_crs(ANALYSIS_CRS).values, dtype=object)))
-        feats = np.asarray(gpd.GeoSeries(geoms, crs=CRS.from_epsg(self.crs_epsg)).to_crs(ANALYSIS_CRS).values, dtype=object)
-        outside_m2 = shapely.area(shapely.difference(feats, study))
-        bad = [f"{fid} ({a:,.1f} m2 outside)" for fid, a in zip(ids, outside_m2) if a > tolerance_m2]
-        if bad:
-            raise GeometryError(label, f"features {bad} lie (partly) outside the study area", "move or clip them to the study area, or choose the right study area")
-
-    # -- export ------------------------------------------------------------------------------
-
-    def export(self, layer: str, out_path: str | Path, *, version: int | None = None, fmt: str | None = None, crs: int | None = None) -> ExportResult:
-        """Write a version (latest by default) to ``out_path`` atomically.
-
-        ``fmt`` is "gpkg", "geojson" or "shp.zip" (inferred from the suffix when omitted: .gpkg,
-        .geojson/.json, .zip); ``crs`` is 4490 or 4326 (default: the workspace CRS). An existing
-        ``out_path`` is replaced only when it is byte-identical to an earlier export recorded in
-        this workspace; anything else there is refused.
-        """
-        check_layer_name(layer)
-        out = Path(out_path)
-        label = f"{out} (export of {self.path.name}, layer '{layer}')"
-        self._refuse_read_only(label)
-        fmt = _export_format(out, fmt, label)
-        epsg = self.crs_epsg if crs is None else int(crs)
-        if epsg not in STORE_CRS_CHOICES:
-            raise DataError(label, f"export CRS EPSG:{crs} is not offered", f"choose one of {', '.join(f'EPSG:{c}' for c in STORE_CRS_CHOICES)}")
-        if out.exists() and not out.is_file():
-            raise DataError(label, "the target exists and is not a file", "choose a file name")
-        gdf = self.load(layer, version)
-        info_version = int(gdf.attrs["store_version"])
-        if epsg != self.crs_epsg:
-            gdf = gdf.to_crs(epsg=epsg)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.tmp{'.zip' if fmt == 'shp.zip' else out.suffix}")
-        try:
-            _write_export(gdf, tmp, fmt=fmt, layer=layer, stem=_stem(out))
-            sha = sha256_file(tmp)
-            with self._transaction(write=True, source=label) as con:
-                replaced = False
-                if out.exists():
-                    old_sha = sha256_file(out)
-                    if not con.execute("SELECT 1 FROM exports WHERE sha256=? LIMIT 1", (old_sha,)).fetchone():
-                        raise DataError(label, "the file exists and is not an unchanged earlier export of this workspace", "choose a new file name, or move the existing file away first")
-                    replaced = True
-                os.replace(tmp, out)
-                con.execute(
-                    "INSERT INTO exports (layer, version, fmt, crs_epsg, path, sha256, exported_at_utc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (layer, info_version, fmt, epsg, str(out.resolve()), sha, _iso(_utcnow())),
-                )
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return ExportResult(path=out, layer=layer, version=info_version, fmt=fmt, crs_epsg=epsg, sha256=sha, feature_count=len(gdf), replaced_earlier_export=replaced)
-
-    # -- checks ------------------------------------------------------------------------------
-
-    def verify(self) -> list[str]:
-        """Problems found in the workspace (an empty list when it is sound): SQLite integrity,
-        gap-free versions per layer, feature counts and content hashes of every version."""
-        problems: list[str] = []
+    def _integrity_problems(self) -> list[str]:
         with self._transaction(write=False, source=str(self.path)) as con:
             res = [r[0] for r in con.execute("PRAGMA integrity_check")]
-            if res != ["ok"]:
-                problems.extend(f"integrity_check: {r}" for r in res)
-            layers = [r[0] for r in con.execute("SELECT DISTINCT layer FROM versions ORDER BY layer")]
-        for layer in layers:
-            hist = self.history(layer)
-            numbers = [v.version for v in hist]
-            if numbers != list(range(1, len(numbers) + 1)):
-                problems.append(f"layer '{layer}': versions are not 1..{len(numbers)} without gaps: {numbers}")
-            for v in hist:
-                try:
-                    self.load(layer, v.version, verify=True)
-                except DataError as exc:
-                    problems.append(f"layer '{layer}' version {v.version}: {exc.problem}")
-        return problems
+        return [] if res == ["ok"] else [f"integrity_check: {r}" for r in res]
 
 
 # --------------------------------------------------------------------------------------------

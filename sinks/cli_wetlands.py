@@ -37,7 +37,9 @@ def _read_redlines(args):
     from geodata.vectors import read_vector
 
     if args.redlines is not None and args.workspace is not None:
-        raise DataError(args.workspace, "both --redlines and --workspace were given", "give the red lines one way: a file or a workspace layer")
+        from geodata.workspace import mask_url
+
+        raise DataError(mask_url(args.workspace), "both --redlines and --workspace were given", "give the red lines one way: a file or a workspace layer")
     if args.redlines is not None:
         path = Path(args.redlines)
         if path.suffix.lower() == ".zip":  # read from memory with the zip checks (no extraction)
@@ -48,13 +50,18 @@ def _read_redlines(args):
             gdf = read_vector(path, layer=args.redlines_layer)
         return gdf, args.redlines_id_field, str(path)
     if args.workspace is not None:
-        from geodata.store import NotAWorkspaceError, Workspace
+        from geodata.store import NotAWorkspaceError
+        from geodata.workspace import is_database_url, open_workspace
 
-        ws_path = Path(args.workspace)
-        if not ws_path.is_file():
-            raise DataError(ws_path, "the workspace file does not exist", "give the path of an existing workspace .gpkg")
+        url = is_database_url(str(args.workspace))
+        ws_path = str(args.workspace) if url else Path(args.workspace)
+        if isinstance(ws_path, Path) and not ws_path.is_file():
+            raise DataError(ws_path, "the workspace file does not exist",
+                            "give the path of an existing workspace .gpkg (or the postgresql:// URL of a PostGIS workspace)")
         try:  # read-only: Workspace() would add the store tables to any GeoPackage it is given
-            ws = Workspace.open_existing(ws_path)
+            ws = open_workspace(ws_path, read_only=True)
+            if url:
+                ws_path = ws.identity  # messages and provenance name the database without its password
         except NotAWorkspaceError as exc:
             raise DataError(ws_path, exc.problem, "give the workspace.gpkg the dashboard writes, or pass red lines with --redlines") from None
         layer = args.redlines_store_layer
@@ -182,7 +189,7 @@ def add_parsers(sub) -> None:
     w.add_argument("--redlines-id-field", help="id column of the red lines (default: redline_id, zone_id, id, fid or name, else 1..n)")
     w.add_argument("--redlines-coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
                    help="what lon/lat system the red lines are really in (gcj02: Amap/DataV; bd09: Baidu); default wgs84")
-    w.add_argument("--workspace", type=Path, help="read the red lines from this workspace store (.gpkg) instead of a file")
+    w.add_argument("--workspace", help="read the red lines from this workspace store (.gpkg, or a postgresql:// URL) instead of a file")
     w.add_argument("--redlines-store-layer", default="wetland_redlines", help="layer of --workspace holding the red lines (default wetland_redlines)")
     w.add_argument("--alert-ha", type=float, help="least wetland loss (ha) per red line and period that raises an alert; a policy choice (default: the configuration's, else 1.0)")
     w.add_argument("--min-patch-ha", type=float, help="drop wetland patches smaller than this (ha; default: the configuration's, else 0)")

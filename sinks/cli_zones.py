@@ -58,19 +58,24 @@ def _zone_layer(path: Path | None, layer: str | None, id_field: str, coord_syste
     return prepare_zones(gdf, source=str(path), id_field=id_field, coord_system=coord_system)
 
 
-def _workspace_redlines(ws_path: Path | None):
-    """The workspace's ecological red lines and urban wetland red lines (either may be absent)."""
+def _workspace_redlines(ws_path: str | None):
+    """The workspace's ecological red lines and urban wetland red lines (either may be absent);
+    ``ws_path`` is a workspace .gpkg or the postgresql:// URL of a PostGIS workspace."""
     if ws_path is None:
         return None, None
-    from geodata.store import NotAWorkspaceError, Workspace
+    from geodata.store import NotAWorkspaceError
+    from geodata.workspace import is_database_url, mask_url, open_workspace
     from wetlands.redlines import ECO_REDLINES, REDLINES
 
-    if not Path(ws_path).is_file():
-        raise DataError(ws_path, "the workspace file does not exist", "give the path of an existing workspace .gpkg")
+    url = is_database_url(ws_path)
+    where = mask_url(ws_path) if url else ws_path  # a message never shows the password
+    if not url and not Path(ws_path).is_file():
+        raise DataError(ws_path, "the workspace file does not exist",
+                        "give the path of an existing workspace .gpkg (or the postgresql:// URL of a PostGIS workspace)")
     try:
-        ws = Workspace.open_existing(ws_path)
+        ws = open_workspace(ws_path, read_only=True)
     except NotAWorkspaceError as exc:
-        raise DataError(ws_path, exc.problem, "give the workspace.gpkg the dashboard writes") from None
+        raise DataError(where, exc.problem, "give the workspace the dashboard writes") from None
     layers = ws.layers()
     eco = ws.load(ECO_REDLINES.layer) if ECO_REDLINES.layer in layers else None
     wet = ws.load(REDLINES.layer) if REDLINES.layer in layers else None
@@ -153,7 +158,9 @@ def _cmd_zones(args) -> int:
 
     check_out_dir(args.out, MARKER)
     if args.redlines is not None and args.workspace is not None:
-        raise DataError(args.workspace, "both --redlines and --workspace were given", "give the red lines one way: a file or a workspace")
+        from geodata.workspace import mask_url
+
+        raise DataError(mask_url(args.workspace), "both --redlines and --workspace were given", "give the red lines one way: a file or a workspace")
     eco_ws, wet_ws = _workspace_redlines(args.workspace)
     redlines = _zone_layer(args.redlines, args.redlines_layer, args.redlines_id_field, args.coord_system) if args.redlines else eco_ws
     eco_space = _zone_layer(args.eco_space, args.eco_space_layer, args.eco_space_id_field, args.coord_system)
@@ -196,7 +203,7 @@ def add_parsers(sub) -> None:
     z.add_argument("--eco-space-id-field", default="area_id", help="id column of --eco-space (default area_id)")
     z.add_argument("--coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
                    help="what lon/lat system the uploaded zones are really in (gcj02: Amap/DataV; bd09: Baidu); default wgs84")
-    z.add_argument("--workspace", type=Path, help="read the red lines (ecological and urban wetland) from this workspace store")
+    z.add_argument("--workspace", help="read the red lines (ecological and urban wetland) from this workspace store (.gpkg or postgresql:// URL)")
     z.add_argument("--points", type=Path, help="CSV of project / enterprise locations (lon, lat columns) to check against the zones")
     z.add_argument("--points-coord-system", default=CoordSystem.WGS84.value, choices=[c.value for c in CoordSystem],
                    help="coordinate system of --points (default wgs84; gcj02 for Amap)")

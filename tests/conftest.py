@@ -1,6 +1,7 @@
 """Shared fixtures: tiny rasters with hand-worked numbers, and where the real data lives."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -136,3 +137,39 @@ def tiny(tmp_path: Path) -> dict:
         encoding="utf-8",
     )
     return {"dir": tmp_path, "t0": t0, "t1": t1, "zones": zpath, "coef": coef, "inventory": inv, "config": cfg}
+
+
+# ---------------------------------------------------------------------------------------------
+# PostGIS, the workspace's server backend (tests/test_store*.py, the wetlands page)
+
+PG_URL_ENV = "SINKS_TEST_DATABASE_URL"
+PG_DEFAULT_URL = "postgresql://sinks:sinks@127.0.0.1:5432/sinks_test"
+
+
+def _mask(url: str) -> str:
+    from geodata.workspace import mask_url
+
+    return mask_url(url)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The test database (with PostGIS), or a skip that says why (a failure under CI=true)."""
+    import psycopg
+
+    url = os.environ.get(PG_URL_ENV, "").strip() or PG_DEFAULT_URL
+    try:
+        with psycopg.connect(url, connect_timeout=3) as con:
+            if not con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+                raise RuntimeError("the database has no postgis extension (CREATE EXTENSION postgis)")
+    except Exception as exc:  # noqa: BLE001 - any reason to skip is reported
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        why = f"PostGIS not reachable at {_mask(url)} (set {PG_URL_ENV}): {detail}"
+        if in_ci():
+            pytest.fail(f"{why}; CI must test the PostGIS backend (.ci/run starts it)", pytrace=False)
+        pytest.skip(why)
+    return url

@@ -1,5 +1,13 @@
-"""The versioned GeoPackage workspace (geodata.store): versions, CRS, repairs, conflicts,
+"""The versioned workspace (geodata.store, geodata.store_pg): versions, CRS, repairs, conflicts,
 several writer processes, failed and killed saves, hostile input, exports.
+
+Every test that takes the ``ws`` or ``backend`` fixture runs twice: on a GeoPackage file
+(``[gpkg]``) and on PostGIS (``[pg]``, a fresh schema per test in the database named by
+``SINKS_TEST_DATABASE_URL``, default ``postgresql://sinks:sinks@127.0.0.1:5432/sinks_test``).
+When PostGIS is not reachable the ``[pg]`` variants are skipped with the reason (shown by
+``-ra``); with ``CI=true`` they fail instead, so CI cannot pass without testing PostGIS.
+Tests about the GeoPackage file itself (bytes, GDAL, SQLite locks) take ``gpkg_ws``; their
+PostGIS counterparts are in ``test_store_pg.py``.
 
 Hand-worked numbers: squares are drawn in EPSG:32650 (UTM 50N, metres) near Jiangbei
 (x 660 km, y 3560 km: about 118.7 E, 32.2 N), stored in EPSG:4490 and measured back in 32650.
@@ -7,11 +15,13 @@ Hand-worked numbers: squares are drawn in EPSG:32650 (UTM 50N, metres) near Jian
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import multiprocessing as mp
 import os
 import signal
 import sqlite3
 import time
+import uuid
 import zipfile
 from datetime import timezone
 from pathlib import Path
@@ -27,6 +37,7 @@ from geodata import store
 from geodata.errors import CRSMismatchError, DataError, GeometryError, MissingCRSError, SchemaError, UnsafeInputError
 from geodata.files import sha256_file
 from geodata.store import ConflictError, Workspace
+from geodata.store_pg import PostgisWorkspace
 from tests.conftest import shared_data
 
 UTM = "EPSG:32650"
@@ -54,8 +65,117 @@ def count_rows(path: Path, table: str) -> int:
         con.close()
 
 
+# ---------------------------------------------------------------------------------------------
+# the two backends
+
+def open_target(target: tuple, **kw):
+    """Open a workspace from a picklable target (for child processes)."""
+    kind, where = target
+    if kind == "gpkg":
+        return Workspace(where, **kw)
+    url, schema = where
+    return PostgisWorkspace(url, schema=schema, **kw)
+
+
+class GpkgBackend:
+    kind = "gpkg"
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+
+    def target(self, name: str = "work") -> tuple:
+        return ("gpkg", str(self.dir / f"{name}.gpkg"))
+
+    def open(self, name: str = "work", **kw) -> Workspace:
+        return open_target(self.target(name), **kw)
+
+    def snapshot(self, ws) -> str:
+        return sha256_file(ws.path)  # byte for byte
+
+    def count(self, ws, table: str) -> int:
+        return count_rows(ws.path, table)
+
+    def fail_on_third_row(self, monkeypatch) -> None:
+        _fail_on_third_call(monkeypatch, store, "_gpkg_blob")
+
+
+class PgBackend:
+    kind = "pg"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.prefix = f"t_{uuid.uuid4().hex[:10]}"
+        self.schemas: list[str] = []
+
+    def target(self, name: str = "work") -> tuple:
+        schema = f"{self.prefix}_{name}"
+        if schema not in self.schemas:
+            self.schemas.append(schema)
+        return ("pg", (self.url, schema))
+
+    def open(self, name: str = "work", **kw) -> PostgisWorkspace:
+        return open_target(self.target(name), **kw)
+
+    def connect(self):
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True)
+
+    def snapshot(self, ws) -> str:
+        """sha256 over every row of every table of the workspace's schema (ids included)."""
+        from psycopg import sql
+
+        digest = hashlib.sha256()
+        with self.connect() as con:
+            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", (ws.schema,))]
+            digest.update(repr(tables).encode())
+            for t in tables:
+                rows = con.execute(sql.SQL("SELECT * FROM {}.{} ORDER BY 1").format(sql.Identifier(ws.schema), sql.Identifier(t))).fetchall()
+                digest.update(repr(rows).encode())
+        return digest.hexdigest()
+
+    def count(self, ws, table: str) -> int:
+        from psycopg import sql
+
+        with self.connect() as con:
+            if table in ("versions", "exports", "store_meta"):
+                q = sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(ws.schema), sql.Identifier(table))
+                return con.execute(q).fetchone()[0]
+            q = sql.SQL("SELECT count(*) FROM {}.features WHERE layer = %s").format(sql.Identifier(ws.schema))
+            return con.execute(q, (table,)).fetchone()[0]
+
+    def fail_on_third_row(self, monkeypatch) -> None:
+        from geodata import store_pg
+
+        _fail_on_third_call(monkeypatch, store_pg, "_ewkb")
+
+    def drop(self) -> None:
+        from psycopg import sql
+
+        with self.connect() as con:
+            for schema in self.schemas:
+                con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(params=["gpkg", "pg"])
+def backend(request, tmp_path: Path):
+    if request.param == "gpkg":
+        yield GpkgBackend(tmp_path)
+        return
+    be = PgBackend(request.getfixturevalue("pg_url"))
+    try:
+        yield be
+    finally:
+        be.drop()
+
+
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
+def ws(backend):
+    return backend.open(crs=4490)
+
+
+@pytest.fixture
+def gpkg_ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "work.gpkg", crs=4490)
 
 
@@ -63,7 +183,8 @@ def ws(tmp_path: Path) -> Workspace:
 # file format, CRS, areas
 
 
-def test_new_workspace_is_a_geopackage_that_gdal_reads(ws: Workspace):
+def test_new_workspace_is_a_geopackage_that_gdal_reads(gpkg_ws: Workspace):
+    ws = gpkg_ws  # about the GeoPackage file itself (PostGIS: test_store_pg.py)
     ws.save("redlines", layer_of(3), author="alice", reason="first draw")
     head = ws.path.read_bytes()[:100]
     assert head[68:72] == b"GPKG"  # application_id
@@ -91,16 +212,15 @@ def test_save_transforms_to_store_crs_and_keeps_areas(ws: Workspace):
     assert gdf.attrs["store_version"] == 1 and gdf.attrs["store_sha256"] == res.info.sha256
 
 
-def test_workspace_crs_4326_and_reopen(tmp_path: Path):
-    path = tmp_path / "w84.gpkg"
-    ws = Workspace(path, crs=4326)
+def test_workspace_crs_4326_and_reopen(backend):
+    ws = backend.open("w84", crs=4326)
     ws.save("redlines", layer_of(1), author="a", reason="r")
-    assert Workspace(path).crs_epsg == 4326  # crs=None: what it was created with
+    assert backend.open("w84").crs_epsg == 4326  # crs=None: what it was created with
     assert ws.load("redlines").crs.to_epsg() == 4326
     with pytest.raises(CRSMismatchError, match="EPSG:4326, not the requested EPSG:4490"):
-        Workspace(path, crs=4490)
+        backend.open("w84", crs=4490)
     with pytest.raises(DataError, match="EPSG:3857 is not offered"):
-        Workspace(tmp_path / "other.gpkg", crs=3857)
+        backend.open("other", crs=3857)
 
 
 def test_input_without_crs_is_refused_naming_layer_and_fix(ws: Workspace):
@@ -226,7 +346,7 @@ def test_real_study_area_refuses_a_polygon_south_of_the_river(ws: Workspace):
 # versions, history, restore, hashes
 
 
-def test_every_save_is_a_new_version_and_nothing_is_overwritten(ws: Workspace):
+def test_every_save_is_a_new_version_and_nothing_is_overwritten(ws: Workspace, backend):
     ws.save("redlines", layer_of(1), author="alice", reason="one")
     ws.save("redlines", layer_of(2), author="bob", reason="two")
     ws.save("redlines", layer_of(3), author="carol", reason="three")
@@ -237,7 +357,7 @@ def test_every_save_is_a_new_version_and_nothing_is_overwritten(ws: Workspace):
     assert hist[0].saved_at <= hist[1].saved_at <= hist[2].saved_at
     assert [len(ws.load("redlines", v)) for v in (1, 2, 3)] == [1, 2, 3]
     assert len(ws.load("redlines")) == 3
-    assert count_rows(ws.path, "redlines") == 1 + 2 + 3
+    assert backend.count(ws, "redlines") == 1 + 2 + 3
     with pytest.raises(DataError, match=r"no version 4 \(versions 1\.\.3\)"):
         ws.load("redlines", 4)
     with pytest.raises(DataError, match="no layer 'wetlands'.*redlines"):
@@ -319,20 +439,20 @@ def test_attribute_types_round_trip(ws: Workspace):
     'redlines"; DROP TABLE versions; --', "red lines", "Redlines", "1redlines", "", "../etc", "红线",
     "versions", "gpkg_contents", "sqlite_master", "rtree_x", "store_meta", "a" * 49, None, 7,
 ])
-def test_hostile_layer_names_are_refused(ws: Workspace, name):
-    before = sha256_file(ws.path)
+def test_hostile_layer_names_are_refused(ws: Workspace, backend, name):
+    before = backend.snapshot(ws)
     with pytest.raises(SchemaError):
         ws.save(name, layer_of(1), author="a", reason="r")
-    assert sha256_file(ws.path) == before
+    assert backend.snapshot(ws) == before
 
 
-def test_author_and_reason_are_stored_verbatim_as_parameters(ws: Workspace):
+def test_author_and_reason_are_stored_verbatim_as_parameters(ws: Workspace, backend):
     author = "Robert'); DROP TABLE versions;--"
     reason = "wetland edge moved 30 m\n\"quoted\" -- comment; DELETE FROM redlines"
     ws.save("redlines", layer_of(1), author=author, reason=reason)
     v = ws.history("redlines")[0]
     assert (v.author, v.reason) == (author, reason)
-    assert count_rows(ws.path, "versions") == 1 and count_rows(ws.path, "redlines") == 1
+    assert backend.count(ws, "versions") == 1 and backend.count(ws, "redlines") == 1
     for bad_author in ("", "   ", "a\x00b", "line\nbreak", "x" * 101):
         with pytest.raises(DataError):
             ws.save("redlines", layer_of(1), author=bad_author, reason="r")
@@ -343,7 +463,8 @@ def test_author_and_reason_are_stored_verbatim_as_parameters(ws: Workspace):
     assert len(ws.history("redlines")) == 1
 
 
-def test_stored_rows_cannot_be_updated_or_deleted(ws: Workspace):
+def test_stored_rows_cannot_be_updated_or_deleted(gpkg_ws: Workspace):
+    ws = gpkg_ws  # about the GeoPackage file itself (PostGIS: test_store_pg.py)
     ws.save("redlines", layer_of(2), author="a", reason="r")
     ws.export("redlines", ws.path.parent / "x.geojson")
     con = sqlite3.connect(ws.path)
@@ -359,7 +480,8 @@ def test_stored_rows_cannot_be_updated_or_deleted(ws: Workspace):
     assert ws.verify() == []
 
 
-def test_content_changed_outside_the_store_is_detected(ws: Workspace):
+def test_content_changed_outside_the_store_is_detected(gpkg_ws: Workspace):
+    ws = gpkg_ws  # about the GeoPackage file itself (PostGIS: test_store_pg.py)
     ws.save("redlines", layer_of(2), author="a", reason="r")
     con = sqlite3.connect(ws.path)
     con.execute("DROP TRIGGER redlines_store_no_update")  # a determined outsider
@@ -375,18 +497,18 @@ def test_content_changed_outside_the_store_is_detected(ws: Workspace):
 # conflicts and failed saves
 
 
-def test_conflict_names_who_and_when_and_how_to_merge(ws: Workspace):
+def test_conflict_names_who_and_when_and_how_to_merge(ws: Workspace, backend):
     ws.save("redlines", layer_of(1), author="alice", reason="first", expected_parent=0)
     mine = ws.load("redlines")  # bob starts editing version 1
     theirs = ws.save("redlines", layer_of(2), author="carol", reason="added r1", expected_parent=1).info
-    before = sha256_file(ws.path)
+    before = backend.snapshot(ws)
     with pytest.raises(ConflictError) as err:
         ws.save("redlines", mine, author="bob", reason="my edit", expected_parent=mine.attrs["store_version"])
     msg = str(err.value)
     assert "based on version 1" in msg and "carol saved version 2" in msg and theirs.saved_at.strftime("%Y-%m-%dT%H:%M:%S") in msg
     assert "added r1" in msg and "expected_parent=2" in msg and "load the latest" in msg
     assert isinstance(err.value, DataError) and err.value.kind == "conflict" and err.value.latest.author == "carol"
-    assert sha256_file(ws.path) == before and len(ws.history("redlines")) == 2
+    assert backend.snapshot(ws) == before and len(ws.history("redlines")) == 2
     # merging: reload, re-apply, save against the latest
     merged = ws.load("redlines")
     assert ws.save("redlines", merged, author="bob", reason="my edit, merged", expected_parent=merged.attrs["store_version"]).info.version == 3
@@ -396,18 +518,19 @@ def test_conflict_names_who_and_when_and_how_to_merge(ws: Workspace):
         ws.save("redlines", layer_of(1), author="dave", reason="r", expected_parent=7)
 
 
-def test_invalid_input_leaves_the_file_exactly_as_it_was(ws: Workspace):
+def test_invalid_input_leaves_the_file_exactly_as_it_was(ws: Workspace, backend):
     ws.save("redlines", layer_of(2), author="a", reason="r")
-    before = sha256_file(ws.path)
+    before = backend.snapshot(ws)
     bad = layer_of(3)
     bad.loc[2, "geometry"] = shapely.LineString([(X0, Y0), (X0 + 1, Y0)])  # found on the third feature
     with pytest.raises(GeometryError, match="r2 \\(LineString\\)"):
         ws.save("redlines", bad, author="a", reason="r")
-    assert sha256_file(ws.path) == before
+    assert backend.snapshot(ws) == before
 
 
-def _fail_on_third_blob(monkeypatch):
-    real = store._gpkg_blob
+def _fail_on_third_call(monkeypatch, module, name: str) -> None:
+    """Make ``module.name`` (the per-row geometry encoder of a backend) fail on its third row."""
+    real = getattr(module, name)
     calls = {"n": 0}
 
     def flaky(geom, srs_id):
@@ -416,27 +539,28 @@ def _fail_on_third_blob(monkeypatch):
             raise RuntimeError("disk vanished (injected)")
         return real(geom, srs_id)
 
-    monkeypatch.setattr(store, "_gpkg_blob", flaky)
+    monkeypatch.setattr(module, name, flaky)
 
 
-def test_failure_inside_the_transaction_rolls_back_everything(ws: Workspace, monkeypatch):
-    # first save of a new layer fails after two rows: no table, no version, same bytes
-    before = sha256_file(ws.path)
-    _fail_on_third_blob(monkeypatch)
+def test_failure_inside_the_transaction_rolls_back_everything(ws: Workspace, backend, monkeypatch):
+    # first save of a new layer fails after two rows: no table, no version, same bytes (same rows)
+    before = backend.snapshot(ws)
+    backend.fail_on_third_row(monkeypatch)
     with pytest.raises(RuntimeError, match="injected"):
         ws.save("redlines", layer_of(4), author="a", reason="r")
-    assert sha256_file(ws.path) == before and ws.layers() == ()
-    assert "redlines" not in [str(n) for n, _ in pyogrio.list_layers(ws.path)]
+    assert backend.snapshot(ws) == before and ws.layers() == ()
+    if backend.kind == "gpkg":
+        assert "redlines" not in [str(n) for n, _ in pyogrio.list_layers(ws.path)]
     monkeypatch.undo()
     ws.save("redlines", layer_of(2), author="a", reason="r")
-    # a later save fails after two of its four rows: the workspace is byte-identical afterwards
-    before = sha256_file(ws.path)
-    _fail_on_third_blob(monkeypatch)
+    # a later save fails after two of its four rows: the workspace is as before afterwards
+    before = backend.snapshot(ws)
+    backend.fail_on_third_row(monkeypatch)
     with pytest.raises(RuntimeError, match="injected"):
         ws.save("redlines", layer_of(4), author="b", reason="r")
-    assert sha256_file(ws.path) == before
+    assert backend.snapshot(ws) == before
     monkeypatch.undo()
-    assert count_rows(ws.path, "redlines") == 2
+    assert backend.count(ws, "redlines") == 2
     assert ws.save("redlines", layer_of(3), author="c", reason="r").info.version == 2  # no gap
     assert ws.verify() == []
 
@@ -469,7 +593,8 @@ def _die_mid_save(path: str, started) -> None:
     Workspace(path).save("redlines", gdf, author="killed", reason="never lands")
 
 
-def test_writer_killed_mid_save_leaves_the_workspace_intact(ws: Workspace):
+def test_writer_killed_mid_save_leaves_the_workspace_intact(gpkg_ws: Workspace):
+    ws = gpkg_ws  # about the GeoPackage file itself (PostGIS: test_store_pg.py)
     ws.save("redlines", layer_of(2), author="a", reason="r")
     before = ws.history("redlines")
     before_bytes = sha256_file(ws.path)
@@ -499,47 +624,48 @@ def test_writer_killed_mid_save_leaves_the_workspace_intact(ws: Workspace):
 N_PROCS, N_SAVES, N_FEATURES = 4, 10, 3
 
 
-def _blind_writer(path: str, worker: int, start_at: float) -> None:
+def _blind_writer(target: tuple, worker: int, start_at: float) -> None:
     while time.time() < start_at:
         time.sleep(0.005)
-    ws = Workspace(path, crs=4490)  # all four create the (missing) workspace at the same moment
+    ws = open_target(target, crs=4490)  # all four create the (missing) workspace at the same moment
     for k in range(N_SAVES):
         ws.save("redlines", layer_of(N_FEATURES, prefix=f"w{worker}s{k}f"), author=f"officer{worker}", reason=f"save {k}")
 
 
-def test_four_writer_processes_lose_no_version_and_no_row(tmp_path: Path):
-    path = tmp_path / "shared.gpkg"
+def test_four_writer_processes_lose_no_version_and_no_row(backend):
+    target = backend.target("shared")
     ctx = mp.get_context("spawn")
     start_at = time.time() + 4.0  # all four start together, once imported
-    procs = [ctx.Process(target=_blind_writer, args=(str(path), w, start_at)) for w in range(N_PROCS)]
+    procs = [ctx.Process(target=_blind_writer, args=(target, w, start_at)) for w in range(N_PROCS)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(180)
     assert [p.exitcode for p in procs] == [0] * N_PROCS
-    ws = Workspace(path)
+    ws = open_target(target)
     hist = ws.history("redlines")
     total = N_PROCS * N_SAVES  # 4 x 10 = 40 versions
     assert [v.version for v in hist] == list(range(1, total + 1))  # unique and gap-free
     assert [v.parent_version for v in hist] == [None] + list(range(1, total))
     assert sorted(pd.Series([v.author for v in hist]).value_counts().tolist()) == [N_SAVES] * N_PROCS
     assert all(v.feature_count == N_FEATURES for v in hist)
-    assert count_rows(path, "redlines") == total * N_FEATURES  # 40 x 3 = 120 rows
+    assert backend.count(ws, "redlines") == total * N_FEATURES  # 40 x 3 = 120 rows
     # each officer's saves are in his own order, every one with its own rows
     for w in range(N_PROCS):
         mine = [v for v in hist if v.author == f"officer{w}"]
         assert [v.reason for v in mine] == [f"save {k}" for k in range(N_SAVES)]
         assert set(ws.load("redlines", mine[-1].version)["feature_id"]) == {f"w{w}s{N_SAVES - 1}f{i}" for i in range(N_FEATURES)}
-    con = sqlite3.connect(path)
-    assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    con.close()
     assert ws.verify() == []
-    assert len(gpd.read_file(path, layer="redlines", engine="pyogrio", use_arrow=True)) == total * N_FEATURES
+    if backend.kind == "gpkg":
+        con = sqlite3.connect(ws.path)
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        con.close()
+        assert len(gpd.read_file(ws.path, layer="redlines", engine="pyogrio", use_arrow=True)) == total * N_FEATURES
 
 
-def _optimistic_editor(path: str, worker: int, n_edits: int, start_at: float, conflicts) -> None:
+def _optimistic_editor(target: tuple, worker: int, n_edits: int, start_at: float, conflicts) -> None:
     """Read-modify-write with the optimistic check: add one polygon per edit, retry on conflict."""
-    ws = Workspace(path)
+    ws = open_target(target)
     while time.time() < start_at:
         time.sleep(0.005)
     for k in range(n_edits):
@@ -555,20 +681,20 @@ def _optimistic_editor(path: str, worker: int, n_edits: int, start_at: float, co
                 conflicts.put(worker)
 
 
-def test_optimistic_editors_lose_no_update(tmp_path: Path):
-    path = tmp_path / "edits.gpkg"
-    Workspace(path).save("redlines", layer_of(1, prefix="seed"), author="lead", reason="seed")
+def test_optimistic_editors_lose_no_update(backend):
+    target = backend.target("edits")
+    open_target(target).save("redlines", layer_of(1, prefix="seed"), author="lead", reason="seed")
     ctx = mp.get_context("spawn")
     conflicts = ctx.Queue()
     n_procs, n_edits = 3, 4
     start_at = time.time() + 4.0
-    procs = [ctx.Process(target=_optimistic_editor, args=(str(path), w, n_edits, start_at, conflicts)) for w in range(n_procs)]
+    procs = [ctx.Process(target=_optimistic_editor, args=(target, w, n_edits, start_at, conflicts)) for w in range(n_procs)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(180)
     assert [p.exitcode for p in procs] == [0] * n_procs
-    ws = Workspace(path)
+    ws = open_target(target)
     latest = ws.load("redlines")
     # 1 seed + 3 x 4 edits: every polygon anyone added is in the latest version
     assert len(ws.history("redlines")) == 1 + n_procs * n_edits
@@ -580,7 +706,7 @@ def test_optimistic_editors_lose_no_update(tmp_path: Path):
 # exports
 
 
-def test_exports_in_every_format_and_crs(ws: Workspace, tmp_path: Path):
+def test_exports_in_every_format_and_crs(ws: Workspace, backend, tmp_path: Path):
     ws.save("redlines", layer_of(2), author="a", reason="one")
     ws.save("redlines", layer_of(3), author="a", reason="two")
     out = tmp_path / "out"
@@ -596,7 +722,7 @@ def test_exports_in_every_format_and_crs(ws: Workspace, tmp_path: Path):
         assert sorted(zf.namelist()) == ["v1.cpg", "v1.dbf", "v1.prj", "v1.shp", "v1.shx"]
     assert sorted(p.name for p in out.iterdir()) == ["v1.geojson", "v1.gpkg", "v1.shp.zip"]  # no temp files left
     assert len(gpd.read_file(out / "v1.gpkg", layer="redlines")) == 2
-    assert count_rows(ws.path, "exports") == 3
+    assert backend.count(ws, "exports") == 3
 
 
 def test_export_overwrites_only_its_own_unchanged_export(ws: Workspace, tmp_path: Path):
@@ -616,8 +742,9 @@ def test_export_overwrites_only_its_own_unchanged_export(ws: Workspace, tmp_path
     with pytest.raises(DataError, match="choose a new file name"):
         ws.export("redlines", foreign)
     assert foreign.read_bytes() == b"someone's document"
-    with pytest.raises(DataError):
-        ws.export("redlines", ws.path)  # never onto the workspace itself
+    if isinstance(ws, Workspace):
+        with pytest.raises(DataError):
+            ws.export("redlines", ws.path)  # never onto the workspace itself
     with pytest.raises(DataError, match="does not end like a shp.zip"):
         ws.export("redlines", tmp_path / "x.geojson", fmt="shp.zip")
     with pytest.raises(DataError, match="not offered"):
@@ -648,7 +775,8 @@ def test_failed_export_leaves_the_target_alone(ws: Workspace, tmp_path: Path, mo
 # interoperability: a GIS client may add an R-tree spatial index
 
 
-def test_saves_still_work_after_a_gis_client_adds_a_spatial_index(ws: Workspace):
+def test_saves_still_work_after_a_gis_client_adds_a_spatial_index(gpkg_ws: Workspace):
+    ws = gpkg_ws  # about the GeoPackage file itself (PostGIS: test_store_pg.py)
     ws.save("redlines", layer_of(1), author="a", reason="r")
     con = sqlite3.connect(ws.path)
     # what GDAL/QGIS create for a spatial index (GeoPackage rtree extension, insert trigger)
@@ -667,7 +795,8 @@ def test_saves_still_work_after_a_gis_client_adds_a_spatial_index(ws: Workspace)
     assert 118.6 < rows[0][0] < rows[0][1] < 118.8
 
 
-def test_a_busy_workspace_gives_a_clear_error(ws: Workspace):
+def test_a_busy_workspace_gives_a_clear_error(gpkg_ws: Workspace):
+    ws = gpkg_ws  # about the GeoPackage file itself (PostGIS: test_store_pg.py)
     ws.save("redlines", layer_of(1), author="a", reason="r")
     holder = sqlite3.connect(ws.path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
@@ -736,11 +865,11 @@ def test_open_existing_refuses_a_plain_geopackage_and_leaves_it_unchanged(tmp_pa
     assert empty.read_bytes() == b""
 
 
-def test_open_existing_reads_a_workspace_and_refuses_every_write(tmp_path: Path):
-    path = tmp_path / "work.gpkg"
-    Workspace(path, crs=4490).save("redlines", layer_of(2), author="a", reason="r")
-    before = sha256_file(path)
-    ro = Workspace.open_existing(path)
+def test_open_existing_reads_a_workspace_and_refuses_every_write(backend, tmp_path: Path):
+    ws = backend.open(crs=4490)
+    ws.save("redlines", layer_of(2), author="a", reason="r")
+    before = backend.snapshot(ws)
+    ro = reopen_existing(ws)
     assert ro.read_only and ro.crs_epsg == 4490 and ro.layers() == ("redlines",)
     gdf = ro.load("redlines")
     assert list(gdf["feature_id"]) == ["r0", "r1"] and ro.history("redlines")[0].author == "a"
@@ -750,9 +879,22 @@ def test_open_existing_reads_a_workspace_and_refuses_every_write(tmp_path: Path)
                   lambda: ro.export("redlines", tmp_path / "out.geojson")):
         with pytest.raises(DataError, match="opened read-only"):
             write()
-    with ro._transaction(write=False, source="test") as con:  # SQLite refuses writes too (mode=ro)
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            con.execute("CREATE TABLE sneaky (x)")
-    assert sha256_file(path) == before and not (tmp_path / "out.geojson").exists()
+    with ro._transaction(write=False, source="test") as con:  # the database refuses writes too
+        if backend.kind == "gpkg":  # SQLite mode=ro
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                con.execute("CREATE TABLE sneaky (x)")
+        else:  # every transaction READ ONLY
+            import psycopg
+
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                con.execute(f'CREATE TABLE "{ro.schema}".sneaky (x int)')
+    assert backend.snapshot(ws) == before and not (tmp_path / "out.geojson").exists()
     with pytest.raises(CRSMismatchError):
-        Workspace.open_existing(path, crs=4326)
+        reopen_existing(ws, crs=4326)
+
+
+def reopen_existing(ws, **kw):
+    """``open_existing`` of the same workspace, on its backend."""
+    if isinstance(ws, Workspace):
+        return Workspace.open_existing(ws.path, **kw)
+    return PostgisWorkspace.open_existing(ws.url, schema=ws.schema, **kw)

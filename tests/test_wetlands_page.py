@@ -7,12 +7,12 @@ cannot click on the map; tests/test_browser_wetlands.py draws in Chromium.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geodata.store import Workspace
 from sinks.accounts import AccountStore
 from tests.apptest_kit import login, map_args
 from sinks.wetland_inventory import wetland_inventory
@@ -27,8 +27,10 @@ def _login(at: AppTest, user: str = OFFICER, password: str = PASSWORD) -> AppTes
     return login(at, user, password)
 
 
-@pytest.fixture()
-def env(tmp_path, monkeypatch):
+@pytest.fixture(params=["gpkg", "pg"])
+def env(request, tmp_path, monkeypatch):
+    """Accounts, a folder for the GeoPackage workspace, and the backend: ``gpkg`` (the default
+    file) or ``pg`` (DATABASE_URL + a fresh schema of the test database, dropped afterwards)."""
     from ui.cache import missing_demo_files
 
     if missing_demo_files(str(DEMO)):
@@ -39,7 +41,28 @@ def env(tmp_path, monkeypatch):
     AccountStore(accounts).add(OFFICER, PASSWORD, role="officer", display_name="Li Wei")
     monkeypatch.setenv("SINKS_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("SINKS_ACCOUNTS", str(accounts))
-    return tmp_path
+    if request.param == "pg":
+        import uuid
+
+        import psycopg
+
+        url = request.getfixturevalue("pg_url")
+        schema = f"t_page_{uuid.uuid4().hex[:10]}"
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("DATABASE_SCHEMA", schema)
+        yield tmp_path
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        return
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    yield tmp_path
+
+
+def _workspace():
+    """The workspace the page wrote, on whichever backend the test runs."""
+    from geodata.workspace import open_workspace
+
+    return open_workspace(default=Path(os.environ["SINKS_WORKSPACE"]) / "workspace.gpkg")
 
 
 def _open(lang: str) -> AppTest:
@@ -68,7 +91,7 @@ def test_public_view_is_read_only_and_offline(env, lang):
 def test_figures_on_screen_are_the_inventorys(env):
     at = _open("en")
     # the demo seeds its two illustrative sites as red lines (version 1, author "demo")
-    ws = Workspace(env / "ws" / "workspace.gpkg")
+    ws = _workspace()
     red = ws.load("wetland_redlines")
     assert ws.history("wetland_redlines")[0].author == "demo" and len(red) == 2
     inv = wetland_inventory(DEMO, redlines=red)
@@ -128,7 +151,7 @@ def _save(at: AppTest, reason: str) -> AppTest:
 
 def test_a_save_by_another_officer_meanwhile_is_a_conflict_and_nothing_is_lost(env):
     at = _login(_open("en"))
-    ws = Workspace(env / "ws" / "workspace.gpkg")
+    ws = _workspace()
     assert ws.history("wetland_redlines")[-1].version == 1
     # officer B saves version 2 (removes one seeded line) while A is drafting an upload
     red = ws.load("wetland_redlines")
@@ -152,7 +175,7 @@ def test_a_save_by_another_officer_meanwhile_is_a_conflict_and_nothing_is_lost(e
 
 def test_an_officer_adds_a_wetland_site_and_the_inventory_lists_it(env):
     at = _login(_open("en"))
-    ws = Workspace(env / "ws" / "workspace.gpkg")
+    ws = _workspace()
     assert len(ws.load("wetland_sites")) == 2  # the demo's sites, seeded as version 1
     at.get("segmented_control")[0].set_value("sites").run()
     at.get("file_uploader")[0].upload("duwei.geojson", _geojson_square(118.62, 32.04), "application/geo+json").run()
@@ -169,7 +192,7 @@ def test_an_officer_adds_a_wetland_site_and_the_inventory_lists_it(env):
 
 def test_an_officer_edits_the_ecological_red_lines_the_protection_page_screens(env):
     at = _login(_open("en"))
-    ws = Workspace(env / "ws" / "workspace.gpkg")
+    ws = _workspace()
     eco = ws.load("eco_redlines")  # the demo's four illustrative red-line sites, seeded as version 1
     assert sorted(eco["redline_id"]) == ["baguazhou_ring", "chu_river_corridor", "laoshan_nfp", "lvshuiwan_wetland"]
     assert len(ws.load("eco_space_areas")) == 3 and ws.history("eco_space_areas")[0].author == "demo"

@@ -326,16 +326,16 @@ def area_history(ws: Workspace) -> dict[str, AreaHistory]:
         hist = history(ws, spec)
         if not hist:
             continue
-        got = _area_history(str(ws.path), spec.layer, spec.id_field, hist[-1].version, hist[-1].sha256)
+        got = _area_history(ws, ws.identity, spec.layer, spec.id_field, hist[-1].version, hist[-1].sha256)
         out.update({f"{prefix}{i}": AreaHistory(*v[:4], zone_type, *v[4:]) for i, v in got.items()})
     return out
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _area_history(path: str, layer: str, id_field: str, latest: int, sha: str) -> dict[str, tuple]:
+def _area_history(_ws, identity: str, layer: str, id_field: str, latest: int, sha: str) -> dict[str, tuple]:
     """id -> (first version, area then, area in ``latest`` (0 if gone), version it was gone in
-    or None, name_zh, name_en (last known))."""
-    ws = Workspace(path)
+    or None, name_zh, name_en (last known)); keyed by the workspace's identity, not the object."""
+    ws = _ws
     first: dict[str, tuple[int, float]] = {}
     now: dict[str, float] = {}
     gone: dict[str, int] = {}

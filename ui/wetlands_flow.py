@@ -22,6 +22,7 @@ import streamlit as st
 from geodata.crs import ANALYSIS_CRS
 from geodata.errors import DataError
 from geodata.store import STORE_CRS_CHOICES, ConflictError, Workspace
+from geodata.workspace import open_workspace
 from sinks.config import load_config
 from sinks.landcover.datasets import workspace_dir
 from ui import fmt, leaflet
@@ -55,7 +56,7 @@ MAX_UPLOAD_BYTES = 20 * 2**20  # red-line layers are small; server.maxUploadSize
 
 def workspace() -> Workspace:
     """The officers' workspace: ``<workspace>/workspace.gpkg`` (CGCS2000 when created here)."""
-    return Workspace(workspace_dir() / WORKSPACE_FILE)
+    return open_workspace(default=workspace_dir() / WORKSPACE_FILE)  # DATABASE_URL: PostGIS
 
 
 def _layers(ws: Workspace) -> tuple[str, ...]:
@@ -328,12 +329,12 @@ def ids_ever(ws: Workspace, spec: rl.EditLayer = REDLINES) -> list[str]:
     hist = history(ws, spec)
     if not hist:
         return []
-    return list(_ids_ever(str(ws.path), spec.layer, spec.id_field, hist[-1].version, hist[-1].sha256))
+    return list(_ids_ever(ws, ws.identity, spec.layer, spec.id_field, hist[-1].version, hist[-1].sha256))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _ids_ever(path: str, layer: str, id_field: str, latest: int, sha: str) -> tuple[str, ...]:
-    ws = Workspace(path)
+def _ids_ever(_ws: Workspace, identity: str, layer: str, id_field: str, latest: int, sha: str) -> tuple[str, ...]:
+    ws = _ws  # keyed by the workspace's identity (the object itself is not hashed)
     seen: dict[str, None] = {}
     for v in range(1, latest + 1):
         for i in ws.load(layer, v, verify=False)[id_field].astype(str):
@@ -553,11 +554,11 @@ def history_table(hist, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _export(ws_path: str, layer: str, version: int, fmt_: str, crs: int) -> tuple[bytes, str]:
+def _export(ws: Workspace, layer: str, version: int, fmt_: str, crs: int) -> tuple[bytes, str]:
     ext = {"gpkg": "gpkg", "geojson": "geojson", "shp.zip": "zip"}[fmt_]
     name = f"{layer}_v{version}_epsg{crs}.{ext}"
-    out = Path(ws_path).parent / "exports" / name
-    res = Workspace(ws_path).export(layer, out, version=version, fmt=fmt_, crs=crs)
+    out = workspace_dir() / "exports" / name  # beside the workspace file (or the server's local folder for PostGIS)
+    res = ws.export(layer, out, version=version, fmt=fmt_, crs=crs)
     return res.path.read_bytes(), name
 
 
@@ -565,7 +566,7 @@ def export_bytes(ws: Workspace, fmt_: str, crs: int, version: int, spec: rl.Edit
     """A version of the layer as a file to download (written into ``<workspace>/exports`` and
     recorded in the workspace's export log at each request; an unchanged earlier export of the
     same name is replaced)."""
-    return _export(str(ws.path), spec.layer, int(version), fmt_, int(crs))
+    return _export(ws, spec.layer, int(version), fmt_, int(crs))
 
 
 # ------------------------------------------------------------------------------ inventory

@@ -1,0 +1,90 @@
+"""Which workspace backend to open: a GeoPackage file (the default) or PostGIS (``DATABASE_URL``).
+
+::
+
+    ws = open_workspace(default="workspace/workspace.gpkg")   # DATABASE_URL if set, else the file
+    ws = open_workspace("postgresql://sinks:***@db/sinks")    # PostGIS, explicitly
+    ws = open_workspace("other.gpkg", read_only=True)         # that file, whatever DATABASE_URL says
+
+Rule: an explicit argument wins (a ``postgresql://`` URL opens PostGIS, a path opens that
+GeoPackage), so a file a user names is never silently swapped for a database; with no argument,
+``DATABASE_URL`` (when set and non-empty) opens PostGIS, else the ``default`` GeoPackage.
+``DATABASE_SCHEMA`` names the PostgreSQL schema (default ``workspace``). Both classes have the
+same public methods and results (:class:`geodata.store.WorkspaceBase`).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from geodata.errors import DataError
+from geodata.store import Workspace, WorkspaceBase
+
+DATABASE_URL_ENV = "DATABASE_URL"
+DATABASE_SCHEMA_ENV = "DATABASE_SCHEMA"
+
+__all__ = ["DATABASE_SCHEMA_ENV", "DATABASE_URL_ENV", "database_url", "is_database_url", "mask_url", "open_workspace"]
+
+
+def is_database_url(text: object) -> bool:
+    """True for a ``postgresql://`` (or ``postgres://``) connection URL."""
+    return isinstance(text, str) and text.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def mask_url(url: str) -> str:
+    """The connection string with any password replaced by ``***`` (for messages and logs)."""
+    text = str(url)
+    if is_database_url(text):
+        try:
+            parts = urlsplit(text.strip())
+            netloc = parts.netloc
+            if "@" in netloc:
+                userinfo, host = netloc.rsplit("@", 1)
+                if ":" in userinfo:
+                    userinfo = userinfo.split(":", 1)[0] + ":***"
+                netloc = f"{userinfo}@{host}"
+            query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+            return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        except ValueError:
+            return "postgresql://***"
+    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
+
+
+def database_url() -> str | None:
+    """``DATABASE_URL`` when it is set to something, else None."""
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    return url or None
+
+
+def open_workspace(path_or_url: str | Path | None = None, *, default: str | Path | None = None, crs: int | None = None,
+                   read_only: bool = False, schema: str | None = None, busy_timeout_s: float = 30.0) -> WorkspaceBase:
+    """Open a workspace on the backend the argument or the environment names.
+
+    Parameters
+    ----------
+    path_or_url
+        A ``postgresql://`` URL (PostGIS) or a ``.gpkg`` path (GeoPackage). ``None``: use
+        ``DATABASE_URL`` when set, else ``default``.
+    default
+        The GeoPackage to use when neither an argument nor ``DATABASE_URL`` is given.
+    crs
+        4490 or 4326 for a new workspace; ``None`` = 4490 when created, else what it was created with.
+    read_only
+        Open an existing workspace without ever writing (``open_existing``).
+    schema
+        PostgreSQL schema (default ``$DATABASE_SCHEMA`` or ``workspace``); ignored for a GeoPackage.
+    """
+    target: str | Path | None = path_or_url
+    if target is None or (isinstance(target, str) and not target.strip()):
+        target = database_url() or default
+    if target is None:
+        raise DataError(DATABASE_URL_ENV, "no workspace was named", "give a .gpkg path or a postgresql:// URL, or set DATABASE_URL")
+    if is_database_url(target):
+        from geodata.store_pg import DEFAULT_SCHEMA, PostgisWorkspace  # psycopg only when PostGIS is used
+
+        schema = schema or os.environ.get(DATABASE_SCHEMA_ENV, "").strip() or DEFAULT_SCHEMA
+        return PostgisWorkspace(str(target), schema=schema, crs=crs, busy_timeout_s=busy_timeout_s, read_only=read_only)
+    return Workspace(target, crs=crs, busy_timeout_s=busy_timeout_s, read_only=read_only)
+
