@@ -185,7 +185,7 @@ with tab_map:
                 st.error(t(f"wet.save.not_empty_{target}", lang))
             else:
                 try:
-                    res, clipped = flow.save_edits(ws, current[target], draft, remove=remove, author=user.username, reason=reason,
+                    res, clipped = flow.save_edits(ws, current[target], draft, remove=remove, by=user, reason=reason,
                                                    expected_parent=base, study_area=a.zones, clip=clip, names=names, spec=spec)
                 except flow.ConflictError as exc:
                     st.error(t("wet.save.conflict", lang, mine=base, latest=exc.latest.version, who=exc.latest.author,
@@ -254,7 +254,7 @@ with tab_red:
                 st.error(t("wet.save.need_reason", lang))
             elif go and pick is not None:
                 try:
-                    info = flow.restore(ws, int(pick), author=user.username, reason=why, expected_parent=rbase, spec=sspec)
+                    info = flow.restore(ws, int(pick), by=user, reason=why, expected_parent=rbase, spec=sspec)
                 except flow.ConflictError as exc:
                     st.error(t("wet.save.conflict", lang, mine=rbase, latest=exc.latest.version, who=exc.latest.author,
                                when=exc.latest.saved_at.strftime('%Y-%m-%d %H:%M UTC')))
@@ -277,7 +277,7 @@ with tab_red:
         # the file is written (and logged in the workspace) only when asked for, not on every view
         if st.button(t("wet.red.prepare", lang), key="wet_exp_go", icon=":material/file_export:"):
             try:
-                st.session_state[K_EXPORT] = (wanted, *flow.export_bytes(ws, fmt_choice, int(crs_choice), sver, sspec))
+                st.session_state[K_EXPORT] = (wanted, *flow.export_bytes(ws, fmt_choice, int(crs_choice), sver, sspec, by=user))
             except flow.DataError as exc:
                 show_data_error(exc, lang)
         ready = st.session_state.get(K_EXPORT)

@@ -17,10 +17,13 @@ from affine import Affine
 
 from geodata.errors import DataError
 from geodata.store import ConflictError, Workspace
+from sinks.accounts import Account, Session
 from tests.conftest import UTM50
 from ui import leaflet
 from ui import wetlands_flow as flow
 from wetlands import redlines as rl
+
+LI, WANG = (Session.start(Account(u, "officer", u, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"), 0.0) for u in ("officer.li", "officer.wang"))
 
 X0, Y0 = 660_000.0, 3_550_000.0  # near Pukou in UTM 50N
 
@@ -141,24 +144,24 @@ def test_draw_save_reload_restore_and_a_stale_save_is_refused(tmp_path):
     assert v == 0 and red.empty
     draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])])
     draft["name_zh"] = ["绿水湾湿地"]
-    res, _ = flow.save_redlines(ws, red, draft, remove=[], author="officer.li", reason="first draft", expected_parent=0, study_area=_study_area())
+    res, _ = flow.save_redlines(ws, red, draft, remove=[], by=LI, reason="first draft", expected_parent=0, study_area=_study_area())
     assert res.info.version == 1 and res.info.author == "officer.li"
     red, v = flow.load_redlines(ws)
     assert v == 1 and list(red[rl.ID_FIELD]) == ["RL-001"] and red["name_zh"].iloc[0] == "绿水湾湿地"
     assert flow.total_area_ha(red) == pytest.approx(100.0, rel=1e-4)
     # a second officer still holding version 0 cannot overwrite version 1
     with pytest.raises(ConflictError):
-        flow.save_redlines(ws, flow.load_redlines(ws)[0].iloc[0:0], draft, remove=[], author="officer.wang", reason="stale",
+        flow.save_redlines(ws, flow.load_redlines(ws)[0].iloc[0:0], draft, remove=[], by=WANG, reason="stale",
                            expected_parent=0, study_area=_study_area())
     # add a second line and remove the first (version 2), then restore version 1 as version 3
     second = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 3000, Y0, 500)]).iloc[0])], existing_ids=["RL-001"])
-    flow.save_redlines(ws, red, second, remove=["RL-001"], author="officer.li", reason="replace", expected_parent=1, study_area=_study_area())
+    flow.save_redlines(ws, red, second, remove=["RL-001"], by=LI, reason="replace", expected_parent=1, study_area=_study_area())
     assert list(flow.load_redlines(ws)[0][rl.ID_FIELD]) == ["RL-002"]
     # emptying the layer is refused (restore an earlier version instead); nothing is written
     with pytest.raises(DataError, match="no features"):
-        flow.save_redlines(ws, flow.load_redlines(ws)[0], rl.empty_layer(), remove=["RL-002"], author="officer.li", reason="all",
+        flow.save_redlines(ws, flow.load_redlines(ws)[0], rl.empty_layer(), remove=["RL-002"], by=LI, reason="all",
                            expected_parent=2, study_area=_study_area())
-    info = flow.restore(ws, 1, author="officer.li", reason="undo", expected_parent=2)
+    info = flow.restore(ws, 1, by=LI, reason="undo", expected_parent=2)
     red, v = flow.load_redlines(ws)
     assert (info.version, v, list(red[rl.ID_FIELD])) == (3, 3, ["RL-001"])
     assert [h.version for h in flow.history(ws)] == [1, 2, 3]
@@ -169,7 +172,7 @@ def test_a_self_intersecting_drawing_is_repaired_and_reported(tmp_path):
     a, b = X0, X0 + 1000
     bowtie = _lonlat([shapely.Polygon([(a, Y0), (b, Y0 + 1000), (b, Y0), (a, Y0 + 1000)])]).iloc[0]
     draft = rl.drawings_to_frame([_feature(bowtie)])
-    res, _ = flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], author="officer.li", reason="bow tie", expected_parent=0, study_area=_study_area())
+    res, _ = flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], by=LI, reason="bow tie", expected_parent=0, study_area=_study_area())
     assert [r.feature_id for r in res.repairs] == ["RL-001"]
     msg = flow.saved_message(res, "en")
     assert "RL-001" in msg and "repaired" in msg
@@ -181,7 +184,7 @@ def test_a_red_line_outside_the_study_area_is_refused_and_nothing_is_saved(tmp_p
     ws = Workspace(tmp_path / "workspace.gpkg")
     far = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 50_000, Y0, 1000)]).iloc[0])])
     with pytest.raises(DataError, match="outside the study area"):
-        flow.save_redlines(ws, rl.empty_layer(), far, remove=[], author="officer.li", reason="x", expected_parent=0, study_area=_study_area())
+        flow.save_redlines(ws, rl.empty_layer(), far, remove=[], by=LI, reason="x", expected_parent=0, study_area=_study_area())
     assert flow.load_redlines(ws)[1] == 0
 
 
@@ -208,14 +211,14 @@ def test_clipping_cuts_a_red_line_to_the_study_area_and_says_so(tmp_path):
     # study area: x from X0-5000 to X0+15000. A 2 km square from X0+14000 has its west half inside.
     ws = Workspace(tmp_path / "workspace.gpkg")
     half = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 14_000, Y0, 2000)]).iloc[0])])
-    res, clipped = flow.save_redlines(ws, rl.empty_layer(), half, remove=[], author="officer.li", reason="edge", expected_parent=0,
+    res, clipped = flow.save_redlines(ws, rl.empty_layer(), half, remove=[], by=LI, reason="edge", expected_parent=0,
                                       study_area=_study_area(), clip=True)
     assert clipped == ["RL-001"] and res.info.version == 1
     assert flow.total_area_ha(flow.load_redlines(ws)[0]) == pytest.approx(200.0, rel=1e-3)  # 1 km x 2 km
     assert "RL-001" in flow.saved_message(res, "zh", clipped)
     far = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0 + 50_000, Y0, 1000)]).iloc[0])], existing_ids=["RL-001"])
     with pytest.raises(DataError, match=r"\['RL-002'\] lie wholly outside"):
-        flow.save_redlines(ws, flow.load_redlines(ws)[0], far, remove=[], author="officer.li", reason="far", expected_parent=1,
+        flow.save_redlines(ws, flow.load_redlines(ws)[0], far, remove=[], by=LI, reason="far", expected_parent=1,
                            study_area=_study_area(), clip=True)
     assert flow.load_redlines(ws)[1] == 1
 
@@ -223,12 +226,12 @@ def test_clipping_cuts_a_red_line_to_the_study_area_and_says_so(tmp_path):
 def test_renaming_saved_red_lines_goes_into_the_next_version(tmp_path):
     ws = Workspace(tmp_path / "workspace.gpkg")
     draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])])
-    flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], author="officer.li", reason="first", expected_parent=0, study_area=_study_area())
+    flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], by=LI, reason="first", expected_parent=0, study_area=_study_area())
     red, v = flow.load_redlines(ws)
     names = {"RL-001": {"name_zh": "新化湿地", "name_en": "Xinhua wetland", "note": ""}}
     assert flow.renamed_ids(red, names) == ["RL-001"]
     assert flow.renamed_ids(red, {"RL-001": {"name_zh": "", "name_en": "", "note": ""}}) == []  # unchanged
-    res, _ = flow.save_redlines(ws, red, rl.empty_layer(), remove=[], author="officer.li", reason="name it", expected_parent=v,
+    res, _ = flow.save_redlines(ws, red, rl.empty_layer(), remove=[], by=LI, reason="name it", expected_parent=v,
                                 study_area=_study_area(), names=names)
     red2, v2 = flow.load_redlines(ws)
     assert (v2, red2["name_zh"].iloc[0], red2["name_en"].iloc[0]) == (2, "新化湿地", "Xinhua wetland")
@@ -240,7 +243,7 @@ def test_sites_are_their_own_layer_with_their_own_ids(tmp_path):
     square = _feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])
     site = rl.drawings_to_frame([square], existing_ids=flow.ids_ever(ws, flow.SITES), spec=flow.SITES)
     assert list(site["site_id"]) == ["WS-001"]
-    flow.save_edits(ws, rl.empty_layer(spec=flow.SITES), site, remove=[], author="officer.li", reason="Duwei park", expected_parent=0,
+    flow.save_edits(ws, rl.empty_layer(spec=flow.SITES), site, remove=[], by=LI, reason="Duwei park", expected_parent=0,
                     study_area=_study_area(), spec=flow.SITES)
     sites, v = flow.load_layer(ws, flow.SITES)
     assert v == 1 and list(sites["site_id"]) == ["WS-001"]
@@ -283,3 +286,21 @@ def test_drawings_sync_with_their_own_map_and_carry_over_from_others():
     assert len(items) == 2 and len(flow.carried_drawings(items, "map2")) == 1
     with pytest.raises(DataError, match="not a polygon"):
         flow.sync_drawings(items, "map2", [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.6, 32.0]}}])
+
+
+@pytest.mark.parametrize("who", [None, "officer.li", object()], ids=["nobody", "a-bare-name", "not-a-session"])
+def test_saving_restoring_exporting_need_an_officer_session(tmp_path, monkeypatch, who):
+    """Defence in depth: the flow functions themselves refuse anyone but a live officer's
+    session (a page that forgot to hide its tools still cannot write); nothing is written."""
+    monkeypatch.setenv("SINKS_WORKSPACE", str(tmp_path))
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])], existing_ids=[])
+    with pytest.raises(DataError, match="need an officer login"):
+        flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], by=who, reason="x", expected_parent=0, study_area=_study_area())
+    flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], by=LI, reason="first", expected_parent=0, study_area=_study_area())
+    with pytest.raises(DataError, match="need an officer login"):
+        flow.restore(ws, 1, by=who, reason="x", expected_parent=1)
+    with pytest.raises(DataError, match="need an officer login"):
+        flow.export_bytes(ws, "geojson", 4326, 1, by=who)
+    assert [h.version for h in flow.history(ws)] == [1] and not (tmp_path / "exports").exists()
+    assert flow.export_bytes(ws, "geojson", 4326, 1, by=LI)[1] == "wetland_redlines_v1_epsg4326.geojson"  # an officer may

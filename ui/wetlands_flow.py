@@ -446,8 +446,9 @@ def history(ws: Workspace, spec: rl.EditLayer = REDLINES):
     return ws.history(spec.layer) if spec.layer in _layers(ws) else ()
 
 
-def restore(ws: Workspace, version: int, *, author: str, reason: str, expected_parent: int, spec: rl.EditLayer = REDLINES):
-    return ws.restore(spec.layer, version, author=author, reason=reason, expected_parent=expected_parent)
+def restore(ws: Workspace, version: int, *, by, reason: str, expected_parent: int, spec: rl.EditLayer = REDLINES):
+    """Restore ``version`` as the next version, as the officer of session ``by``."""
+    return ws.restore(spec.layer, version, author=editor(by), reason=reason, expected_parent=expected_parent)
 
 
 def edit_table(current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, spec: rl.EditLayer = REDLINES,
@@ -506,7 +507,16 @@ def clip_to_study_area(gdf: gpd.GeoDataFrame, study_area: gpd.GeoDataFrame) -> t
     return out.to_crs(gdf.crs), [str(i) for i in ids[changed]]
 
 
-def save_edits(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, *, remove: list[str], author: str, reason: str,
+def editor(by) -> str:
+    """The username of ``by`` when it may edit (a live officer or admin session,
+    :class:`sinks.accounts.Session`); anything else is refused. The pages hide the tools from the
+    public as well; this check makes a page that forgot to still unable to write."""
+    if by is None or not getattr(by, "can_edit", False) or not getattr(by, "username", ""):
+        raise DataError("<session>", "saving, restoring and exporting need an officer login", "log in as an officer (sidebar)")
+    return str(by.username)
+
+
+def save_edits(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame, *, remove: list[str], by, reason: str,
                expected_parent: int, study_area: gpd.GeoDataFrame, clip: bool = False, names: dict | None = None,
                spec: rl.EditLayer = REDLINES):
     """Save ``current`` (renamed by ``names``) minus ``remove`` plus ``draft`` as the next version
@@ -514,7 +524,8 @@ def save_edits(ws: Workspace, current: gpd.GeoDataFrame, draft: gpd.GeoDataFrame
     ``clip`` the new outlines are first cut to the study area (``clipped`` lists them); without,
     outlines reaching outside are refused.
 
-    Returns ``(SaveResult, clipped ids)``."""
+    Returns ``(SaveResult, clipped ids)``. ``by``: the officer's session (:func:`editor`)."""
+    author = editor(by)
     clipped: list[str] = []
     if clip and len(draft):
         cut, clipped = clip_to_study_area(draft, study_area)
@@ -562,10 +573,11 @@ def _export(ws: Workspace, layer: str, version: int, fmt_: str, crs: int) -> tup
     return res.path.read_bytes(), name
 
 
-def export_bytes(ws: Workspace, fmt_: str, crs: int, version: int, spec: rl.EditLayer = REDLINES) -> tuple[bytes, str]:
+def export_bytes(ws: Workspace, fmt_: str, crs: int, version: int, spec: rl.EditLayer = REDLINES, *, by) -> tuple[bytes, str]:
     """A version of the layer as a file to download (written into ``<workspace>/exports`` and
     recorded in the workspace's export log at each request; an unchanged earlier export of the
-    same name is replaced)."""
+    same name is replaced). An officer action: ``by`` is their session (:func:`editor`)."""
+    editor(by)
     return _export(ws, spec.layer, int(version), fmt_, int(crs))
 
 
