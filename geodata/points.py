@@ -51,12 +51,13 @@ from pyproj.exceptions import CRSError
 
 from geodata.crs import DISPLAY_CRS, CoordSystem, bd09_to_wgs84, gcj02_to_wgs84
 from geodata.errors import DataError, EmptyResultError, SchemaError, UnsafeInputError
+from geodata.limits import POINTS_MAX_BYTES, POINTS_MAX_CELL_CHARS, POINTS_MAX_ROWS
 from geodata.tables import ENCODINGS
 from geodata.vectors import is_zip
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 50_000
-MAX_CELL_CHARS = 2000
+MAX_BYTES = POINTS_MAX_BYTES  # the limits and their reasons: geodata.limits
+MAX_ROWS = POINTS_MAX_ROWS
+MAX_CELL_CHARS = POINTS_MAX_CELL_CHARS
 PREVIEW_CHARS = 200  # a rejected too-long cell is shown this long, with its length
 CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)  # lon min, lat min, lon max, lat max (rough, generous)
 PROJECTED_ABS = 1000.0  # |value| above this cannot be degrees: projected metres

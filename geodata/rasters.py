@@ -7,6 +7,7 @@ come from the affine determinant (projected CRS) or from per-row geodesic cell a
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,16 +15,22 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS, Geod
-from rasterio.errors import RasterioIOError
+from pyproj.exceptions import CRSError as ProjCRSError
+from rasterio.errors import CRSError, RasterioError
 
-from geodata.crs import require_crs
+from geodata.crs import check_lonlat_bounds, require_crs
 from geodata.errors import DataError, GridError, NoDataError
+from geodata.limits import check_raster_size
 
 # Pixels whose sides differ by more than 0.1 % are refused. Areas never assume squareness (they
 # come from the affine determinant); the check catches grids that were never meant to be
 # square (e.g. 30 x 15 m). Real grids cut from a bounding box are often a few 1e-4 off square
 # (the eo-learn Slovenia raster is 9.9948 x 9.9974 m) and are accepted.
 _SQUARE_RTOL = 1e-3
+# A GeoTIFF's block table is checked against the file's length (a copy cut short opens fine and
+# fails only when the missing blocks are read). Up to this many blocks every one is checked;
+# above it, every k-th and the whole last block row (where a cut usually falls).
+_MAX_BLOCKS_CHECKED = 10_000  # ~4 us a block: at most ~80 ms per open
 
 
 @dataclass(frozen=True)
@@ -70,14 +77,18 @@ def read_info(path: str | Path) -> RasterInfo:
     Raises
     ------
     DataError
-        unreadable or not a raster; ``MissingCRSError`` without CRS; ``GridError`` for rotated or
-        non-square pixels.
+        unreadable or not a raster, or a GeoTIFF cut short; ``MissingCRSError`` without CRS;
+        ``GridError`` for rotated or non-square pixels; ``UnsafeInputError`` over the size limits
+        of :mod:`geodata.limits` (judged on the header, before any pixel is read); lon/lat
+        bounds that cannot be degrees.
     """
     path = Path(path)
     if not path.exists():
         raise DataError(path, "the file does not exist", "check the path in the configuration")
     try:
         with rasterio.open(path) as ds:
+            if ds.count < 1:
+                raise DataError(path, "it holds no raster band", "supply a GeoTIFF with the land-cover or band values")
             info = RasterInfo(
                 path=path,
                 crs=require_crs(ds.crs, path),
@@ -90,7 +101,9 @@ def read_info(path: str | Path) -> RasterInfo:
                 band_names=tuple(d or f"band{i + 1}" for i, d in enumerate(ds.descriptions)),
                 tags=dict(ds.tags()),
             )
-    except RasterioIOError as exc:
+            check_raster_size(path, width=info.width, height=info.height, count=info.count, dtype=info.dtype)
+            _check_complete(ds, path)
+    except (RasterioError, CRSError, ProjCRSError) as exc:
         raise DataError(
             path,
             f"GDAL cannot read it as a raster ({exc})",
@@ -110,7 +123,36 @@ def read_info(path: str | Path) -> RasterInfo:
             "resample to square pixels first: gdalwarp -tr 30 30 -r near in.tif out.tif "
             "(nearest neighbour for land-cover classes)",
         )
+    if info.is_geographic:  # lon/lat labels on numbers that cannot be degrees (metres labelled 4326)
+        left, bottom, right, top = info.bounds
+        if not (max(abs(left), abs(right)) <= 180 + 1e-6 and max(abs(bottom), abs(top)) <= 90 + 1e-6):
+            check_lonlat_bounds(info.bounds, path)
     return info
+
+
+def _check_complete(ds, path: Path) -> None:
+    """Refuse a GeoTIFF whose blocks lie past the end of the file (a copy or download cut short)."""
+    if ds.driver != "GTiff":
+        return
+    size = path.stat().st_size
+    bh, bw = ds.block_shapes[0]
+    nx, ny = math.ceil(ds.width / bw), math.ceil(ds.height / bh)
+    separate = ds.count > 1 and (ds.tags(ns="IMAGE_STRUCTURE").get("INTERLEAVE") or "").upper() == "BAND"
+    bands = range(1, ds.count + 1) if separate else (1,)
+    n_blocks = nx * ny * len(bands)
+    step = max(1, n_blocks // _MAX_BLOCKS_CHECKED)
+    blocks = [(b, k % nx, k // nx) for b in bands for k in range(0, nx * ny, step)]
+    if step > 1:
+        blocks += [(b, x, ny - 1) for b in bands for x in range(nx)]
+    end = 0
+    for b, x, y in blocks:
+        off = ds.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", bidx=b)
+        n = ds.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", bidx=b)
+        if off and n:  # 0 / None: a sparse block, read as nodata
+            end = max(end, int(off) + int(n))
+    if end > size:
+        raise DataError(path, f"the file is cut short: it is {size:,} bytes but its image data runs to byte {end:,} "
+                              "(an interrupted copy or download)", "copy or download the file again, or re-export it")
 
 
 def check_categorical(info: RasterInfo) -> RasterInfo:

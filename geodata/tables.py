@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodata.errors import DataError, SchemaError
+from geodata.errors import DataError, EmptyResultError, SchemaError
+from geodata.limits import MAX_CELL_CHARS, MAX_TABLE_BYTES, MAX_TABLE_ROWS, cell_too_long, check_file_size, read_limited, too_many_rows
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 # a number with thousands separators in strict groups of three: 1,234 / -12,345.6 (and nothing else with a comma)
@@ -27,15 +28,24 @@ def read_csv(source: str | Path | bytes, *, name: str | None = None, required: t
     (the caller notes it). A header that repeats a column raises ``SchemaError``; a row with more
     fields than the header (a trailing comma on every row, say) raises ``DataError`` naming the
     line, rather than letting the first column slide into the index or the extra field be lost.
+
+    Limits (:mod:`geodata.limits`): a file over ``MAX_TABLE_BYTES`` (judged on its size, before
+    reading), more than ``MAX_TABLE_ROWS`` records, or a cell over ``MAX_CELL_CHARS`` characters
+    raises ``UnsafeInputError`` naming the line and the column.
     """
     label = name or (str(source) if not isinstance(source, bytes) else "<upload>")
     if isinstance(source, bytes):
         raw = source
+        check_file_size(label, len(raw), limit=MAX_TABLE_BYTES, fix="split the table into smaller files, or keep only the rows and columns needed")
     else:
         path = Path(source)
         if not path.exists():
             raise DataError(path, "the file does not exist", "check the path in the configuration")
-        raw = path.read_bytes()
+        if not path.is_file():
+            raise DataError(path, "it is a folder, not a file", "give the path of the CSV file itself")
+        raw = read_limited(path, label)
+    if not raw.strip():
+        raise EmptyResultError(label, "the file is empty", "save the table with its header row and one row per record")
     enc = detect_encoding(raw)
     if enc is None:
         raise DataError(label, "the text is neither UTF-8 nor GBK/GB18030", "save it from Excel as 'CSV UTF-8'")
@@ -54,17 +64,36 @@ def read_csv(source: str | Path | bytes, *, name: str | None = None, required: t
     return df
 
 
+class _CsvError(Exception):
+    """The csv module gave up at ``line``."""
+
+    def __init__(self, line: int, text: str) -> None:
+        super().__init__(text)
+        self.line = line
+
+
 def _records(text: str, sep: str):
     """(line number, fields) of each non-empty record, by the csv module (quotes honoured)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
-    for fields in reader:
-        if fields:
-            yield reader.line_num, fields
+    try:
+        for fields in reader:
+            if fields:
+                yield reader.line_num, fields
+    except csv.Error as exc:
+        raise _CsvError(reader.line_num, str(exc)) from exc
+
+
+def _check_record(label: str, line: int, fields: list[str], header: list[str]) -> None:
+    if fields and max(map(len, fields)) > MAX_CELL_CHARS:
+        i = next(i for i, f in enumerate(fields) if len(f) > MAX_CELL_CHARS)
+        column = header[i] if i < len(header) else f"field {i + 1}"
+        raise cell_too_long(label, row=line, column=column[:60], n_chars=len(fields[i]))
 
 
 def _check_fields(text: str, label: str) -> str:
     """The separator (``,``, or ``;`` / tab sniffed from a one-column header), after checking the
-    header repeats no column and no row has more fields than the header."""
+    header repeats no column, no row has more fields than the header, the rows are not more than
+    ``MAX_TABLE_ROWS`` and no cell is longer than ``MAX_CELL_CHARS``."""
     try:
         records = _records(text, ",")
         first = next(records, None)
@@ -80,20 +109,26 @@ def _check_fields(text: str, label: str) -> str:
                 records = _records(text, sep)
                 first = next(records)
         header = [f.strip().lower() for f in first[1]]
+        _check_record(label, first[0], first[1], [f"header {i + 1}" for i in range(len(header))])
         seen: dict[str, int] = {}
         for i, h in enumerate(header):
             if h and h in seen:
                 raise SchemaError(label, f"the header repeats the column {h!r} (columns {seen[h] + 1} and {i + 1}); "
                                          "the second copy would be renamed and ignored", "keep one column")
             seen.setdefault(h, i)
-        for line, fields in records:
+        for n, (line, fields) in enumerate(records, start=1):
+            if n > MAX_TABLE_ROWS:
+                raise too_many_rows(label, limit=MAX_TABLE_ROWS)
+            _check_record(label, line, fields, header)
             if len(fields) > len(header):
                 extra = fields[len(header):]
                 what = "empty " if all(not f.strip() for f in extra) else ""
                 raise DataError(label, f"line {line} has {len(fields)} fields but the header has {len(header)} "
                                        f"({len(extra)} {what}extra field(s) after the last column)",
                                 "remove the trailing commas or add a header for the extra column")
-    except csv.Error:
+    except _CsvError as exc:
+        if "field larger than field limit" in str(exc):  # the csv module's own cap, far above ours
+            raise cell_too_long(label, row=exc.line, column=None, n_chars=csv.field_size_limit(), at_least=True) from None
         return ","  # pandas reports what it cannot parse
     return sep
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from geodata.crs import CoordSystem
 from geodata.errors import DataError, SchemaError
+from geodata.limits import MAX_BLOCK_SIZE, MAX_CONFIG_BYTES, MAX_NAME_CHARS, MAX_THREADS, check_file_size
 from sinks.greening.settings import GreeningConfig, greening_section
 from sinks.ledger.settings import LedgerConfig, ledger_section
 
@@ -358,37 +359,100 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+_DEMO = "see configs/jiangbei_demo.toml"
+
+
+def _shown(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+
+
+def _section(path: Path, doc: dict, key: str) -> dict:
+    """``doc[key]`` as a table (empty when absent); anything else is a ``SchemaError``."""
+    v = doc.get(key, {})
+    if not isinstance(v, dict):
+        raise SchemaError(path, f"[{key}] must be a table, got {_shown(v)}", f"write it as a [{key}] section ({_DEMO})")
+    return v
+
+
+def _text(path: Path, t: dict, where: str, key: str, default: str | None, *, max_chars: int = MAX_NAME_CHARS) -> str | None:
+    v = t.get(key, default)
+    if v is None:
+        return None
+    if not isinstance(v, str) or not v.strip() or "\x00" in v:
+        raise SchemaError(path, f"{where} {key} must be a non-empty text, got {_shown(v)}", f'write e.g. {key} = "..." ({_DEMO})')
+    if len(v) > max_chars:
+        raise SchemaError(path, f"{where} {key} is {len(v):,} characters long (limit {max_chars:,})", f"shorten {key}")
+    return v
+
+
+def _file(path: Path, base: Path, v: object, where: str) -> Path:
+    """A path value of the configuration, resolved against its folder."""
+    if not isinstance(v, str) or not v.strip() or "\x00" in v or len(v) > 4096:
+        raise SchemaError(path, f"{where} must be a file path (text), got {_shown(v)}", f'write e.g. "data/file.tif", relative to {path.name}')
+    return _resolve(base, v)
+
+
+def _int(path: Path, t: dict, where: str, key: str, default: int, lo: int, hi: int) -> int:
+    v = t.get(key, default)
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        v = int(v)
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise SchemaError(path, f"{where} {key} must be a whole number within [{lo:,}, {hi:,}], got {_shown(v)}", f"write e.g. {key} = {default}")
+    return v
+
+
+def _year(path: Path, key: object, where: str, example: str) -> int:
+    try:
+        year = int(str(key).strip())
+    except ValueError:
+        raise SchemaError(path, f"{where} keys must be years, got {_shown(key)}", example) from None
+    if not 1000 <= year <= 9999:
+        raise SchemaError(path, f"{where} key {_shown(key)} is not a four-digit year", example)
+    return year
+
+
 def load_config(path: str | Path) -> Config:
-    """Parse a TOML run configuration."""
+    """Parse a TOML run configuration.
+
+    Every value is checked for its kind before use (a table where a table belongs, text for
+    names and paths, whole numbers within range for the engine settings, a known coordinate
+    system): anything else is a ``SchemaError`` naming the key, never a ``TypeError`` from deep
+    inside. A file over :data:`geodata.limits.MAX_CONFIG_BYTES` is refused unread.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(path, "the configuration file does not exist", "pass the path of a .toml run configuration (see configs/jiangbei_demo.toml)")
+    if not path.is_file():
+        raise DataError(path, "it is a folder, not a configuration file", "pass the path of a .toml run configuration (see configs/jiangbei_demo.toml)")
+    check_file_size(path, path.stat().st_size, limit=MAX_CONFIG_BYTES, fix="a run configuration is a few KB of TOML: pass the .toml file, not data")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"it is not valid TOML ({exc})", "fix the syntax; see configs/jiangbei_demo.toml") from exc
+        raise DataError(path, f"it is not valid TOML ({exc})", "fix the syntax and save it as UTF-8; see configs/jiangbei_demo.toml") from exc
     base = path.parent
-    area = doc.get("area", {})
-    zones = doc.get("zones", {})
-    lc = doc.get("landcover", {}).get("years", {})
+    area = _section(path, doc, "area")
+    zones = _section(path, doc, "zones")
+    lc_doc = _section(path, doc, "landcover")
+    lc = lc_doc.get("years", {})
+    if not isinstance(lc, dict):
+        raise SchemaError(path, f"[landcover.years] must be a table of year = \"raster.tif\", got {_shown(lc)}", 'write [landcover.years] 2020 = "lc_2020.tif"')
     if not lc:
         raise SchemaError(path, "no [landcover.years] table (year = \"raster.tif\")", "add at least one land-cover date")
-    try:
-        years = {int(y): _resolve(base, p) for y, p in lc.items()}
-    except ValueError as exc:
-        raise SchemaError(path, f"[landcover.years] keys must be years ({exc})", "write e.g. 2020 = \"lc_2020.tif\"") from exc
-    coef = doc.get("coefficients", {}).get("path")
+    years = {_year(path, y, "[landcover.years]", 'write e.g. 2020 = "lc_2020.tif"'): _file(path, base, p, f"[landcover.years] {y}")
+             for y, p in lc.items()}
+    coef = _section(path, doc, "coefficients").get("path")
     if not coef:
         raise SchemaError(path, "no [coefficients] path", "point it at a coefficient table (CSV)")
-    acc = doc.get("landcover", {}).get("accuracy", {})
-    try:
-        accuracy = {int(y): _resolve(base, p) for y, p in acc.items()}
-    except ValueError as exc:
-        raise SchemaError(path, f"[landcover.accuracy] keys must be years ({exc})", "write e.g. 2025 = \"reports/accuracy_2025\"") from exc
+    acc = lc_doc.get("accuracy", {})
+    if not isinstance(acc, dict):
+        raise SchemaError(path, f"[landcover.accuracy] must be a table of year = \"folder\", got {_shown(acc)}", 'write e.g. 2025 = "reports/accuracy_2025"')
+    accuracy = {_year(path, y, "[landcover.accuracy]", 'write e.g. 2025 = "reports/accuracy_2025"'): _file(path, base, p, f"[landcover.accuracy] {y}")
+                for y, p in acc.items()}
     unknown = sorted(set(accuracy) - set(years))
     if unknown:
         raise SchemaError(path, f"[landcover.accuracy] names year(s) {unknown} that have no land-cover map", f"use one of {sorted(years)}")
-    engine = doc.get("engine", {})
+    engine = _section(path, doc, "engine")
     inv_doc = doc.get("inventory", {})
     if not isinstance(inv_doc, dict):
         raise SchemaError(path, "[inventory] must be a table", 'write [inventory] path = "emissions.csv"')
@@ -401,24 +465,31 @@ def load_config(path: str | Path) -> Config:
         raise SchemaError(path, f"[inventory] primary must be the name of a dataset, got {primary!r}", 'write e.g. primary = "chen2020_county" (a value of the dataset column)')
     if primary is not None and not inv:
         raise SchemaError(path, "[inventory] primary is set without a path", 'add path = "emissions.csv" or remove primary')
+    coord_system = _text(path, zones, "[zones]", "coord_system", CoordSystem.WGS84.value)
+    if coord_system not in {c.value for c in CoordSystem}:
+        raise SchemaError(path, f"[zones] coord_system {coord_system!r} must be one of {[c.value for c in CoordSystem]}",
+                          "wgs84 (also CGCS2000, Tianditu), gcj02 (Amap / Gaode / DataV) or bd09 (Baidu): ask the source system")
+    illustrative = area.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        raise SchemaError(path, f"[area] illustrative must be true or false, got {_shown(illustrative)}", "write illustrative = true")
     return Config(
         landcover=years,
-        coefficients=_resolve(base, coef),
-        zones=_resolve(base, zones["path"]) if zones.get("path") else None,
-        zones_layer=zones.get("layer"),
-        zone_id_field=zones.get("id_field", "zone_id"),
-        zone_name_fields=(zones.get("name_field_zh", "name_zh"), zones.get("name_field_en", "name_en")),
-        zones_coord_system=zones.get("coord_system", "wgs84"),
-        inventory=_resolve(base, inv) if inv else None,
+        coefficients=_file(path, base, coef, "[coefficients] path"),
+        zones=_file(path, base, zones["path"], "[zones] path") if zones.get("path") else None,
+        zones_layer=_text(path, zones, "[zones]", "layer", None),
+        zone_id_field=_text(path, zones, "[zones]", "id_field", "zone_id"),
+        zone_name_fields=(_text(path, zones, "[zones]", "name_field_zh", "name_zh"), _text(path, zones, "[zones]", "name_field_en", "name_en")),
+        zones_coord_system=coord_system,
+        inventory=_file(path, base, inv, "[inventory] path") if inv else None,
         inventory_primary=primary.strip() if primary else None,
         accuracy=accuracy,
-        name_zh=area.get("name_zh", "评估区"),
-        name_en=area.get("name_en", "Assessment area"),
-        illustrative=bool(area.get("illustrative", False)),
-        block_size=int(engine.get("block_size", 512)),
-        scheduler=engine.get("scheduler", "blockwise"),
-        threads=int(engine.get("threads", 0)),
-        dask_address=engine.get("dask_address") or None,
+        name_zh=_text(path, area, "[area]", "name_zh", "评估区"),
+        name_en=_text(path, area, "[area]", "name_en", "Assessment area"),
+        illustrative=illustrative,
+        block_size=_int(path, engine, "[engine]", "block_size", 512, 1, MAX_BLOCK_SIZE),
+        scheduler=_text(path, engine, "[engine]", "scheduler", "blockwise"),
+        threads=_int(path, engine, "[engine]", "threads", 0, -MAX_THREADS, MAX_THREADS),
+        dask_address=_text(path, engine, "[engine]", "dask_address", None, max_chars=500) if engine.get("dask_address") != "" else None,
         wetlands=_wetlands_section(path, base, doc, sorted(years)),
         protection=_protection_section(path, base, doc),
         greening=greening_section(path, doc, lambda v: _resolve(base, v), sorted(years)),

@@ -19,13 +19,16 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 
 from geodata.errors import DataError, EmptyResultError, SchemaError
+from geodata.limits import MAX_TABLE_BYTES, MAX_TABLE_ROWS, check_cells, check_file_size, check_xlsx, read_limited, too_many_rows
 from geodata.tables import detect_encoding, read_csv, to_number
 from sinks.notes import Note
 from sinks.units import T_PER_KT, T_PER_MT, T_PER_WAN_T
@@ -112,6 +115,16 @@ _YES = {"true", "1", "yes", "y", "是"}
 _VERIFIED = {"yes": True, "no": False, "是": True, "否": False, "true": True, "false": False}
 
 _ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _xlsx_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl / pandas raise on a damaged workbook that passed geodata.limits.check_xlsx (a
+    part missing, malformed XML, a cell of the wrong type): reported as DataError. (openpyxl is
+    imported only when a workbook is read.)"""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError, OSError, EOFError,
+            zlib.error, ElementTree.ParseError, InvalidFileException)
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Excel (.xls)
 
 
@@ -293,21 +306,30 @@ class EmissionsInventory:
 
 
 def _raw_bytes(source: str | Path | bytes, label: str) -> bytes:
+    """The file's bytes, refused by size first (``MAX_TABLE_BYTES``, for CSV and .xlsx alike)."""
     if isinstance(source, (bytes, bytearray)):
+        check_file_size(label, len(source), limit=MAX_TABLE_BYTES, fix="split the inventory into smaller files (by years or datasets)")
         return bytes(source)
     path = Path(source)
     if not path.is_file():
         raise DataError(path, "the file does not exist", "check the path (in the configuration: [inventory] path)")
-    return path.read_bytes()
+    return read_limited(path, label, what="inventory")
 
 
 def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.DataFrame, list[Note]]:
+    """The sheet as text cells. The workbook is checked before openpyxl opens it
+    (:func:`geodata.limits.check_xlsx`: zip bomb, paths, XML entity declarations); at most
+    ``MAX_TABLE_ROWS`` rows are parsed, and a longer sheet or a cell over ``MAX_CELL_CHARS`` is
+    refused naming the row."""
+    check_xlsx(raw, label)
+    fix = "open it in Excel and save it again as .xlsx, or as CSV (UTF-8)"
     try:
         book = pd.ExcelFile(io.BytesIO(raw), engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise DataError(label, f"it looks like a zip file but is not a readable .xlsx workbook ({exc})",
-                        "open it in Excel and save it again as .xlsx, or as CSV (UTF-8)") from exc
-    names = list(book.sheet_names)
+        names = list(book.sheet_names)
+    except _xlsx_errors() as exc:
+        raise DataError(label, f"it looks like a zip file but is not a readable .xlsx workbook ({exc})", fix) from exc
+    if not names:
+        raise DataError(label, "the workbook has no sheet", fix)
     if sheet is None:
         pick = names[0]
     elif isinstance(sheet, int) and not isinstance(sheet, bool):
@@ -318,12 +340,18 @@ def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Data
         if str(sheet) not in names:
             raise DataError(label, f"the workbook has no sheet {sheet!r} (sheets: {names})", "pick one of those sheets")
         pick = str(sheet)
-    head = pd.read_excel(book, sheet_name=pick, dtype=object, header=None, nrows=1)
+    try:
+        head = pd.read_excel(book, sheet_name=pick, dtype=object, header=None, nrows=1)
+        df = pd.read_excel(book, sheet_name=pick, dtype=object, header=0, nrows=MAX_TABLE_ROWS + 1)
+    except _xlsx_errors() as exc:
+        raise DataError(label, f"sheet '{pick}' cannot be read ({type(exc).__name__}: {exc})", fix) from exc
     names_read = [str(v).strip().lower() for v in (head.iloc[0].tolist() if len(head) else []) if pd.notna(v) and str(v).strip()]
     repeated = sorted({h for h in names_read if names_read.count(h) > 1})
     if repeated:  # pandas would rename the second copy (x.1) and the inventory ignore it
         raise SchemaError(label, f"sheet '{pick}': the header repeats the column(s) {repeated}", "keep one column")
-    df = pd.read_excel(book, sheet_name=pick, dtype=object, header=0)
+    if len(df) > MAX_TABLE_ROWS:
+        raise too_many_rows(label, limit=MAX_TABLE_ROWS, where=f"sheet '{pick}': ")
+    check_cells(df, f"{label} (sheet '{pick}')")
     df = df.astype("string").fillna("").astype(object)
     # Excel stores whole numbers typed as 2010.0 in some files: to_number reads them the same.
     notes = []
