@@ -83,6 +83,51 @@ def _check_zip(data: bytes | Path, name: str) -> None:
         raise DataError(name, f"the archive{what} holds no .shp file", "zip the .shp with its .shx, .dbf and .prj")
 
 
+def _dbf_encoding(dbf: bytes, cpg: bytes | None, name: str) -> str | None:
+    """The encoding to read a shapefile's attributes with (None: let GDAL decide).
+
+    GDAL takes the encoding from the .cpg file, else from the .dbf header's language driver byte,
+    else assumes ISO-8859-1: a dBASE table written in UTF-8 or GBK with neither (common for
+    exports of Chinese names) would arrive as garbled text, silently. So: with a .cpg or a
+    language byte, GDAL knows; ASCII-only records need nothing; records that decode as UTF-8 are
+    read as UTF-8; anything else is refused with the fix (a .cpg naming the encoding)."""
+    if cpg is not None and cpg.strip():
+        return None
+    if len(dbf) < 32 or dbf[29] != 0:  # not a dBASE header (GDAL will say so), or a language driver byte
+        return None
+    header_len = int.from_bytes(dbf[8:10], "little")
+    records = dbf[header_len:]
+    if records.isascii():
+        return None
+    try:
+        records.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    raise DataError(name, "the shapefile's attribute table (.dbf) holds non-ASCII text that is not UTF-8 and no .cpg file says "
+                    "its encoding, so names would read garbled (the text encoding is unknown; ArcGIS writes GBK)",
+                    "put a .cpg file beside the .shp holding its encoding (e.g. the one word GBK) and zip it too, "
+                    "or export the layer as GeoPackage / GeoJSON")
+
+
+def _shapefile_encoding(source: bytes | Path, name: str) -> str | None:
+    """:func:`_dbf_encoding` of a zipped shapefile (bytes or path, already checked) or a .shp path."""
+    try:
+        if isinstance(source, (bytes, bytearray)) or (isinstance(source, Path) and source.suffix.lower() != ".shp"):
+            with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as zf:
+                members = {PurePosixPath(i.filename).suffix.lower(): i for i in zf.infolist() if not i.is_dir()}
+                if ".dbf" not in members:
+                    return None
+                cpg = zf.read(members[".cpg"]) if ".cpg" in members else None
+                return _dbf_encoding(zf.read(members[".dbf"]), cpg, name)
+        dbf, cpg = source.with_suffix(".dbf"), source.with_suffix(".cpg")
+        if not dbf.is_file():
+            return None
+        return _dbf_encoding(dbf.read_bytes(), cpg.read_bytes() if cpg.is_file() else None, name)
+    except (zipfile.BadZipFile, OSError):
+        return None  # GDAL reports the unreadable file itself
+
+
 def _check_upload(source: bytes, name: str) -> None:
     """Let GDAL see only what an upload may be: a zipped shapefile (checked), a GeoPackage or
     GeoJSON text. GDAL picks its driver by content, and some formats (VRT, and the /vsicurl/ or
@@ -125,17 +170,22 @@ def read_vector(
             with warnings.catch_warnings():
                 # GDAL reads bytes through /vsimem/ under a name without ".gpkg" and says so
                 warnings.filterwarnings("ignore", message=".*non conformant file extension", category=RuntimeWarning)
-                return gpd.read_file(io.BytesIO(source), layer=layer, engine="pyogrio")
+                enc = _shapefile_encoding(source, label) if is_zip(source) else None
+                return gpd.read_file(io.BytesIO(source), layer=layer, engine="pyogrio", **({"encoding": enc} if enc else {}))
         path = Path(source)
         if not path.exists():
             raise DataError(path, "the file does not exist", "check the path in the configuration")
+        enc = None
         if path.is_file():
             with open(path, "rb") as fh:
                 if is_zip(fh.read(4)):
                     _check_zip(path, str(path))
+                    enc = _shapefile_encoding(path, str(path))
+            if path.suffix.lower() == ".shp":
+                enc = _shapefile_encoding(path, str(path))
         if layer is not None and layer not in [row[0] for row in pyogrio.list_layers(path)]:
             raise SchemaError(path, f"it has no layer '{layer}' (layers: {', '.join(r[0] for r in pyogrio.list_layers(path))})", "name one of those layers")
-        return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
+        return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True, **({"encoding": enc} if enc else {}))
     except (DataSourceError, DataLayerError) as exc:
         raise DataError(label, f"GDAL cannot read it as a vector layer ({exc})", "supply a GeoPackage, GeoJSON or zipped shapefile") from exc
 
@@ -174,6 +224,12 @@ def prepare_zones(
     kinds = set(gdf.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise GeometryError(source, f"zones must be polygons, found {sorted(kinds)}", "buffer points/lines into polygons or choose a polygon layer")
+    xy, owner = shapely.get_coordinates(np.asarray(geoms), return_index=True)
+    bad = np.unique(owner[~np.isfinite(xy).all(axis=1)])
+    if len(bad):  # GEOS cannot test or repair them (it would raise mid-way)
+        names = [str(ids.iloc[i])[:40] for i in bad[:10]]
+        raise GeometryError(source, f"zones {names}{' ...' if len(bad) > 10 else ''} have coordinates that are not numbers (NaN or infinite)",
+                            "fix or redraw those vertices in a GIS and export again")
 
     crs = require_crs(gdf.crs, source)
     converted = None

@@ -535,6 +535,12 @@ def _class_key(v) -> str | None:
     return s or None
 
 
+def _brief(value: object, limit: int = 60) -> str:
+    """A value for a message: at most ``limit`` characters (a pasted paragraph would drown the message)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _list(values: Sequence, limit: int = 12) -> str:
     values = list(values)
     head = ", ".join(map(str, values[:limit]))
@@ -717,7 +723,7 @@ def extract_samples(
         where = "the ESA WorldCover legend"
     unknown = Counter(k for k in keys if k not in table)
     if unknown:
-        listed = _list([f"'{k}' ({n} sample{'s' if n > 1 else ''})" for k, n in sorted(unknown.items())])
+        listed = _list([f"'{_brief(k)}' ({n} sample{'s' if n > 1 else ''})" for k, n in sorted(unknown.items())])
         raise UnknownClassError(
             label,
             f"column '{class_field}' holds classes that are not in {where}: {listed}",
