@@ -25,6 +25,7 @@ from geodata.errors import DataError, GeometryError, SchemaError, UnsafeInputErr
 MAX_ZIP_MEMBERS = 64
 MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+MAX_ID_CHARS = 200  # a zone id is a code shown in tables and titles, never a paragraph
 # GDAL opens a zip archive by its content, whatever the file is called: the zip checks go by
 # these magic bytes (a local file header; an end-of-central-directory record = an empty archive)
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -203,6 +204,8 @@ def prepare_zones(
     bounds that are degrees. Repairs invalid geometries with ``make_valid`` (keeping polygon
     parts) and reports which. Converts GCJ-02 / BD-09 lon/lat to WGS84 when told so.
     """
+    if len(gdf) == 0:  # first: an empty GeoJSON has no columns either
+        raise DataError(source, "the layer has no features", "choose a layer with zones")
     if gdf.crs is None:
         require_crs(None, source)
     if id_field not in gdf.columns:
@@ -210,11 +213,14 @@ def prepare_zones(
     ids = gdf[id_field].astype("str")
     if ids.isna().any() or (ids.str.strip() == "").any():
         raise SchemaError(source, f"column '{id_field}' has empty values", "give every zone an identifier")
+    long_ids = ids[ids.str.len() > MAX_ID_CHARS]
+    if len(long_ids):
+        raise SchemaError(source, f"column '{id_field}' has {len(long_ids)} value(s) longer than {MAX_ID_CHARS} characters "
+                          f"(the first is {len(long_ids.iloc[0]):,} characters: {long_ids.iloc[0][:40]!r}...)",
+                          "use short identifiers (a code, not a description); put long text in another column")
     dup = sorted(set(ids[ids.duplicated()]))
     if dup:
         raise SchemaError(source, f"column '{id_field}' repeats the values {dup}", "make the zone identifiers unique, or dissolve the zones first")
-    if len(gdf) == 0:
-        raise DataError(source, "the layer has no features", "choose a layer with zones")
     gdf = gdf.copy()
     gdf[id_field] = ids
     geoms = gdf.geometry.values

@@ -250,6 +250,7 @@ C, X, T, P, F = "CSV inventory", "Excel inventory", "training samples", "referen
 
 NAN_SQUARE = "[[[118.6, 32.0], [NaN, 32.0], [118.7, 32.1], [118.6, 32.0]]]"
 LINE_SQUARE = "[[[118.6, 32.0], [118.7, 32.0], [118.8, 32.0], [118.6, 32.0]]]"  # no area: make_valid leaves a line
+SQUARE_COORDS = "[[[118.6, 32.05], [118.62, 32.05], [118.62, 32.07], [118.6, 32.07], [118.6, 32.05]]]"
 CASES: list[Case] = [
     # --------------------------------------------------------------- rasters
     Case(R, "huge dimensions", "10^6 x 10^6 px header", lambda t: _sparse_tif(t / "huge.tif", width=10**6, height=10**6),
@@ -332,7 +333,9 @@ CASES: list[Case] = [
     Case(J, "NaN/inf", "1e400 (inf) vertex", lambda t: Input(_geojson(_feature("[[[118.6, 32.0], [1e400, 32.0], [118.7, 32.1], [118.6, 32.0]]]")), "inf.geojson"),
          DataError, "cannot read"),
     Case(J, "invalid geometries", "polygon with no area", lambda t: Input(_geojson(_feature(LINE_SQUARE)), "flat.geojson"), GeometryError, "no area left"),
-    Case(J, "empty layers", "empty FeatureCollection", lambda t: Input(_geojson(""), "empty.geojson"), SchemaError, "no column"),
+    Case(J, "empty layers", "empty FeatureCollection", lambda t: Input(_geojson(""), "empty.geojson"), DataError, "no features"),
+    Case(J, "enormous text fields", "a 5,000-character zone id", lambda t: Input(_geojson(_feature(SQUARE_COORDS, "z" * 5000)), "long.geojson"),
+         SchemaError, "longer than 200"),
     Case(J, "wrong magic bytes", "empty upload", lambda t: Input(b"", "nothing.geojson"), UnsafeInputError, "not a GeoPackage, GeoJSON"),
     # --------------------------------------------------------------- CSV inventories
     Case(C, "huge dimensions", "100,001 rows", lambda t: Input((INV_HEADER + INV_ROW * 100_001).encode(), "rows.csv"),
