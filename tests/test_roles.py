@@ -102,6 +102,14 @@ def test_the_users_page_exists_only_for_an_administrator(env):
     assert "password_hash" not in " ".join(map(str, table.columns)) and "scrypt" not in table.to_string()
 
 
+def _add(at: AppTest, *values: str) -> None:
+    """Fill the add-account form (username, display name, password, repeat) and submit it."""
+    boxes = [x for x in at.text_input if x.key is None or not x.key.startswith("auth")]
+    for box, v in zip(boxes, values):
+        box.input(v)
+    next(b for b in at.get("form_submit_button") if b.proto.form_id == "users_add").click().run()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_administrator_adds_re_roles_and_removes_accounts(env, lang):
     store = env
@@ -109,26 +117,13 @@ def test_an_administrator_adds_re_roles_and_removes_accounts(env, lang):
     login(at, ADMIN, PASSWORD)
     at = _open(at, "users")
     # add: two different passwords change nothing; then the account appears
-    form = [x for x in at.text_input if x.key is None or not x.key.startswith("auth")]
-    form[0].input("planner.wu")
-    form[1].input("Wu Min")
-    form[2].input("a long passphrase 1")
-    form[3].input("a long passphrase 2")
-    at.get("form_submit_button")[0].click().run()
+    _add(at, "planner.wu", "Wu Min", "a long passphrase 1", "a long passphrase 2")
     assert not at.exception and at.error and store.get("planner.wu") is None
-    form = [x for x in at.text_input if x.key is None or not x.key.startswith("auth")]
-    form[0].input("planner.wu")
-    form[1].input("Wu Min")
-    form[2].input("a long passphrase 1")
-    form[3].input("a long passphrase 1")
-    at.get("form_submit_button")[0].click().run()
+    _add(at, "planner.wu", "Wu Min", "a long passphrase 1", "a long passphrase 1")
     assert not at.exception, [e.value for e in at.exception]
     assert store.get("planner.wu").role == "officer" and store.authenticate("planner.wu", "a long passphrase 1")
     # a weak password: the policy's message, nothing added
-    form = [x for x in at.text_input if x.key is None or not x.key.startswith("auth")]
-    for box, v in zip(form, ("weak.one", "", "short", "short")):
-        box.input(v)
-    at.get("form_submit_button")[0].click().run()
+    _add(at, "weak.one", "", "short", "short")
     assert not at.exception and store.get("weak.one") is None and at.error
     # the role form and the remove form act on the chosen account
     at.selectbox(key="users_pick").set_value("planner.wu").run()
