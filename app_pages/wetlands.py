@@ -243,7 +243,7 @@ with tab_red:
     hist = flow.history(ws, sspec)
     if hist:
         st.subheader(t("wet.red.history", lang))
-        st.dataframe(flow.history_table(hist, lang), hide_index=True, width="stretch")
+        st.dataframe(flow.history_table(hist, lang, authors=officer), hide_index=True, width="stretch")
         if officer and len(hist) > 1:
             with st.form(f"wet_restore_{shown}"):
                 pick = st.selectbox(t("wet.red.restore_pick", lang), [h.version for h in hist[:-1]], key=f"wet_restore_v_{shown}")

@@ -62,16 +62,14 @@ def budget_seconds(environ: dict | None = None) -> float:
 
 @dataclass
 class TimeBudget:
-    """``seconds`` for the computation named ``what`` (in messages), from the moment it is made."""
+    """``seconds`` for the computation named ``what`` (in messages), counted from its first
+    progress call: time spent waiting for another session computing the same cached result does
+    not count (the computation this budget watches has not started)."""
 
     seconds: float
     what: str
     clock: Callable[[], float] = time.monotonic
     started: float = field(default=math.nan)
-
-    def __post_init__(self) -> None:
-        if math.isnan(self.started):
-            self.started = self.clock()
 
     @classmethod
     def from_env(cls, what: str, **kwargs) -> "TimeBudget":
@@ -79,10 +77,12 @@ class TimeBudget:
 
     @property
     def elapsed_s(self) -> float:
-        return self.clock() - self.started
+        return 0.0 if math.isnan(self.started) else self.clock() - self.started
 
     def check(self, step: str = "") -> None:
-        """Raise :class:`TimeBudgetError` when the budget is spent."""
+        """Start the clock (first call), or raise :class:`TimeBudgetError` when the budget is spent."""
+        if math.isnan(self.started):
+            self.started = self.clock()
         elapsed = self.elapsed_s
         if elapsed > self.seconds:
             at = f" at step {step!r}" if step else ""

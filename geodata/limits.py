@@ -240,8 +240,10 @@ def check_xlsx(raw: bytes, source: str | Path) -> None:
 
 
 def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source, budget: int, fix: str) -> int:
-    """Inflate one part in chunks (counting the real bytes against ``budget``); XML parts are
-    checked for a DTD. Returns the bytes inflated."""
+    """Inflate one part in chunks (counting the real bytes against ``budget``); EVERY part is
+    scanned for a DTD (a part's name does not decide how openpyxl reads it: [Content_Types].xml
+    does), and none may start as UTF-16/32 text (which would hide the markers from the scan).
+    Returns the bytes inflated."""
     is_xml = info.filename.lower().endswith(_XLSX_XML)
     n, tail, first = 0, b"", True
     try:
@@ -251,12 +253,10 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source, budget: int, 
                 if n > budget:
                     raise UnsafeInputError(source, f"workbook part '{info.filename}' inflates past the limit of "
                                                    f"{_size(XLSX_MAX_UNPACKED_BYTES)} (its header understates its size): a zip bomb", fix)
-                if not is_xml:
-                    continue
                 if first:
                     first = False
                     head = chunk[:4]
-                    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+                    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (is_xml and b"\x00" in head):
                         raise UnsafeInputError(source, f"workbook part '{info.filename}' is not UTF-8 XML", fix)
                 window = tail + chunk
                 for marker in _DTD_MARKERS:

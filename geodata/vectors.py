@@ -6,8 +6,10 @@ BD-09.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import warnings
+import zlib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -97,14 +99,17 @@ def _dbf_encoding(dbf: bytes, cpg: bytes | None, name: str) -> str | None:
     if len(dbf) < 32 or dbf[29] != 0:  # not a dBASE header (GDAL will say so), or a language driver byte
         return None
     header_len = int.from_bytes(dbf[8:10], "little")
-    records = dbf[header_len:]
-    if records.isascii():
-        return None
+    records = memoryview(dbf)[header_len:]
+    decoder, ascii_only = codecs.getincrementaldecoder("utf-8")(), True
     try:
-        records.decode("utf-8")
-        return "UTF-8"
+        for i in range(0, len(records), 1 << 20):  # in 1 MiB steps: no second copy of a large table
+            chunk = bytes(records[i:i + (1 << 20)])
+            ascii_only = ascii_only and chunk.isascii()
+            decoder.decode(chunk, final=i + (1 << 20) >= len(records))
     except UnicodeDecodeError:
         pass
+    else:
+        return None if ascii_only else "UTF-8"
     raise DataError(name, "the shapefile's attribute table (.dbf) holds non-ASCII text that is not UTF-8 and no .cpg file says "
                     "its encoding, so names would read garbled (the text encoding is unknown; ArcGIS writes GBK)",
                     "put a .cpg file beside the .shp holding its encoding (e.g. the one word GBK) and zip it too, "
@@ -120,13 +125,19 @@ def _shapefile_encoding(source: bytes | Path, name: str) -> str | None:
                 if ".dbf" not in members:
                     return None
                 cpg = zf.read(members[".cpg"]) if ".cpg" in members else None
+                if cpg is not None and cpg.strip():
+                    return None  # GDAL obeys the .cpg: the table need not be read here
                 return _dbf_encoding(zf.read(members[".dbf"]), cpg, name)
         dbf, cpg = source.with_suffix(".dbf"), source.with_suffix(".cpg")
         if not dbf.is_file():
             return None
-        return _dbf_encoding(dbf.read_bytes(), cpg.read_bytes() if cpg.is_file() else None, name)
-    except (zipfile.BadZipFile, OSError):
-        return None  # GDAL reports the unreadable file itself
+        if cpg.is_file():
+            with open(cpg, "rb") as fh:
+                if fh.read(256).strip():
+                    return None
+        return _dbf_encoding(dbf.read_bytes(), None, name)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError):
+        return None  # a damaged, encrypted or oddly compressed member: GDAL reports the file itself
 
 
 def _check_upload(source: bytes, name: str) -> None:

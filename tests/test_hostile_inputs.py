@@ -368,6 +368,8 @@ CASES: list[Case] = [
          UnsafeInputError, "zip bomb"),
     Case(X, "zip bomb", "501 parts", lambda t: Input(_xlsx(t, INV_ROWS, extra={f"xl/p{i}.xml": b"<p/>" for i in range(501)}), "parts.xlsx"),
          UnsafeInputError, "parts"),
+    Case(X, "zip bomb", "entity declarations in a part not named .xml", lambda t: Input(_xlsx(t, INV_ROWS, extra={"xl/media/evil.dat": LAUGHS}), "dat.xlsx"),
+         UnsafeInputError, "entities"),
     Case(X, "zip bomb", "XML entity expansion (billion laughs)", lambda t: Input(_xlsx(t, INV_ROWS, replace={SHEET: LAUGHS}), "laughs.xlsx"),
          UnsafeInputError, "entit"),
     Case(X, "zip bomb", "XML external entity (XXE)", lambda t: Input(_xlsx(t, INV_ROWS, replace={SHEET: XXE}), "xxe.xlsx"),
@@ -587,3 +589,27 @@ def test_chinese_names_in_a_zipped_shapefile_arrive_intact(tmp_path, encoding, c
             source.write_bytes(_zip(parts))
         gdf = read_vector(source, name="zones.zip")
         assert list(gdf["zone_id"]) == ["浦口区"], (encoding, cpg, list(gdf["zone_id"]))
+
+
+def test_a_member_python_cannot_inflate_is_left_to_gdal(tmp_path):
+    """The .dbf encoding sniff inflates the table with Python's zipfile; a member it cannot
+    inflate (labelled Deflate64 here) must not escape as NotImplementedError / zlib.error: the
+    sniff steps aside and GDAL reads (or refuses with a DataError) as before."""
+    import struct
+
+    from geodata.vectors import read_vector
+
+    data = bytearray(_zip({k: v for k, v in _shp_parts(tmp_path, _zones()).items() if not k.endswith(".cpg")}))
+    for sig, name_len_at, name_at, method_at in ((b"PK\x03\x04", 26, 30, 8), (b"PK\x01\x02", 28, 46, 10)):
+        k = data.find(sig)
+        while k >= 0:
+            n = struct.unpack("<H", data[k + name_len_at:k + name_len_at + 2])[0]
+            if data[k + name_at:k + name_at + n].endswith(b".dbf"):
+                data[k + method_at:k + method_at + 2] = struct.pack("<H", 9)
+            k = data.find(sig, k + 4)
+    try:
+        gdf = read_vector(bytes(data), name="deflate64.zip")
+    except DataError as exc:  # GDAL may refuse it: then with the usual message
+        assert "deflate64.zip" in str(exc)
+    else:
+        assert list(gdf["zone_id"]) == ["z0"]

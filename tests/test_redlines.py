@@ -304,3 +304,13 @@ def test_saving_restoring_exporting_need_an_officer_session(tmp_path, monkeypatc
         flow.export_bytes(ws, "geojson", 4326, 1, by=who)
     assert [h.version for h in flow.history(ws)] == [1] and not (tmp_path / "exports").exists()
     assert flow.export_bytes(ws, "geojson", 4326, 1, by=LI)[1] == "wetland_redlines_v1_epsg4326.geojson"  # an officer may
+
+
+def test_the_public_history_hides_login_names(tmp_path):
+    ws = Workspace(tmp_path / "workspace.gpkg")
+    draft = rl.drawings_to_frame([_feature(_lonlat([_square_utm(X0, Y0, 1000)]).iloc[0])], existing_ids=[])
+    flow.save_redlines(ws, rl.empty_layer(), draft, remove=[], by=LI, reason="first", expected_parent=0, study_area=_study_area())
+    hist = flow.history(ws)
+    public, officer = flow.history_table(hist, "en"), flow.history_table(hist, "en", authors=True)
+    assert "officer.li" not in public.to_string() and list(public["Saved by"]) == ["officer"]
+    assert list(officer["Saved by"]) == ["officer.li"]

@@ -51,7 +51,7 @@ REDLINE_HEX = "#c0392b"
 SITE_HEX = "#00441b"  # named wetland sites: dark green outline
 PROTECTION_HEX = "#7b3294"  # an edited protection-zone layer: purple
 ALERT_HEX = "#e7298a"  # wetland lost inside a red line: magenta, apart from every type colour
-MAX_UPLOAD_BYTES = 20 * 2**20  # red-line layers are small; server.maxUploadSize is 50 MB for rasters
+MAX_UPLOAD_BYTES = 20 * 2**20  # red-line layers are small (server.maxUploadSize, a little above, stops larger files)
 
 
 def workspace() -> Workspace:
@@ -556,8 +556,13 @@ def saved_message(res, lang: str, clipped: list[str] | None = None, target: str 
     return msg
 
 
-def history_table(hist, lang: str) -> pd.DataFrame:
-    rows = [{t("wet.hist.version", lang): h.version, t("wet.hist.author", lang): h.author,
+def history_table(hist, lang: str, *, authors: bool = False) -> pd.DataFrame:
+    """The versions, newest first. Login names only with ``authors`` (officers): the public sees
+    "officer" (a login name is half of a login, and a target for locking an account out)."""
+    def who(author: str) -> str:
+        return author if authors or author == "demo" else t("auth.role.officer", lang)
+
+    rows = [{t("wet.hist.version", lang): h.version, t("wet.hist.author", lang): who(h.author),
              t("wet.hist.when", lang): h.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC"), t("wet.hist.reason", lang): h.reason,
              t("wet.hist.features", lang): h.feature_count,
              t("wet.hist.restored_from", lang): str(h.restored_from) if h.restored_from is not None else fmt.DASH,
