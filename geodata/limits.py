@@ -41,6 +41,11 @@ MAX_RASTER_BYTES = 16 * 2**30
 # One array read into memory at once (a display picture, a whole-raster layer): a quarter of a
 # small server's memory, so two requests at once still fit.
 MAX_READ_BYTES = 1 * 2**30
+# The greening masks of one date, held whole (computed once per configuration and shared by every
+# session): measured 1.1 GB peak for the demo's two dates of 6.9 Mpx, i.e. ~80 bytes per pixel
+# and date at the peak. A third of a 24 GiB server: Nanjing at 10 m (66 Mpx) fits, Jiangsu does not.
+GREENING_BYTES_PER_PX = 80
+MAX_LAYER_BYTES = 8 * 2**30
 ENV_MAX_RASTER_PIXELS = "SINKS_MAX_RASTER_PIXELS"
 ENV_MAX_RASTER_BYTES = "SINKS_MAX_RASTER_BYTES"
 
@@ -130,13 +135,15 @@ def check_raster_size(source: str | Path, *, width: int, height: int, count: int
                                        f"of {dtype}), over the limit of {_size(max_bytes)} for one request", fix)
 
 
-def check_read_bytes(source: str | Path, *, shape: tuple[int, ...], dtype: str, what: str = "the read") -> None:
-    """Refuse an in-memory read of ``shape`` x ``dtype`` over :data:`MAX_READ_BYTES` (whole-array
-    reads: pictures, layers; the zonal engine reads strips and never needs this)."""
+def check_read_bytes(source: str | Path, *, shape: tuple[int, ...], dtype: str, what: str = "the read",
+                     limit: int = MAX_READ_BYTES) -> None:
+    """Refuse an in-memory read of ``shape`` x ``dtype`` over ``limit`` (default
+    :data:`MAX_READ_BYTES`; whole-array reads: pictures, layers; the zonal engine reads strips
+    and never needs this)."""
     nbytes = int(np.prod([int(s) for s in shape], dtype=object)) * np.dtype(dtype).itemsize
-    if nbytes > MAX_READ_BYTES:
+    if nbytes > limit:
         raise UnsafeInputError(source, f"{what} would hold {_size(nbytes)} in memory ({' x '.join(f'{int(s):,}' for s in shape)} "
-                                       f"of {dtype}), over the limit of {_size(MAX_READ_BYTES)}",
+                                       f"of {dtype}), over the limit of {_size(limit)}",
                                "read it by windows, or clip / resample the raster first (gdalwarp -te ... / -tr ...)")
 
 

@@ -613,3 +613,17 @@ def test_a_member_python_cannot_inflate_is_left_to_gdal(tmp_path):
         assert "deflate64.zip" in str(exc)
     else:
         assert list(gdf["zone_id"]) == ["z0"]
+
+
+def test_greening_masks_past_the_memory_budget_are_refused_before_reading(tmp_path):
+    """A 400 Mpx land-cover map passes the raster limits (2 Gpx) but its greening masks would
+    hold ~32 GB (80 bytes a pixel, measured): refused by size before a pixel is read."""
+    from geodata.limits import GREENING_BYTES_PER_PX, MAX_LAYER_BYTES
+    from geodata.rasters import read_info
+    from sinks.greening.layers import year_layers
+
+    info = read_info(_sparse_tif(tmp_path / "big.tif", width=20_000, height=20_000).source)
+    assert 20_000 * 20_000 * GREENING_BYTES_PER_PX > MAX_LAYER_BYTES
+    with pytest.raises(UnsafeInputError, match="the greening masks of 2025 would hold 29.8 GiB") as ei:
+        year_layers(2025, info, roles=None, gcfg=None)
+    assert "big.tif" in ei.value.source and "clip" in ei.value.fix

@@ -232,7 +232,12 @@ def planting_candidates(lc: np.ndarray, *, land: np.ndarray, ndvi: np.ndarray | 
 def year_layers(year: int, info: RasterInfo, *, roles: ClassRoles, gcfg: GreeningConfig, band_files=(),
                 parks: gpd.GeoSeries | None = None, builtup_polys: gpd.GeoSeries | None = None,
                 excluded_polys: gpd.GeoSeries | None = None) -> YearLayers:
-    """All masks of one date. Vector inputs must already be in ``info.crs``."""
+    """All masks of one date. Vector inputs must already be in ``info.crs``. Refused before
+    reading when they would not fit the memory budget (:data:`geodata.limits.MAX_LAYER_BYTES`)."""
+    from geodata.limits import GREENING_BYTES_PER_PX, MAX_LAYER_BYTES, check_read_bytes
+
+    check_read_bytes(info.path, shape=(GREENING_BYTES_PER_PX, info.height, info.width), dtype="uint8",
+                     what=f"the greening masks of {year}", limit=MAX_LAYER_BYTES)
     with rasterio.open(info.path) as ds:
         lc = ds.read(1)
     valid = lc != int(info.nodata)
