@@ -17,6 +17,8 @@ Usage::
     gdf = ws.load("redlines")                                   # latest; ws.load("redlines", 2)
     ws.restore("redlines", 2, author="李工", reason="revert the 2026 draft")
     ws.export("redlines", "out/redlines.shp.zip", crs=4326)
+    ws.backup("backups/redlines-2026-05-01.gpkg")                # verified copy, others may save meanwhile
+    Workspace.restore_backup("backups/redlines-2026-05-01.gpkg", "workspace/redlines.gpkg")
 
 Design (and why)
 ----------------
@@ -69,6 +71,21 @@ Design (and why)
   any other existing file is refused. Shapefiles are zipped (``.shp.zip``), names at the root.
 - No spatial index (R-tree) is created (red-line layers are small); if a GIS client adds one, the
   SQL functions its triggers call are provided to this module's connections.
+- Store format (``STORE_FORMAT_VERSION``, kept in ``store_meta``) and ``MIGRATIONS``, steps
+  (from, to, function): a writable open of an older workspace applies every step in ONE
+  transaction (a failed step leaves the old format) and appends it to ``store_formats`` (format,
+  from, UTC time, program); a read-only open never migrates and reads formats from
+  ``OLDEST_READABLE_FORMAT`` on (older: "run ``python -m sinks workspace migrate``"); a format
+  newer than this program's is refused ("upgrade the program"), never guessed at. A new workspace
+  is created in format 1 by the frozen format-1 code and then migrated, so new and migrated
+  workspaces are laid out alike. Format 2 added ``store_formats`` and an index on
+  ``exports(sha256)``; the store_meta format row is the one thing a migration updates (the
+  program of format 1 then refuses the file instead of writing to a layout it does not know).
+- Backup and restore (:meth:`WorkspaceBase.backup`, :meth:`Workspace.restore_backup`,
+  :func:`verify_backup`): a backup is a new GeoPackage workspace file on either backend, written
+  beside its target, synced, verified (every version's hash) and renamed into place, with a
+  ``.sha256`` beside it. A restore verifies the backup first and swaps the target atomically,
+  keeping the replaced workspace (``<name>.before-restore-<UTC>.gpkg``).
 - Backends: everything above that is not SQLite (input checks, repairs, CRS, attribute JSON,
   hashes, conflicts, exports, verify) is :class:`WorkspaceBase`; :class:`Workspace` adds the
   GeoPackage storage, :class:`geodata.store_pg.PostgisWorkspace` the PostGIS one (the server
@@ -76,6 +93,7 @@ Design (and why)
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -83,11 +101,13 @@ import os
 import re
 import sqlite3
 import struct
+import shutil
 import tempfile
+import time
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
@@ -105,11 +125,16 @@ from geodata.crs import ANALYSIS_CRS, CoordSystem, check_lonlat_bounds, require_
 from geodata.errors import CRSMismatchError, DataError, GeometryError, SchemaError, UnsafeInputError
 from geodata.files import sha256_file
 
-STORE_FORMAT = "1"
+STORE_FORMAT_VERSION = 2  # the store format this program writes (see MIGRATIONS)
+STORE_FORMAT = str(STORE_FORMAT_VERSION)  # as kept in store_meta
+OLDEST_READABLE_FORMAT = 1  # read-only opens read formats from here up without migrating
+PROGRAM = "geodata.store (Jiangbei carbon-sink dashboard)"
+MIGRATE_COMMAND = "python -m sinks workspace migrate"
+BACKUP_CHECKSUM_SUFFIX = ".sha256"
 STORE_CRS_CHOICES = (4490, 4326)
 EXPORT_FORMATS = ("gpkg", "geojson", "shp.zip")
 LAYER_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,47}")
-RESERVED_NAMES = frozenset({"versions", "exports", "store_meta"})
+RESERVED_NAMES = frozenset({"versions", "exports", "store_meta", "store_formats"})
 RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "ogr_", "store_")
 MAX_AUTHOR_CHARS = 100
 MAX_REASON_CHARS = 2000
@@ -195,6 +220,67 @@ class ExportResult:
     sha256: str
     feature_count: int
     replaced_earlier_export: bool
+
+
+@dataclass(frozen=True)
+class FormatChange:
+    """One row of the store-format history (append-only): the format a workspace got, when, by what."""
+
+    store_format: int
+    from_format: int | None  # None: the workspace was created in this format
+    at: datetime  # UTC
+    program: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the store format: ``apply(workspace, connection)`` turns format ``from_format``
+    into ``to_format`` inside the caller's transaction (every step of an open runs in ONE
+    transaction, so a failed migration leaves the workspace in its old format)."""
+
+    from_format: int
+    to_format: int
+    what: str
+    apply: Callable[[Any, Any], None]
+
+
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    """What a workspace holds (``python -m sinks workspace info``; backup and restore results)."""
+
+    where: str  # never a password
+    backend: str
+    store_format: int
+    crs_epsg: int
+    created_at: str  # UTC, ISO 8601
+    layers: tuple[tuple[str, int, int], ...]  # (layer, versions, features of the latest)
+    versions: int
+    features: int  # feature rows stored, over every version
+    exports: int
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    checksum_path: Path  # ``<backup>.sha256`` (``sha256sum -c`` reads it)
+    sha256: str
+    bytes: int
+    seconds: float
+    summary: WorkspaceSummary  # of the backup file
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup: Path
+    target: str  # the restored workspace (never a password)
+    kept_previous: str | None  # where the workspace replaced by the restore was kept (file or schema)
+    migrated_from: int | None  # the backup's format when it was older than this program's
+    seconds: float
+    summary: WorkspaceSummary  # of the restored workspace
+
+
+Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -464,6 +550,40 @@ class WorkspaceBase:
     def _integrity_problems(self) -> list[str]:
         """Problems of the storage itself (GeoPackage: ``PRAGMA integrity_check``)."""
         return []
+
+    # store format, migrations and copies (backup / restore)
+
+    store_format: int = STORE_FORMAT_VERSION  # the format of the store as opened
+    migrated_from: int | None = None  # the format this open migrated from, if it did
+    MIGRATIONS: tuple[Migration, ...] = ()  # this backend's steps, oldest first
+
+    def _meta(self, con: Any) -> dict[str, str]:  # pragma: no cover - abstract
+        """The ``store_meta`` rows."""
+        raise NotImplementedError
+
+    def _create_store_tables(self, con: Any, epsg: int, created_at: str) -> None:  # pragma: no cover - abstract
+        """Create the store in format 1 exactly as format 1 was shipped (never edit: changes are
+        new migrations), with ``store_meta`` saying format "1"; ``_create_store`` migrates it."""
+        raise NotImplementedError
+
+    def _set_format(self, con: Any, fmt: int) -> None:  # pragma: no cover - abstract
+        """Record ``fmt`` as the store format in ``store_meta`` (append-only for everyone else)."""
+        raise NotImplementedError
+
+    def _format_rows(self, con: Any) -> list[FormatChange]:  # pragma: no cover - abstract
+        """The ``store_formats`` history (format 2 on), oldest first."""
+        raise NotImplementedError
+
+    def _insert_format_change(self, con: Any, change: FormatChange) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _export_rows(self, con: Any) -> list[dict[str, Any]]:  # pragma: no cover - abstract
+        """Every export record, oldest first, as keyword arguments of ``_insert_export``."""
+        raise NotImplementedError
+
+    def _write_backup(self, tmp: Path, progress: Progress) -> None:  # pragma: no cover - abstract
+        """Write a GeoPackage workspace holding this workspace's content (one snapshot) to ``tmp``."""
+        raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
 
@@ -825,7 +945,195 @@ class WorkspaceBase:
                     self.load(layer, v.version, verify=True)
                 except DataError as exc:
                     problems.append(f"layer '{layer}' version {v.version}: {exc.problem}")
+                except (ValueError, shapely.errors.ShapelyError) as exc:  # a damaged geometry blob
+                    problems.append(f"layer '{layer}' version {v.version}: its rows cannot be read ({exc})")
         return problems
+
+
+    # -- store format and migrations -----------------------------------------------------------
+
+    def _check_store(self, meta: dict[str, str], crs: int | None, source: Any) -> tuple[int, int]:
+        """(workspace CRS, store format) from ``store_meta``; refuses a format from a newer
+        program and a CRS other than the requested one."""
+        raw = meta.get("store_format")
+        try:
+            fmt = int(str(raw))
+        except ValueError:
+            fmt = 0
+        if fmt < 1:
+            raise DataError(source, f"the store format {raw!r} is not one this program wrote", "choose the workspace the dashboard saves red lines to")
+        if fmt > STORE_FORMAT_VERSION:
+            raise DataError(
+                source,
+                f"the workspace has store format {fmt}, newer than the formats this program knows (1..{STORE_FORMAT_VERSION}): a newer version of the program created or migrated it",
+                "upgrade this program (update the code and reinstall its requirements) before opening it; nothing was changed",
+            )
+        stored = int(meta["crs_epsg"])
+        if crs is not None and crs != stored:
+            raise CRSMismatchError(source, f"the workspace stores EPSG:{stored}, not the requested EPSG:{crs}", f"open it with crs=None (or crs={stored}); export with crs={crs} to get that CRS")
+        return stored, fmt
+
+    def _opened_read_only(self, found: tuple[int, int]) -> int:
+        """A read-only open reads older formats from OLDEST_READABLE_FORMAT on (it never migrates)."""
+        epsg, fmt = found
+        if fmt < OLDEST_READABLE_FORMAT:
+            raise DataError(
+                self._where(),
+                f"the workspace has the old store format {fmt}, which this program reads only after migrating it to format {STORE_FORMAT_VERSION}",
+                f"run `{MIGRATE_COMMAND} --workspace <this workspace>` once (every version is kept), then open it again",
+            )
+        self.store_format = fmt
+        return epsg
+
+    def _migration_path(self, found: int) -> list[Migration]:
+        steps, fmt = [], found
+        by_from = {m.from_format: m for m in self.MIGRATIONS}
+        while fmt < STORE_FORMAT_VERSION:
+            step = by_from.get(fmt)
+            if step is None or step.to_format <= fmt:
+                raise DataError(self._where(), f"this program has no migration from store format {fmt}", "open it with the program version that wrote it and make a backup; report the problem")
+            steps.append(step)
+            fmt = step.to_format
+        return steps
+
+    def _apply_migrations(self, con: Any, found: int, *, record: bool = True) -> None:
+        """Bring the store from format ``found`` to the current one inside the caller's ONE
+        transaction; with ``record`` each step is appended to the format history."""
+        meta = self._meta(con)
+        for step in self._migration_path(found):
+            step.apply(self, con)
+            self._set_format(con, step.to_format)
+            if record:
+                if step.from_format == 1:  # format 2 introduced the history: say when format 1 began
+                    self._insert_format_change(con, _format_1_created(meta))
+                self._insert_format_change(con, FormatChange(step.to_format, step.from_format, _utcnow(), PROGRAM, step.what))
+
+    def _create_store(self, con: Any, epsg: int, *, created_at: str | None = None, history: Sequence[FormatChange] | None = None) -> None:
+        """A new store in the current format: format 1, then every migration (one code path for
+        new and migrated workspaces), then the format history (``history`` when copying)."""
+        now = _utcnow()
+        self._create_store_tables(con, epsg, created_at or _iso(now))
+        self._apply_migrations(con, 1, record=False)
+        for change in history or [FormatChange(STORE_FORMAT_VERSION, None, now, PROGRAM, "created")]:
+            self._insert_format_change(con, change)
+
+    def _migrate_or_create(self, con: Any, found: tuple[int, int] | None, crs: int | None) -> int:
+        """Inside a write transaction (under the creators' lock): migrate an older store or create
+        a new one; returns the workspace CRS."""
+        if found is not None:
+            epsg, fmt = found
+            if fmt < STORE_FORMAT_VERSION:
+                self._apply_migrations(con, fmt)
+                self.migrated_from = fmt
+        else:
+            epsg = crs if crs is not None else 4490
+            self._create_store(con, epsg)
+        self.store_format = STORE_FORMAT_VERSION
+        return epsg
+
+    def _history_rows(self, con: Any, meta: dict[str, str]) -> list[FormatChange]:
+        return self._format_rows(con) if int(meta["store_format"]) >= 2 else [_format_1_created(meta)]
+
+    def format_history(self) -> tuple[FormatChange, ...]:
+        """The store formats this workspace had, oldest first (format 1 kept no history: its row
+        is made from ``created_at_utc``)."""
+        with self._transaction(write=False, source=self._where()) as con:
+            return tuple(self._history_rows(con, self._meta(con)))
+
+    # -- what it holds, copies, backups --------------------------------------------------------
+
+    def summary(self) -> WorkspaceSummary:
+        """Format, CRS, layers (versions, features of the latest), totals and exports."""
+        with self._transaction(write=False, source=self._where()) as con:
+            return self._summary(con)
+
+    def _summary(self, con: Any) -> WorkspaceSummary:
+        meta = self._meta(con)
+        layers, versions, features = [], 0, 0
+        for layer in self._layer_names(con):
+            hist = self._versions(con, layer)
+            layers.append((layer, len(hist), hist[-1].feature_count))
+            versions += len(hist)
+            features += sum(v.feature_count for v in hist)
+        return WorkspaceSummary(
+            where=self._where(), backend=self.backend, store_format=int(meta["store_format"]), crs_epsg=int(meta["crs_epsg"]),
+            created_at=meta.get("created_at_utc", "?"), layers=tuple(layers), versions=versions, features=features,
+            exports=len(self._export_rows(con)),
+        )
+
+    @classmethod
+    def _bare(cls, **attrs: Any) -> Any:
+        """An instance that opens nothing (for a store this program is about to create by copying)."""
+        ws = cls.__new__(cls)
+        ws.busy_timeout_s, ws.read_only = 30.0, False
+        ws.__dict__.update(attrs)
+        return ws
+
+    def _seed(self, con: Any) -> tuple[str, list[FormatChange]]:
+        """(created_at_utc, format history) a copy of this store starts with: the history as it
+        is, plus a row for the conversion when this store is of an older format."""
+        meta = self._meta(con)
+        history = self._history_rows(con, meta)
+        fmt = int(meta["store_format"])
+        if fmt < STORE_FORMAT_VERSION:
+            history.append(FormatChange(STORE_FORMAT_VERSION, fmt, _utcnow(), PROGRAM, f"converted from format {fmt} while copied (backup or restore)"))
+        return meta["created_at_utc"], history
+
+    def _copy_into(self, con: Any, dst: "WorkspaceBase", dst_con: Any, progress: Progress) -> None:
+        """Copy every version of every layer and every export record into the (new, empty) store
+        ``dst`` with its hooks; each version's content hash is recomputed from the rows as
+        stored in ``dst`` and must equal the record."""
+        plan = [(layer, self._versions(con, layer)) for layer in self._layer_names(con)]
+        total, done = max(1, sum(len(h) for _, h in plan)), 0
+        for layer, hist in plan:
+            dst._ensure_layer(dst_con, layer, dst._label(layer))
+            for info in hist:
+                rows = self._feature_rows(con, layer, info.version)
+                geoms = tuple(shapely.from_wkb([r[2] for r in rows])) if rows else ()
+                prepared = _Prepared(ids=tuple(r[0] for r in rows), attrs_json=tuple(r[1] for r in rows), geoms=geoms, id_field=info.id_field,
+                                     columns=info.columns, repairs=(), transformed_from=None, converted_from=None, dropped_z=False)
+                stored = dst._insert_features(dst_con, layer, info.version, prepared)
+                sha = _content_sha256(crs_epsg=self.crs_epsg, id_field=info.id_field, columns=info.columns, rows=stored)
+                if sha != info.sha256 or len(stored) != info.feature_count:
+                    raise DataError(self._label(layer), f"version {info.version} no longer matches its record ({len(stored)} features, sha256 {sha[:12]}..., recorded {info.sha256[:12]}...); nothing was copied",
+                                    f"run `python -m sinks workspace verify` on it; restore the {self._storage_noun} from an earlier backup")
+                dst._insert_version(dst_con, info, shapely.total_bounds(np.asarray(geoms, dtype=object)) if geoms else None)
+                done += 1
+                progress(f"copying layer {layer}", done / total)
+        for export in self._export_rows(con):
+            dst._insert_export(dst_con, **export)
+
+    def backup(self, dest: str | Path, *, progress: Progress | None = None) -> BackupResult:
+        """Write a consistent copy of the whole workspace to ``dest``, a new ``.gpkg`` file,
+        while others may go on saving.
+
+        The copy is a GeoPackage workspace on either backend (one format: it opens with
+        :class:`Workspace`, QGIS or GDAL, and restores into either backend): a GeoPackage is
+        copied page by page with SQLite's online backup inside one read transaction; PostGIS is
+        read in one REPEATABLE READ transaction (one snapshot) and written as the same layers,
+        versions, export records and format history, with byte-identical content hashes. Why not
+        ``pg_dump``: it needs the server's client tools of a matching version on the operator's
+        machine, writes a format only PostgreSQL restores, and checks no content hash; this file
+        is verified before it is kept. It is written to a temporary file beside ``dest``, synced,
+        checked with :meth:`verify` (every version's hash), then renamed into place; its sha256
+        goes to ``<dest>.sha256`` (``sha256sum -c`` reads it). An existing ``dest`` is refused.
+        """
+        t0 = time.perf_counter()
+        report = progress or _no_progress
+        out = _new_file_target(dest, what="backup", fix="choose a new file name, e.g. with the date: workspace-20260101.gpkg")
+        tmp = _temp_beside(out, "backup")
+        try:
+            self._write_backup(tmp, report)
+            _fsync(tmp)
+            summary = _checked_copy(tmp, report)
+            sha = sha256_file(tmp)
+            os.replace(tmp, out)
+            _fsync(out.parent)
+            checksum = _write_checksum(out, sha)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return BackupResult(path=out, checksum_path=checksum, sha256=sha, bytes=out.stat().st_size, seconds=time.perf_counter() - t0,
+                            summary=dataclasses.replace(summary, where=str(out)))
 
 
 _EXPORTS_LOCK = "store_exports"  # a lock name no layer can have (the prefix is reserved)
@@ -885,11 +1193,11 @@ class Workspace(WorkspaceBase):
             raise DataError(self.path, "the workspace file does not exist", "give the path of an existing workspace .gpkg")
         self._check_is_geopackage()
         with self._transaction(write=False, source=str(self.path)) as con:
-            stored = self._stored_crs(con, crs, True)
-        if stored is None:
+            found = self._read_store(con, crs, True)
+        if found is None:
             raise NotAWorkspaceError(self.path, "the GeoPackage is not a workspace (no store tables)",
                                      "give the workspace .gpkg the dashboard saves red lines to (it was left unchanged)")
-        return stored
+        return self._opened_read_only(found)
 
     backend = "gpkg"
     _read_only_fix = "open it with Workspace(path) to save, restore or export"
@@ -965,52 +1273,106 @@ class Workspace(WorkspaceBase):
         if app_id not in (_GPKG_APPLICATION_ID, 0):
             raise DataError(self.path, f"the SQLite file is not a GeoPackage (application id {app_id:#x})", "choose a new .gpkg file name for the workspace")
 
-    def _stored_crs(self, con: sqlite3.Connection, crs: int | None, existed: bool) -> int | None:
-        """The workspace CRS when the store tables exist (checked against ``crs``), else None."""
+    def _read_store(self, con: sqlite3.Connection, crs: int | None, existed: bool) -> tuple[int, int] | None:
+        """(workspace CRS, store format) when the store tables exist, else None."""
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if existed and tables and "gpkg_contents" not in tables:
             raise DataError(self.path, "the SQLite file has no gpkg_contents table: it is not a GeoPackage", "choose a new .gpkg file name for the workspace")
         if "store_meta" not in tables:
-            clash = sorted(tables & {"versions", "exports"})
+            clash = sorted(tables & {"versions", "exports", "store_formats"})
             if clash:
                 raise DataError(self.path, f"the GeoPackage already has tables {clash} that are not the store's", "choose a new .gpkg file name for the workspace")
             return None
-        meta = dict(con.execute("SELECT key, value FROM store_meta"))
-        stored = int(meta["crs_epsg"])
-        if meta.get("store_format") != STORE_FORMAT:
-            raise DataError(self.path, f"the workspace has store format {meta.get('store_format')} (this code reads {STORE_FORMAT})", "open it with the matching version of the software")
-        if crs is not None and crs != stored:
-            raise CRSMismatchError(self.path, f"the workspace stores EPSG:{stored}, not the requested EPSG:{crs}", f"open it with crs=None (or crs={stored}); export with crs={crs} to get that CRS")
-        return stored
+        return self._check_store(self._meta(con), crs, self.path)
 
     def _initialise(self, crs: int | None, existed: bool) -> int:
         source = str(self.path)
-        if existed:  # opening an existing workspace only reads (no write lock)
+        if existed:  # opening an existing workspace of the current format only reads (no write lock)
             with self._transaction(write=False, source=source) as con:
-                stored = self._stored_crs(con, crs, existed)
-            if stored is not None:
-                return stored
+                found = self._read_store(con, crs, existed)
+            if found is not None and found[1] == STORE_FORMAT_VERSION:
+                self.store_format = found[1]
+                return found[0]
         with self._transaction(write=True, source=source) as con:
-            stored = self._stored_crs(con, crs, existed)  # again, under the lock: a racing creator
-            if stored is not None:
-                return stored
-            epsg = crs if crs is not None else 4490
-            con.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
-            con.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
-            for sql in _GPKG_CORE_DDL:
-                con.execute(sql)
-            self._ensure_srs(con, 4326)
-            self._ensure_srs(con, epsg)
-            for sql in _STORE_DDL:
-                con.execute(sql)
-            now = _iso(_utcnow())
-            con.executemany("INSERT INTO store_meta (key, value) VALUES (?, ?)", [("store_format", STORE_FORMAT), ("crs_epsg", str(epsg)), ("created_at_utc", now)])
-            for table, desc in (("versions", "geodata.store: one row per saved version (who, when, why, sha256)"), ("exports", "geodata.store: exports written from this workspace")):
-                con.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
-                    (table, table, desc, now),
-                )
-            return epsg
+            # again, under the lock: a racing creator or migrator went first
+            return self._migrate_or_create(con, self._read_store(con, crs, existed), crs)
+
+    def _meta(self, con: sqlite3.Connection) -> dict[str, str]:
+        return dict(con.execute("SELECT key, value FROM store_meta"))
+
+    def _create_store_tables(self, con: sqlite3.Connection, epsg: int, created_at: str) -> None:
+        con.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
+        con.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+        for sql in _GPKG_CORE_DDL:
+            con.execute(sql)
+        self._ensure_srs(con, 4326)
+        self._ensure_srs(con, epsg)
+        for sql in _STORE_DDL_V1:
+            con.execute(sql)
+        con.executemany("INSERT INTO store_meta (key, value) VALUES (?, ?)", [("store_format", "1"), ("crs_epsg", str(epsg)), ("created_at_utc", created_at)])
+        for table, desc in (("versions", "geodata.store: one row per saved version (who, when, why, sha256)"), ("exports", "geodata.store: exports written from this workspace")):
+            _register_table(con, table, desc)
+
+    def _set_format(self, con: sqlite3.Connection, fmt: int) -> None:
+        con.execute("DROP TRIGGER store_meta_no_update")  # inside the migration's transaction only
+        con.execute("UPDATE store_meta SET value = ? WHERE key = 'store_format'", (str(fmt),))
+        con.execute(_STORE_META_NO_UPDATE)
+
+    def _format_rows(self, con: sqlite3.Connection) -> list[FormatChange]:
+        rows = con.execute("SELECT store_format, from_format, applied_at_utc, program, note FROM store_formats ORDER BY fid").fetchall()
+        return [FormatChange(int(f), None if g is None else int(g), _parse_iso(at), program, note) for f, g, at, program, note in rows]
+
+    def _insert_format_change(self, con: sqlite3.Connection, change: FormatChange) -> None:
+        con.execute("INSERT INTO store_formats (store_format, from_format, applied_at_utc, program, note) VALUES (?, ?, ?, ?, ?)",
+                    (change.store_format, change.from_format, _iso(change.at), change.program, change.note))
+
+    def _export_rows(self, con: sqlite3.Connection) -> list[dict[str, Any]]:
+        rows = con.execute("SELECT layer, version, fmt, crs_epsg, path, sha256, exported_at_utc FROM exports ORDER BY fid").fetchall()
+        return [dict(layer=r[0], version=int(r[1]), fmt=r[2], crs_epsg=int(r[3]), path=r[4], sha=r[5], at=_parse_iso(r[6])) for r in rows]
+
+    # -- backup and restore --------------------------------------------------------------------
+
+    def _write_backup(self, tmp: Path, progress: Progress) -> None:
+        with self._transaction(write=False, source=str(self.path)) as con:
+            _sqlite_snapshot(con, tmp, progress, f"copying {self.path.name}")
+
+    @classmethod
+    def restore_backup(cls, backup: str | Path, target: str | Path, *, progress: Progress | None = None,
+                       busy_timeout_s: float = 30.0) -> RestoreResult:
+        """Replace the GeoPackage workspace ``target`` with the content of ``backup``, atomically.
+
+        The backup is verified first (:func:`verify_backup`: its checksum file when present,
+        then every version's content hash); a damaged, changed or foreign file is refused with
+        a :class:`DataError` and nothing is touched. It is then copied to a temporary file
+        beside ``target``, migrated to the current store format when older, checked again,
+        synced and renamed over ``target`` while the target's write lock is held (no save is
+        half-way meanwhile). The replaced file is kept, as a hard link where the file system
+        allows, as ``<name>.before-restore-<UTC>.gpkg``: a restore loses nothing. Until the
+        rename the target is untouched, so a failed or killed restore leaves it as it was (at
+        most a ``.<name>.restore-*.tmp.gpkg`` file remains beside it).
+        """
+        t0 = time.perf_counter()
+        report = progress or _no_progress
+        src = verify_backup(backup, progress=report)
+        out = Path(target)
+        if out.suffix.lower() != ".gpkg" or (out.exists() and not out.is_file()):
+            raise DataError(out, "the restore target must be a .gpkg file path", "name the workspace file '<something>.gpkg'")
+        if out.exists() and out.resolve() == src.path.resolve():
+            raise DataError(out, "the backup and the target are the same file", "give the workspace to restore into with --workspace")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temp_beside(out, "restore")
+        try:
+            with src._transaction(write=False, source=str(src.path)) as con:
+                _sqlite_snapshot(con, tmp, report, f"copying {src.path.name}")
+            restored = cls(tmp, busy_timeout_s=busy_timeout_s)  # writable: migrates an older format in one transaction
+            _checked_copy(tmp, report)
+            _fsync(tmp)
+            kept = _swap_in(tmp, out, busy_timeout_s=busy_timeout_s)
+        finally:
+            tmp.unlink(missing_ok=True)
+        summary = cls.open_existing(out).summary()
+        return RestoreResult(backup=src.path, target=str(out), kept_previous=None if kept is None else str(kept),
+                             migrated_from=restored.migrated_from, seconds=time.perf_counter() - t0, summary=summary)
 
     @staticmethod
     def _ensure_srs(con: sqlite3.Connection, epsg: int) -> None:
@@ -1252,7 +1614,10 @@ _GPKG_CORE_DDL = (
 )
 
 _APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'geodata.store: the {t} table is append-only'); END"
-_STORE_DDL = (
+_STORE_META_NO_UPDATE = "CREATE TRIGGER store_meta_no_update BEFORE UPDATE ON store_meta " + _APPEND_ONLY.format(t="store_meta")
+# Format 1 exactly as it was shipped. Never edit: a change of layout is a new step in MIGRATIONS
+# (a new workspace is created in format 1 and migrated, so new and migrated stores are alike).
+_STORE_DDL_V1 = (
     "CREATE TABLE store_meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE versions (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, layer TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1), "
     "author TEXT NOT NULL, saved_at_utc TEXT NOT NULL, reason TEXT NOT NULL, feature_count INTEGER NOT NULL, parent_version INTEGER, "
@@ -1268,6 +1633,184 @@ _STORE_DDL = (
     "crs_epsg INTEGER NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, exported_at_utc TEXT NOT NULL)",
     "CREATE TRIGGER exports_no_update BEFORE UPDATE ON exports " + _APPEND_ONLY.format(t="exports"),
     "CREATE TRIGGER exports_no_delete BEFORE DELETE ON exports " + _APPEND_ONLY.format(t="exports"),
-    "CREATE TRIGGER store_meta_no_update BEFORE UPDATE ON store_meta " + _APPEND_ONLY.format(t="store_meta"),
+    _STORE_META_NO_UPDATE,
     "CREATE TRIGGER store_meta_no_delete BEFORE DELETE ON store_meta " + _APPEND_ONLY.format(t="store_meta"),
 )
+
+
+def _register_table(con: sqlite3.Connection, table: str, description: str) -> None:
+    """List a store table in gpkg_contents (GDAL / QGIS then show it as an attribute table)."""
+    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) VALUES (?, 'attributes', ?, ?, ?)",
+                (table, table, description, _iso(_utcnow())))
+
+
+def _gpkg_format_2(ws: "Workspace", con: sqlite3.Connection) -> None:
+    """Format 1 -> 2: the append-only history of store formats (``store_formats``: format, from,
+    UTC time, program, note) and an index on ``exports(sha256)`` (the lookup every export makes;
+    the PostGIS store had it from the start)."""
+    con.execute("CREATE TABLE store_formats (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, store_format INTEGER NOT NULL, "
+                "from_format INTEGER, applied_at_utc TEXT NOT NULL, program TEXT NOT NULL, note TEXT NOT NULL)")
+    for op in ("UPDATE", "DELETE"):
+        con.execute(f"CREATE TRIGGER store_formats_no_{op.lower()} BEFORE {op} ON store_formats " + _APPEND_ONLY.format(t="store_formats"))
+    con.execute("CREATE INDEX exports_sha256 ON exports (sha256)")
+    _register_table(con, "store_formats", "geodata.store: the store formats this workspace had (migrations), append-only")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, 2, "format 2: a history of store formats (store_formats) and an index on exports(sha256)", _gpkg_format_2),
+)
+Workspace.MIGRATIONS = MIGRATIONS
+
+
+def _format_1_created(meta: dict[str, str]) -> FormatChange:
+    return FormatChange(1, None, _parse_iso(meta["created_at_utc"]), "unknown (format 1 kept no history of formats)", "created")
+
+
+# --------------------------------------------------------------------------------------------
+# backup files: written beside their target, synced, verified, renamed into place
+
+
+def _no_progress(step: str, fraction: float) -> None:
+    return None
+
+
+def _new_file_target(dest: str | Path, *, what: str, fix: str) -> Path:
+    out = Path(dest)
+    if out.suffix.lower() != ".gpkg":
+        raise DataError(out, f"a {what} is a GeoPackage file and must end in .gpkg", "name it '<something>.gpkg'")
+    if out.exists():
+        raise DataError(out, f"the file exists: a {what} never overwrites a file", fix)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _temp_beside(out: Path, tag: str) -> Path:
+    """A temporary ``.gpkg`` in the target's folder (same file system: the rename is atomic)."""
+    return out.with_name(f".{out.name}.{tag}-{uuid.uuid4().hex[:12]}.tmp.gpkg")
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (after a rename), to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_checksum(out: Path, sha: str) -> Path:
+    side = out.with_name(out.name + BACKUP_CHECKSUM_SUFFIX)
+    tmp = side.with_name(f".{side.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp.write_text(f"{sha}  {out.name}\n", encoding="ascii")
+    _fsync(tmp)
+    os.replace(tmp, side)
+    return side
+
+
+_BACKUP_PAGES = 1024  # pages per step of SQLite's online backup (4 MiB at 4 KiB pages)
+
+
+def _sqlite_snapshot(con: sqlite3.Connection, tmp: Path, progress: Progress, step: str) -> None:
+    """Copy the database of ``con`` (inside a read transaction: one consistent snapshot; writers
+    wait to commit until it ends) page by page to the new file ``tmp``."""
+    con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the shared lock now
+    dst = sqlite3.connect(tmp)
+    try:
+        con.backup(dst, pages=_BACKUP_PAGES, progress=lambda status, remaining, total: progress(step, 1.0 - remaining / total if total else 1.0))
+    finally:
+        dst.close()
+
+
+def _checked_copy(path: Path, progress: Progress) -> WorkspaceSummary:
+    """Open a copy read-only and verify every version; a copy with problems is refused."""
+    progress("verifying the copy", 0.0)
+    copy = Workspace.open_existing(path)
+    problems = copy.verify()
+    if problems:
+        raise DataError(path, f"the copy fails its checks ({len(problems)} problem(s): {'; '.join(problems[:5])})",
+                        "nothing was replaced; run `python -m sinks workspace verify` on the source")
+    progress("verifying the copy", 1.0)
+    return copy.summary()
+
+
+def verify_backup(backup: str | Path, *, progress: Progress | None = None) -> Workspace:
+    """Check a backup file before it is used; return it opened read-only.
+
+    Refused with a :class:`DataError` (naming the file, the problem and the fix): a missing
+    file; a file that no longer matches its ``<backup>.sha256`` (when present); a file that is
+    not a GeoPackage workspace; a damaged one (SQLite ``integrity_check``, gaps in versions,
+    any version whose rows no longer give its recorded sha256); a format of a newer program.
+    """
+    report = progress or _no_progress
+    path = Path(backup)
+    fix = "use another (earlier) backup; a backup is the .gpkg written by `python -m sinks workspace backup`"
+    if not path.is_file():
+        raise DataError(path, "the backup file does not exist" if not path.exists() else "the backup is not a file", fix)
+    report("verifying the backup", 0.0)
+    side = path.with_name(path.name + BACKUP_CHECKSUM_SUFFIX)
+    if side.is_file():
+        recorded = side.read_text(encoding="ascii", errors="replace").split()[:1]
+        actual = sha256_file(path)
+        if recorded != [actual]:
+            raise DataError(path, f"the file does not match its checksum file {side.name} (recorded {(recorded or ['nothing'])[0][:16]}..., the file has {actual[:16]}...): it was changed or damaged after the backup", fix)
+    try:
+        ws = Workspace.open_existing(path)
+        problems = ws.verify()
+    except DataError as exc:
+        raise DataError(path, f"the file is not a usable workspace backup: {exc.problem}", fix) from None
+    if problems:
+        raise DataError(path, f"the backup fails its checks ({len(problems)} problem(s): {'; '.join(problems[:5])})", f"it is damaged or was changed: {fix}")
+    report("verifying the backup", 1.0)
+    return ws
+
+
+def _free_name(target: Path, tag: str) -> Path:
+    """``<stem>.<tag>-<UTC>.gpkg`` beside ``target``, not taken yet."""
+    stamp = _utcnow().strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 1000):
+        cand = target.with_name(f"{target.stem}.{tag}-{stamp}{'' if n == 1 else f'-{n}'}.gpkg")
+        if not cand.exists():
+            return cand
+    raise DataError(target, f"too many '{tag}' files for {stamp}", "move old ones away")
+
+
+def _swap_in(tmp: Path, target: Path, *, busy_timeout_s: float) -> Path | None:
+    """Rename ``tmp`` over ``target``; the replaced file is kept under a new name (returned).
+
+    The target's write lock (``BEGIN IMMEDIATE``) is held meanwhile, so no save is half-way
+    (and a hot journal of a crashed writer is rolled back first). A target SQLite cannot open
+    (damaged) is replaced as it is, its journal kept beside the kept copy.
+    """
+    if not target.exists():
+        os.replace(tmp, target)
+        _fsync(target.parent)
+        return None
+    kept = _free_name(target, "before-restore")
+    con = sqlite3.connect(target, timeout=busy_timeout_s, isolation_level=None)
+    locked = False
+    try:
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            locked = True
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusyError(target, f"another writer held the workspace for more than {busy_timeout_s:g} s ({exc}); nothing was replaced",
+                                     "run the restore again when no one is saving") from exc
+        journal = target.with_name(target.name + "-journal")
+        if not locked and journal.exists():  # never let a stale journal meet the new file
+            os.replace(journal, kept.with_name(kept.name + "-journal"))
+        try:
+            os.link(target, kept)
+        except OSError:
+            shutil.copy2(target, kept)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            kept.unlink(missing_ok=True)
+            raise
+    finally:
+        if locked:
+            con.execute("ROLLBACK")
+        con.close()
+    _fsync(target.parent)
+    return kept

@@ -39,6 +39,11 @@ Layout (and why)
   by the server (nothing half-saved) and its lock released. Reads run in REPEATABLE READ READ ONLY
   transactions (a consistent snapshot); ``open_existing`` opens every transaction READ ONLY, so
   the server itself refuses writes.
+- Store format and migrations as in :mod:`geodata.store` (the same format numbers; this
+  backend's ``MIGRATIONS``; format 2 added ``store_formats``). Backups are GeoPackage files
+  (:meth:`WorkspaceBase.backup`: one REPEATABLE READ snapshot, no server tools needed);
+  :meth:`PostgisWorkspace.restore_backup` loads one in ONE transaction and swaps schemas, keeping
+  the replaced one as ``<schema>_before_restore_<UTC>``.
 - A connection per call, like the GeoPackage store: the object holds only the URL and settings
   (picklable, safe across threads and processes). Messages show the URL with the password masked.
 """
@@ -47,9 +52,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -57,19 +64,25 @@ import shapely
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from geodata.errors import CRSMismatchError, DataError
+from geodata.errors import DataError
 from geodata.workspace import is_database_url, mask_url
 from geodata.store import (
     GEOM_COLUMN,
     STORE_CRS_CHOICES,
-    STORE_FORMAT,
+    STORE_FORMAT_VERSION,
+    FormatChange,
+    Migration,
     NotAWorkspaceError,
+    Progress,
+    RestoreResult,
     StoreBusyError,
     VersionInfo,
+    Workspace,
     WorkspaceBase,
+    _no_progress,
     _Prepared,
-    _iso,
     _utcnow,
+    verify_backup,
 )
 
 DEFAULT_SCHEMA = "workspace"
@@ -129,9 +142,7 @@ class PostgisWorkspace(WorkspaceBase):
         self.schema = schema
         self.busy_timeout_s = float(busy_timeout_s)
         self.read_only = bool(read_only)
-        if not isinstance(schema, str) or not SCHEMA_NAME_RE.fullmatch(schema) or schema.startswith(_PG_RESERVED_SCHEMAS):
-            raise DataError(self._where(), f"the schema name {schema!r} is not allowed",
-                            "use 1-48 lower-case ASCII letters, digits or '_', starting with a letter (not public or pg_*), e.g. 'workspace'")
+        self._check_schema_name()
         if crs is not None and int(crs) not in STORE_CRS_CHOICES:
             raise DataError(self._where(), f"the workspace CRS EPSG:{crs} is not offered", f"choose one of {', '.join(f'EPSG:{c}' for c in STORE_CRS_CHOICES)} (4490 = CGCS2000)")
         self.crs_epsg = self._initialise(int(crs) if crs is not None else None)
@@ -147,6 +158,12 @@ class PostgisWorkspace(WorkspaceBase):
 
     def _where(self) -> str:
         return f"{mask_url(self.url)} schema '{self.schema}'"
+
+    def _check_schema_name(self) -> None:
+        schema = self.schema
+        if not isinstance(schema, str) or not SCHEMA_NAME_RE.fullmatch(schema) or schema.startswith(_PG_RESERVED_SCHEMAS):
+            raise DataError(self._where(), f"the schema name {schema!r} is not allowed",
+                            "use 1-48 lower-case ASCII letters, digits or '_', starting with a letter (not public or pg_*), e.g. 'workspace'")
 
     @property
     def identity(self) -> str:
@@ -210,47 +227,141 @@ class PostgisWorkspace(WorkspaceBase):
 
     # -- creation ----------------------------------------------------------------------------
 
-    def _stored_crs(self, con: psycopg.Connection, crs: int | None) -> int | None:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.schema,))}
+    def _tables(self, con: psycopg.Connection, schema: str | None = None) -> set[str]:
+        return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema or self.schema,))}
+
+    def _read_store(self, con: psycopg.Connection, crs: int | None) -> tuple[int, int] | None:
+        """(workspace CRS, store format) when the schema holds a store, else None."""
+        tables = self._tables(con)
         if "store_meta" not in tables:
-            clash = sorted(tables & {"versions", "exports", "features"})
+            clash = sorted(tables & {"versions", "exports", "features", "store_formats"})
             if clash:
                 raise DataError(self._where(), f"the schema already has tables {clash} that are not the store's", "choose another schema for the workspace")
             return None
-        meta = dict(con.execute(sql.SQL("SELECT key, value FROM {}").format(self._t("store_meta"))).fetchall())
-        if meta.get("store_format") != STORE_FORMAT:
-            raise DataError(self._where(), f"the workspace has store format {meta.get('store_format')} (this code reads {STORE_FORMAT})", "open it with the matching version of the software")
-        stored = int(meta["crs_epsg"])
-        if crs is not None and crs != stored:
-            raise CRSMismatchError(self._where(), f"the workspace stores EPSG:{stored}, not the requested EPSG:{crs}", f"open it with crs=None (or crs={stored}); export with crs={crs} to get that CRS")
-        return stored
+        return self._check_store(self._meta(con), crs, self._where())
+
+    def _check_server(self, con: psycopg.Connection, epsg: int | None) -> None:
+        if not con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+            raise DataError(self._where(), "the database has no PostGIS extension",
+                            "as the database owner run: CREATE EXTENSION postgis; (packages postgresql-15-postgis-3 / postgis)")
+        if epsg is not None and not con.execute("SELECT 1 FROM spatial_ref_sys WHERE srid = %s", (epsg,)).fetchone():
+            raise DataError(self._where(), f"PostGIS has no EPSG:{epsg} in spatial_ref_sys", "update PostGIS, or choose crs=4326")
 
     def _initialise(self, crs: int | None) -> int:
         source = self._where()
         with self._transaction(write=False, source=source) as con:  # opening an existing one only reads
-            stored = self._stored_crs(con, crs)
-        if stored is not None:
-            return stored
+            found = self._read_store(con, crs)
+        if found is not None and self.read_only:
+            return self._opened_read_only(found)
+        if found is not None and found[1] == STORE_FORMAT_VERSION:
+            self.store_format = found[1]
+            return found[0]
         if self.read_only:
             raise NotAWorkspaceError(source, "the schema holds no workspace (no store tables)",
                                      "give the database URL and schema the dashboard saves red lines to (nothing was created)")
         with self._transaction(write=True, source=source) as con:
-            self._lock_layer(con, "store_meta")  # racing creators queue; the second finds the tables
-            if not con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
-                raise DataError(source, "the database has no PostGIS extension",
-                                "as the database owner run: CREATE EXTENSION postgis; (packages postgresql-15-postgis-3 / postgis)")
-            con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
-            stored = self._stored_crs(con, crs)
-            if stored is not None:
-                return stored
-            epsg = crs if crs is not None else 4490
-            if not con.execute("SELECT 1 FROM spatial_ref_sys WHERE srid = %s", (epsg,)).fetchone():
-                raise DataError(source, f"PostGIS has no EPSG:{epsg} in spatial_ref_sys", "update PostGIS, or choose crs=4326")
-            for stmt in _ddl(self.schema, epsg):
-                con.execute(stmt)
-            con.execute(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s), (%s, %s), (%s, %s)").format(self._t("store_meta")),
-                        ("store_format", STORE_FORMAT, "crs_epsg", str(epsg), "created_at_utc", _iso(_utcnow())))
-            return epsg
+            self._lock_layer(con, "store_meta")  # racing creators and migrators queue; the second finds the work done
+            found = self._read_store(con, crs)
+            if found is None:
+                self._check_server(con, crs if crs is not None else 4490)
+                con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            return self._migrate_or_create(con, found, crs)
+
+    def _meta(self, con: psycopg.Connection) -> dict[str, str]:
+        return dict(con.execute(sql.SQL("SELECT key, value FROM {}").format(self._t("store_meta"))).fetchall())
+
+    def _create_store_tables(self, con: psycopg.Connection, epsg: int, created_at: str) -> None:
+        for stmt in _ddl(self.schema, epsg):
+            con.execute(stmt)
+        con.execute(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s), (%s, %s), (%s, %s)").format(self._t("store_meta")),
+                    ("store_format", "1", "crs_epsg", str(epsg), "created_at_utc", created_at))
+
+    def _set_format(self, con: psycopg.Connection, fmt: int) -> None:
+        t = self._t("store_meta")
+        con.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER store_meta_no_update_delete").format(t))  # this transaction only
+        con.execute(sql.SQL("UPDATE {} SET value = %s WHERE key = 'store_format'").format(t), (str(fmt),))
+        con.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER store_meta_no_update_delete").format(t))
+
+    def _format_rows(self, con: psycopg.Connection) -> list[FormatChange]:
+        rows = con.execute(sql.SQL("SELECT store_format, from_format, applied_at, program, note FROM {} ORDER BY id").format(self._t("store_formats")))
+        return [FormatChange(int(f), None if g is None else int(g), at.astimezone(timezone.utc), program, note) for f, g, at, program, note in rows]
+
+    def _insert_format_change(self, con: psycopg.Connection, change: FormatChange) -> None:
+        con.execute(sql.SQL("INSERT INTO {} (store_format, from_format, applied_at, program, note) VALUES (%s, %s, %s, %s, %s)").format(
+            self._t("store_formats")), (change.store_format, change.from_format, change.at, change.program, change.note))
+
+    def _export_rows(self, con: psycopg.Connection) -> list[dict[str, Any]]:
+        rows = con.execute(sql.SQL("SELECT layer, version, fmt, crs_epsg, path, sha256, exported_at FROM {} ORDER BY id").format(self._t("exports")))
+        return [dict(layer=r[0], version=int(r[1]), fmt=r[2], crs_epsg=int(r[3]), path=r[4], sha=r[5], at=r[6].astimezone(timezone.utc)) for r in rows]
+
+    # -- backup and restore --------------------------------------------------------------------
+
+    def _write_backup(self, tmp: Path, progress: Progress) -> None:
+        """One REPEATABLE READ snapshot of the schema, written as a GeoPackage workspace."""
+        with self._transaction(write=False, source=self._where()) as con:
+            created_at, history = self._seed(con)
+            dst = Workspace._bare(path=tmp, crs_epsg=self.crs_epsg)
+            with dst._transaction(write=True, source=str(tmp)) as dst_con:
+                dst._create_store(dst_con, self.crs_epsg, created_at=created_at, history=history)
+                self._copy_into(con, dst, dst_con, progress)
+
+    @classmethod
+    def restore_backup(cls, backup: str | Path, url: str, *, schema: str = DEFAULT_SCHEMA, progress: Progress | None = None,
+                       busy_timeout_s: float = 30.0) -> RestoreResult:
+        """Replace the workspace in ``schema`` with the content of the GeoPackage ``backup``, in
+        ONE transaction.
+
+        The backup is verified first (:func:`geodata.store.verify_backup`); a damaged, changed or
+        foreign file is refused and nothing is touched. Then, in one transaction under the
+        creators' advisory lock: the tables of the current workspace are locked (saves and reads
+        in progress finish first; ``busy_timeout_s`` bounds the wait), its schema is renamed to
+        ``<schema>_before_restore_<UTC>`` (kept, so a restore loses nothing; drop it when no
+        longer wanted), a new schema of the old name gets the store (current format) and every
+        version, export record and format-history row of the backup; each version's content hash
+        is recomputed from the rows as stored. A failure anywhere, or a killed process, rolls
+        everything back: the workspace stays as it was. A schema holding other tables than a
+        workspace's is refused. Sessions that wait on the lock continue in the restored schema.
+        """
+        t0 = time.perf_counter()
+        report = progress or _no_progress
+        src = verify_backup(backup, progress=report)
+        target = cls._bare(url=str(url).strip(), schema=schema, crs_epsg=src.crs_epsg, busy_timeout_s=float(busy_timeout_s))
+        target._check_schema_name()
+        source, kept = target._where(), None
+        with target._transaction(write=True, source=source) as con, src._transaction(write=False, source=str(src.path)) as src_con:
+            target._lock_layer(con, "store_meta")
+            target._check_server(con, src.crs_epsg)
+            tables = target._tables(con)
+            if tables and "store_meta" not in tables:
+                raise DataError(source, f"the schema holds tables that are not a workspace's ({sorted(tables)[:10]}); nothing was changed",
+                                "restore into another schema (--schema / DATABASE_SCHEMA), or move those tables away")
+            s = sql.Identifier(schema)
+            if tables:
+                target._check_store(target._meta(con), None, source)  # a newer program's workspace is not replaced
+                con.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.SQL(", ").join(target._t(t) for t in sorted(tables))))
+                kept = target._free_schema(con)
+                con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(s, sql.Identifier(kept)))
+                for stmt in _functions(kept, replace=True):  # the kept schema's triggers check the kept tables
+                    con.execute(stmt)
+            else:
+                con.execute(sql.SQL("DROP SCHEMA IF EXISTS {}").format(s))  # empty (RESTRICT: never drops anything)
+            con.execute(sql.SQL("CREATE SCHEMA {}").format(s))
+            created_at, history = src._seed(src_con)
+            target._create_store(con, src.crs_epsg, created_at=created_at, history=history)
+            src._copy_into(src_con, target, con, report)
+        summary = cls(target.url, schema=schema, busy_timeout_s=busy_timeout_s).summary()
+        return RestoreResult(backup=src.path, target=source, kept_previous=kept, migrated_from=src.store_format if src.store_format < STORE_FORMAT_VERSION else None,
+                             seconds=time.perf_counter() - t0, summary=summary)
+
+    def _free_schema(self, con: psycopg.Connection) -> str:
+        """``<schema>_before_restore_<UTC>`` (at most 48 characters), not taken yet."""
+        stamp = _utcnow().strftime("%Y%m%dt%H%M%S")
+        for n in range(1, 1000):
+            tail = f"_before_restore_{stamp}" + ("" if n == 1 else f"_{n}")
+            name = self.schema[: 48 - len(tail)] + tail
+            if not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (name,)).fetchone():
+                return name
+        raise DataError(self._where(), "too many kept schemas for this second", "try again")
 
     # -- row storage (the hooks of WorkspaceBase) ----------------------------------------------
 
@@ -315,7 +426,7 @@ class PostgisWorkspace(WorkspaceBase):
                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal", (self.schema,)).fetchall()
         found = {(r[0], r[1]): r[2] for r in rows}
         problems = []
-        for table, trigger in _TRIGGERS:
+        for table, trigger in _TRIGGERS + (_TRIGGERS_2 if self.store_format >= 2 else ()):
             state = found.get((table, trigger))
             if state is None:
                 problems.append(f"trigger {trigger} on {table} is missing: the table is no longer protected (append-only)")
@@ -349,7 +460,57 @@ _TRIGGERS = tuple(
 )
 
 
+_TRIGGERS_2 = (("store_formats", "store_formats_no_update_delete"), ("store_formats", "store_formats_no_truncate"))
+
+
+def _append_only_triggers(s: sql.Identifier, table: str) -> list[sql.Composable]:
+    t = sql.Identifier(table)
+    return [
+        sql.SQL("CREATE TRIGGER {n} BEFORE UPDATE OR DELETE ON {s}.{t} FOR EACH ROW EXECUTE FUNCTION {s}.store_append_only()").format(
+            n=sql.Identifier(f"{table}_no_update_delete"), s=s, t=t),
+        sql.SQL("CREATE TRIGGER {n} BEFORE TRUNCATE ON {s}.{t} FOR EACH STATEMENT EXECUTE FUNCTION {s}.store_append_only()").format(
+            n=sql.Identifier(f"{table}_no_truncate"), s=s, t=t),
+    ]
+
+
+def _functions(schema: str, *, replace: bool = False) -> list[sql.Composable]:
+    """The trigger functions; their bodies name the schema (it passed SCHEMA_NAME_RE, and is quoted)."""
+    s = sql.Identifier(schema)
+    f = sql.SQL
+    create = f("CREATE OR REPLACE FUNCTION" if replace else "CREATE FUNCTION")
+    return [
+        f("{c} {s}.store_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+          "RAISE EXCEPTION 'geodata.store: the % table is append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; "
+          "END $body$").format(c=create, s=s),
+        f("{c} {s}.store_gap_free() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+          "IF NEW.version <> (SELECT coalesce(max(version), 0) + 1 FROM {s}.versions WHERE layer = NEW.layer) THEN "
+          "RAISE EXCEPTION 'geodata.store: version numbers must be gap-free (layer %, version %)', NEW.layer, NEW.version "
+          "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $body$").format(c=create, s=s),
+        f("{c} {s}.store_sealed() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+          "IF EXISTS (SELECT 1 FROM {s}.versions WHERE layer = NEW.layer AND version = NEW.store_version) THEN "
+          "RAISE EXCEPTION 'geodata.store: version % of layer % is sealed; save a new version through the store', NEW.store_version, NEW.layer "
+          "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $body$").format(c=create, s=s),
+    ]
+
+
+def _pg_format_2(ws: "PostgisWorkspace", con: psycopg.Connection) -> None:
+    """Format 1 -> 2: the append-only history of store formats (``store_formats``: format, from,
+    time, program, note), protected like every store table."""
+    s = sql.Identifier(ws.schema)
+    con.execute(sql.SQL("CREATE TABLE {s}.store_formats (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, store_format integer NOT NULL, "
+                        "from_format integer, applied_at timestamptz NOT NULL, program text NOT NULL, note text NOT NULL)").format(s=s))
+    for stmt in _append_only_triggers(s, "store_formats"):
+        con.execute(stmt)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, 2, "format 2: a history of store formats (store_formats)", _pg_format_2),
+)
+PostgisWorkspace.MIGRATIONS = MIGRATIONS
+
+
 def _ddl(schema: str, srid: int) -> list[sql.Composable]:
+    """Format 1 exactly as it was shipped. Never edit: a change of layout is a new step in MIGRATIONS."""
     s = sql.Identifier(schema)
     f = sql.SQL
     out: list[sql.Composable] = [
@@ -368,25 +529,12 @@ def _ddl(schema: str, srid: int) -> list[sql.Composable]:
         f("CREATE INDEX ON {s}.features USING gist ({g})").format(s=s, g=sql.Identifier(GEOM_COLUMN)),
         f("COMMENT ON TABLE {s}.features IS 'geodata.store versioned layers: the features of every version of every layer "
           "(filter on layer and store_version); append-only'").format(s=s),
-        # the functions name the schema: the schema name passed SCHEMA_NAME_RE, and is quoted
-        f("CREATE FUNCTION {s}.store_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
-          "RAISE EXCEPTION 'geodata.store: the % table is append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation'; "
-          "END $body$").format(s=s),
-        f("CREATE FUNCTION {s}.store_gap_free() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
-          "IF NEW.version <> (SELECT coalesce(max(version), 0) + 1 FROM {s}.versions WHERE layer = NEW.layer) THEN "
-          "RAISE EXCEPTION 'geodata.store: version numbers must be gap-free (layer %, version %)', NEW.layer, NEW.version "
-          "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $body$").format(s=s),
-        f("CREATE FUNCTION {s}.store_sealed() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
-          "IF EXISTS (SELECT 1 FROM {s}.versions WHERE layer = NEW.layer AND version = NEW.store_version) THEN "
-          "RAISE EXCEPTION 'geodata.store: version % of layer % is sealed; save a new version through the store', NEW.store_version, NEW.layer "
-          "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $body$").format(s=s),
+    ]
+    out += _functions(schema)
+    out += [
         f("CREATE TRIGGER versions_gap_free BEFORE INSERT ON {s}.versions FOR EACH ROW EXECUTE FUNCTION {s}.store_gap_free()").format(s=s),
         f("CREATE TRIGGER features_sealed BEFORE INSERT ON {s}.features FOR EACH ROW EXECUTE FUNCTION {s}.store_sealed()").format(s=s),
     ]
     for table in ("store_meta", "versions", "exports", "features"):
-        t = sql.Identifier(table)
-        out.append(f("CREATE TRIGGER {n} BEFORE UPDATE OR DELETE ON {s}.{t} FOR EACH ROW EXECUTE FUNCTION {s}.store_append_only()").format(
-            n=sql.Identifier(f"{table}_no_update_delete"), s=s, t=t))
-        out.append(f("CREATE TRIGGER {n} BEFORE TRUNCATE ON {s}.{t} FOR EACH STATEMENT EXECUTE FUNCTION {s}.store_append_only()").format(
-            n=sql.Identifier(f"{table}_no_truncate"), s=s, t=t))
+        out += _append_only_triggers(s, table)
     return out

@@ -11,6 +11,10 @@ GeoPackage), so a file a user names is never silently swapped for a database; wi
 ``DATABASE_URL`` (when set and non-empty) opens PostGIS, else the ``default`` GeoPackage.
 ``DATABASE_SCHEMA`` names the PostgreSQL schema (default ``workspace``). Both classes have the
 same public methods and results (:class:`geodata.store.WorkspaceBase`).
+
+Backups are GeoPackage files on both backends (``ws.backup("backups/w-2026-05-01.gpkg")``);
+:func:`restore_backup` verifies one and puts it in place of the workspace the same rule names
+(``python -m sinks workspace backup|restore|verify|migrate|info`` is the command line).
 """
 from __future__ import annotations
 
@@ -20,12 +24,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from geodata.errors import DataError
-from geodata.store import Workspace, WorkspaceBase
+from geodata.store import Progress, RestoreResult, Workspace, WorkspaceBase
 
 DATABASE_URL_ENV = "DATABASE_URL"
 DATABASE_SCHEMA_ENV = "DATABASE_SCHEMA"
 
-__all__ = ["DATABASE_SCHEMA_ENV", "DATABASE_URL_ENV", "database_url", "is_database_url", "mask_url", "open_workspace"]
+__all__ = ["DATABASE_SCHEMA_ENV", "DATABASE_URL_ENV", "database_url", "is_database_url", "mask_url", "open_workspace", "restore_backup",
+           "workspace_target"]
 
 
 def is_database_url(text: object) -> bool:
@@ -76,15 +81,42 @@ def open_workspace(path_or_url: str | Path | None = None, *, default: str | Path
     schema
         PostgreSQL schema (default ``$DATABASE_SCHEMA`` or ``workspace``); ignored for a GeoPackage.
     """
+    target = workspace_target(path_or_url, default=default)
+    if is_database_url(target):
+        from geodata.store_pg import PostgisWorkspace  # psycopg only when PostGIS is used
+
+        return PostgisWorkspace(str(target), schema=_schema(schema), crs=crs, busy_timeout_s=busy_timeout_s, read_only=read_only)
+    return Workspace(target, crs=crs, busy_timeout_s=busy_timeout_s, read_only=read_only)
+
+
+def workspace_target(path_or_url: str | Path | None = None, *, default: str | Path | None = None) -> str | Path:
+    """The workspace the rule of :func:`open_workspace` names: the argument, else ``DATABASE_URL``,
+    else ``default`` (a URL may hold a password: show it with :func:`mask_url`)."""
     target: str | Path | None = path_or_url
     if target is None or (isinstance(target, str) and not target.strip()):
         target = database_url() or default
     if target is None:
         raise DataError(DATABASE_URL_ENV, "no workspace was named", "give a .gpkg path or a postgresql:// URL, or set DATABASE_URL")
-    if is_database_url(target):
-        from geodata.store_pg import DEFAULT_SCHEMA, PostgisWorkspace  # psycopg only when PostGIS is used
+    return target
 
-        schema = schema or os.environ.get(DATABASE_SCHEMA_ENV, "").strip() or DEFAULT_SCHEMA
-        return PostgisWorkspace(str(target), schema=schema, crs=crs, busy_timeout_s=busy_timeout_s, read_only=read_only)
-    return Workspace(target, crs=crs, busy_timeout_s=busy_timeout_s, read_only=read_only)
+
+def _schema(schema: str | None) -> str:
+    from geodata.store_pg import DEFAULT_SCHEMA
+
+    return schema or os.environ.get(DATABASE_SCHEMA_ENV, "").strip() or DEFAULT_SCHEMA
+
+
+def restore_backup(backup: str | Path, path_or_url: str | Path | None = None, *, default: str | Path | None = None,
+                   schema: str | None = None, progress: Progress | None = None, busy_timeout_s: float = 30.0) -> RestoreResult:
+    """Verify the GeoPackage ``backup`` and put it in place of the workspace named as for
+    :func:`open_workspace`, atomically; the replaced workspace is kept (a GeoPackage as
+    ``<name>.before-restore-<UTC>.gpkg``, a PostGIS schema as ``<schema>_before_restore_<UTC>``).
+    See :meth:`geodata.store.Workspace.restore_backup` and
+    :meth:`geodata.store_pg.PostgisWorkspace.restore_backup`."""
+    target = workspace_target(path_or_url, default=default)
+    if is_database_url(target):
+        from geodata.store_pg import PostgisWorkspace
+
+        return PostgisWorkspace.restore_backup(backup, str(target), schema=_schema(schema), progress=progress, busy_timeout_s=busy_timeout_s)
+    return Workspace.restore_backup(backup, target, progress=progress, busy_timeout_s=busy_timeout_s)
 

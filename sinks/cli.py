@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sinks import cli_accounts
 
     cli_accounts.add_parsers(sub)
+    from sinks import cli_workspace
+
+    cli_workspace.add_parsers(sub)
     return p
 
 

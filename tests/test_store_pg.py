@@ -19,7 +19,7 @@ import shapely
 from psycopg import sql
 
 from geodata.errors import DataError
-from geodata.store import NotAWorkspaceError, StoreBusyError, Workspace
+from geodata.store import STORE_FORMAT, NotAWorkspaceError, StoreBusyError, Workspace
 from geodata.store_pg import PostgisWorkspace, mask_url
 from geodata.workspace import open_workspace
 from tests.test_store import UTM, X0, Y0, PgBackend, layer_of
@@ -61,7 +61,7 @@ def test_features_are_a_postgis_layer_with_the_same_hash_as_the_geopackage(pws: 
                                             "FROM {s}.features WHERE layer = 'redlines' AND store_version = 1")).fetchone()
         assert n == 3 and valid and area == pytest.approx(3_000_000.0, rel=1e-3)
         meta = dict(con.execute(q(pws, "SELECT key, value FROM {s}.store_meta")).fetchall())
-    assert meta["store_format"] == "1" and meta["crs_epsg"] == "4490"
+    assert meta["store_format"] == STORE_FORMAT and meta["crs_epsg"] == "4490"
 
 
 # ---------------------------------------------------------------------------------------------
