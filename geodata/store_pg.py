@@ -179,12 +179,15 @@ class PostgisWorkspace(WorkspaceBase):
                             "check DATABASE_URL (host, port, database, user, password) and that the server is running") from None
 
     def _clean(self, exc: BaseException) -> str:
-        """The first line of a driver message, without the password should it appear."""
+        """The first line of a driver message, without the password should it appear. When the
+        connection string itself cannot be parsed, libpq's message quotes it: only the error's
+        class is kept then."""
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         try:
             password = conninfo_to_dict(self.url).get("password")
-        except psycopg.Error:
-            password = None
+        except (psycopg.Error, ValueError, TypeError):
+            return f"{type(exc).__name__}: the connection string cannot be parsed"
+        text = mask_url(text)
         return text.replace(str(password), "***") if password else text
 
     @contextmanager
@@ -216,6 +219,10 @@ class PostgisWorkspace(WorkspaceBase):
             ) from None
         except psycopg.OperationalError as exc:
             raise DataError(self._where(), f"the connection to PostgreSQL failed ({self._clean(exc)})", "check that the server is running and reachable, then try again") from None
+        except psycopg.Error as exc:  # privileges, a read-only standby, bad values: a message, never a raw driver error
+            raise DataError(self._where(), f"PostgreSQL refused the request ({type(exc).__name__}: {self._clean(exc)})",
+                            "check the database role's privileges (CREATE on the database, or USAGE/SELECT/INSERT on the schema) "
+                            "and that the server accepts writes") from None
         finally:
             con.close()
 
@@ -430,8 +437,8 @@ class PostgisWorkspace(WorkspaceBase):
             state = found.get((table, trigger))
             if state is None:
                 problems.append(f"trigger {trigger} on {table} is missing: the table is no longer protected (append-only)")
-            elif state == "D":
-                problems.append(f"trigger {trigger} on {table} is disabled: the table is no longer protected (append-only)")
+            elif state not in ("O", "A"):  # D = disabled; R = replica-only: never fires in ordinary sessions
+                problems.append(f"trigger {trigger} on {table} is disabled (state {state!r}): the table is no longer protected (append-only)")
         return problems
 
 

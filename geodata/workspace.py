@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from geodata.errors import DataError
 from geodata.store import Progress, RestoreResult, Workspace, WorkspaceBase
@@ -38,23 +37,18 @@ def is_database_url(text: object) -> bool:
     return isinstance(text, str) and text.strip().lower().startswith(("postgresql://", "postgres://"))
 
 
+_URL_PASSWORD = re.compile(r"^(?P<head>\s*[a-z][a-z0-9+.-]*://[^:@/?#]*):(?P<pw>.*)@(?=[^@]*$)", re.IGNORECASE | re.DOTALL)
+
+
 def mask_url(url: str) -> str:
-    """The connection string with any password replaced by ``***`` (for messages and logs)."""
+    """The connection string with any password replaced by ``***`` (for messages and logs).
+
+    A URL's password is everything between the first ``:`` after the user and the LAST ``@``
+    (libpq's reading: it may hold unencoded ``?``, ``#`` or ``/``, which would fool a URL parser);
+    a ``password=`` parameter or key-value pair is masked too."""
     text = str(url)
-    if is_database_url(text):
-        try:
-            parts = urlsplit(text.strip())
-            netloc = parts.netloc
-            if "@" in netloc:
-                userinfo, host = netloc.rsplit("@", 1)
-                if ":" in userinfo:
-                    userinfo = userinfo.split(":", 1)[0] + ":***"
-                netloc = f"{userinfo}@{host}"
-            query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-            return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-        except ValueError:
-            return "postgresql://***"
-    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:***@", text)
+    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]+)", r"\1***", text)
 
 
 def database_url() -> str | None:
@@ -94,7 +88,11 @@ def workspace_target(path_or_url: str | Path | None = None, *, default: str | Pa
     else ``default`` (a URL may hold a password: show it with :func:`mask_url`)."""
     target: str | Path | None = path_or_url
     if target is None or (isinstance(target, str) and not target.strip()):
-        target = database_url() or default
+        url = database_url()
+        if url and not is_database_url(url):  # e.g. postgresql+psycopg:// (SQLAlchemy): never read as a file path
+            raise DataError(DATABASE_URL_ENV, f"{mask_url(url)[:80]!r} is not a postgresql:// URL",
+                            "write it as postgresql://user:password@host:5432/database (no '+driver' part), or unset it for the GeoPackage file")
+        target = url or default
     if target is None:
         raise DataError(DATABASE_URL_ENV, "no workspace was named", "give a .gpkg path or a postgresql:// URL, or set DATABASE_URL")
     return target

@@ -247,3 +247,41 @@ def test_the_command_line_reads_red_lines_from_a_postgis_workspace(pg: PgBackend
     with pytest.raises(DataError) as ei:
         _workspace_redlines(pg.url)
     assert "sinks:***@" in ei.value.source and ":sinks@" not in str(ei.value)
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("postgresql://sinks:p?ss#w0rd@db.example:5432/sinks", "p?ss#w0rd"),  # unencoded ? and # (libpq accepts them)
+    ("postgresql://sinks:S3cr%zzet@db/x", "S3cr%zzet"),  # a bad percent escape
+    ("postgresql://sinks:S3cret@[::1/db", "S3cret"),  # an unbalanced IPv6 bracket
+    ("postgresql://sinks:a@b@host/db", "a@b"),  # an @ inside the password: the last @ ends it
+    ("postgresql+psycopg://sinks:S3cret@db.example/sinks", "S3cret"),  # a SQLAlchemy-style scheme
+])
+def test_mask_url_hides_passwords_a_url_parser_would_misread(url, secret):
+    assert secret not in mask_url(url) and ":***@" in mask_url(url)
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_not_read_as_a_file(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://sinks:S3cret@db.example/sinks")
+    with pytest.raises(DataError) as ei:
+        open_workspace(default=tmp_path / "w.gpkg")
+    assert ei.value.source == "DATABASE_URL" and "S3cret" not in str(ei.value) and "not a postgresql:// URL" in ei.value.problem
+    assert not (tmp_path / "w.gpkg").exists()
+
+
+def test_a_refusing_server_gives_a_message_not_a_driver_error(pws: PostgisWorkspace):
+    """Any PostgreSQL error is a DataError. Here the server refuses the save's column list: a
+    NUL character cannot be stored in jsonb (the GeoPackage stores it)."""
+    gdf = layer_of(1).rename(columns={"name": "na\x00me"})
+    with pytest.raises(DataError) as ei:
+        pws.save("redlines", gdf, author="a", reason="r")
+    assert "PostgreSQL refused the request" in ei.value.problem, ei.value.problem
+    assert "redlines" not in pws.layers()  # nothing was written
+
+
+def test_a_replica_only_trigger_is_reported_by_verify(pws: PostgisWorkspace, pg: PgBackend):
+    """ENABLE REPLICA TRIGGER leaves the trigger present but silent in ordinary sessions."""
+    pws.save("redlines", layer_of(1), author="a", reason="r")
+    with pg.connect() as con:
+        con.execute(q(pws, "ALTER TABLE {s}.versions ENABLE REPLICA TRIGGER versions_no_update_delete"))
+    problems = pws._integrity_problems()
+    assert any("state 'R'" in p for p in problems), problems
