@@ -32,8 +32,11 @@ for changes, the ``role``; never a password or hash). :meth:`AccountStore.audit`
 The last administrator cannot be removed or demoted (someone must be able to manage users).
 
 Login throttling is kept in memory, **per server process**: after :data:`MAX_FAILURES` failed
-logins for one username within :data:`FAILURE_WINDOW_S`, further attempts for that username are
-refused for :data:`LOCKOUT_S` (:class:`LoginThrottled`). Attempts still being checked count
+logins for one username from one client (the browser's address, when the dashboard knows it)
+within :data:`FAILURE_WINDOW_S`, further attempts for that username from that client are refused
+for :data:`LOCKOUT_S` (:class:`LoginThrottled`); after :data:`MAX_FAILURES_ANY_CLIENT` from all
+clients together, from everyone. So a stranger cannot lock an officer out by guessing from one
+place, and a guessing campaign from many places is still stopped. Attempts still being checked count
 toward the limit, so parallel guesses cannot slip past it: at most :data:`MAX_FAILURES`
 attempts per username are in flight or failed within the window. Restarting the server, or running
 several server processes, resets or splits the count. Unknown usernames are hashed against a
@@ -82,6 +85,10 @@ SALT_BYTES, KEY_BYTES = 16, 32
 _MAX_SCRYPT_N = 2**20  # refuse absurd parameters from a tampered file instead of exhausting memory
 
 MAX_FAILURES = 5
+# Failures for one username from ALL clients together before it is locked for everyone: high, so a
+# stranger who knows a name (from one address) cannot lock its owner out, low enough to stop a
+# guessing campaign spread over many addresses.
+MAX_FAILURES_ANY_CLIENT = 50
 FAILURE_WINDOW_S = 15 * 60
 LOCKOUT_S = 15 * 60
 
@@ -420,6 +427,8 @@ class LoginThrottle:
 
 #: The process-wide throttle every :class:`AccountStore` uses unless given its own.
 THROTTLE = LoginThrottle()
+#: ... and the one that counts a username's failures from every client together.
+THROTTLE_ANY_CLIENT = LoginThrottle(max_failures=MAX_FAILURES_ANY_CLIENT)
 
 
 # ---------------------------------------------------------------------------------------- store
@@ -439,13 +448,16 @@ class AccountStore:
     """
 
     def __init__(self, path: Path | str | None = None, *, throttle: LoginThrottle | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 throttle_any_client: LoginThrottle | None = None, clock: Callable[[], float] = time.time) -> None:
         given = Path(path) if path is not None else default_accounts_path()
         self.path = _check_outside_repo(given)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.audit_path = self.path.with_name(self.path.name + ".audit.jsonl")
         self._pending_audit: tuple | None = None  # the change being written under the lock
         self.throttle = throttle if throttle is not None else THROTTLE
+        if throttle_any_client is None:  # an injected per-client throttle (tests) gets its own companion
+            throttle_any_client = THROTTLE_ANY_CLIENT if throttle is None else LoginThrottle(max_failures=MAX_FAILURES_ANY_CLIENT)
+        self.throttle_any_client = throttle_any_client
         self.clock = clock
 
     def __repr__(self) -> str:
@@ -655,18 +667,26 @@ class AccountStore:
 
     # -- logging in ----------------------------------------------------------------------
 
-    def authenticate(self, username: str, password: str) -> Account | None:
+    def authenticate(self, username: str, password: str, *, client: str | None = None) -> Account | None:
         """The account when ``password`` is right, else ``None`` (the same for unknown users).
 
-        Raises :class:`LoginThrottled` after too many failures for this username, and
-        :class:`AccountsFileMissing` when there is no credentials file at all.
+        ``client``: who is trying (the browser's address); failures are counted per username and
+        client, and per username over all clients (see the module's notes). Raises
+        :class:`LoginThrottled` after too many failures, and :class:`AccountsFileMissing` when
+        there is no credentials file at all.
         """
         u = normalize_username(username)
-        key = (str(self.path), u)
+        where = str(client or "?")[:64]
+        key, key_all = (str(self.path), u, where), (str(self.path), u)
         try:
             self.throttle.begin(key, u, self.clock())  # reserves a slot: attempts in flight count
+            try:
+                self.throttle_any_client.begin(key_all, u, self.clock())
+            except LoginThrottled:
+                self.throttle.release(key)
+                raise
         except LoginThrottled:
-            self._append_audit("login_throttled", u[:64], "?")
+            self._append_audit("login_throttled", u[:64], where)
             raise
         outcome = None
         try:
@@ -685,15 +705,18 @@ class AccountStore:
         finally:
             if outcome is None:
                 self.throttle.release(key)
+                self.throttle_any_client.release(key_all)
         if outcome:
             self.throttle.success(key, reserved=True)
-            self._append_audit("login", u, u)
+            self.throttle_any_client.release(key_all)  # a success from one place does not clear others' failures
+            self._append_audit("login", u, where)
             return self._account(rec)
         self.throttle.failure(key, self.clock(), reserved=True)
-        self._append_audit("login_failed", u[:64], "?")
+        self.throttle_any_client.failure(key_all, self.clock(), reserved=True)
+        self._append_audit("login_failed", u[:64], where)
         return None
 
-    def login(self, username: str, password: str) -> Session | None:
+    def login(self, username: str, password: str, *, client: str | None = None) -> Session | None:
         """:meth:`authenticate`, then a new :class:`Session` (``None`` for wrong credentials)."""
-        account = self.authenticate(username, password)
+        account = self.authenticate(username, password, client=client)
         return Session.start(account, self.clock()) if account else None

@@ -252,6 +252,25 @@ def test_throttled_after_five_failures_and_recovers_after_the_window(store):
     assert store.authenticate("li.wei", PW).username == "li.wei"
 
 
+def test_a_stranger_guessing_from_one_place_does_not_lock_the_officer_out(store):
+    """Five failures from one address lock that address out for the name; the officer logs in
+    from their own. Failures from many addresses together (50) lock the name for everyone."""
+    for _ in range(acc.MAX_FAILURES):
+        assert store.authenticate("li.wei", "wrong password", client="203.0.113.9") is None
+    with pytest.raises(LoginThrottled):
+        store.authenticate("li.wei", PW, client="203.0.113.9")
+    assert store.authenticate("li.wei", PW, client="10.0.0.5").username == "li.wei"
+    # a campaign from many addresses: 4 tries each, never 5 from one place
+    for n in range(acc.MAX_FAILURES_ANY_CLIENT - acc.MAX_FAILURES - 1):
+        assert store.authenticate("li.wei", "wrong password", client=f"198.51.100.{n // 4}") is None
+    assert store.authenticate("li.wei", PW, client="10.0.0.5").username == "li.wei"  # 49 failures: still open
+    assert store.authenticate("li.wei", "wrong password", client="198.51.100.200") is None  # the 50th
+    with pytest.raises(LoginThrottled):
+        store.authenticate("li.wei", PW, client="10.0.0.5")  # now locked for everyone
+    log = [r for r in store.audit() if r["action"] == "login_throttled"]
+    assert log[0]["actor"] == "10.0.0.5" and log[-1]["actor"] == "203.0.113.9"
+
+
 def test_failures_spread_over_more_than_the_window_do_not_throttle(store):
     for _ in range(acc.MAX_FAILURES - 1):
         store.authenticate("li.wei", "wrong password")

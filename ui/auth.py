@@ -80,6 +80,14 @@ def logout() -> None:
     st.session_state.pop(_KEY_SESSION, None)
 
 
+def _client() -> str | None:
+    """The browser's address as the server sees it (None when unknown, e.g. under AppTest)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - outside a browser session
+        return None
+
+
 def _on_submit(form_key: str) -> None:
     """Form callback (runs before the script): try the login, keep the outcome for the panel."""
     username = str(st.session_state.get(f"{form_key}_username", "") or "").strip()
@@ -89,7 +97,7 @@ def _on_submit(form_key: str) -> None:
         _notice("warning", "auth.empty")
         return
     try:
-        session = _store().login(username, password)
+        session = _store().login(username, password, client=_client())
     except LoginThrottled as exc:
         _notice("error", "auth.throttled", minutes=max(1, math.ceil(exc.retry_after_s / 60)))
         return
