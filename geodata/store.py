@@ -922,8 +922,10 @@ class WorkspaceBase:
                     if not self._export_recorded(con, old_sha):
                         raise DataError(label, "the file exists and is not an unchanged earlier export of this workspace", "choose a new file name, or move the existing file away first")
                     replaced = True
-                os.replace(tmp, out)
+                # recorded first, the file put in place last: a failed insert leaves the old file; only a
+                # failing commit (after the rename) could leave a file unrecorded
                 self._insert_export(con, layer=layer, version=info_version, fmt=fmt, crs_epsg=epsg, path=str(out.resolve()), sha=sha, at=_utcnow())
+                os.replace(tmp, out)
         finally:
             if tmp.exists():
                 tmp.unlink()
