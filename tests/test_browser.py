@@ -212,18 +212,20 @@ def _metric_cards(page) -> list[tuple[str, str]]:
 
 
 def _map_pixels(page) -> dict:
-    """Share of basemap-background and of green pixels in the map element."""
+    """Share of basemap-background pixels and of sink-coloured pixels (the zone fill's blue,
+    ui.maps: clearly bluer than red and not the basemap's water) in the map element."""
     from PIL import Image
 
-    from ui.basemap import BACKGROUND
+    from ui.basemap import BACKGROUND, WATER
 
     png = page.locator("[data-testid='stDeckGlJsonChart']").screenshot()
     px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int).reshape(-1, 3)
     bg = np.array([int(BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
     near_bg = float((np.abs(px - bg) <= 4).all(axis=1).mean())
     r, g, b = px.T
-    green = float(((g > r + 25) & (g > b + 10)).mean())
-    return {"background": near_bg, "green": green}
+    water = np.array([int(WATER[i:i + 2], 16) for i in (1, 3, 5)])
+    sink = float(((b > r + 40) & (np.abs(px - water) > 12).any(axis=1)).mean())
+    return {"background": near_bg, "sink": sink}
 
 
 def test_first_visit_after_start_goes_straight_to_a_page(server, browser):
@@ -262,7 +264,7 @@ def test_overview_in_a_real_browser(server, browser, cli_kpis):
     # the map drew the local basemap and coloured zones
     pixels = _map_pixels(page)
     assert pixels["background"] > 0.05, f"the local style's background is not drawn: {pixels}"
-    assert pixels["green"] > 0.05, f"no coloured zone on the map: {pixels}"
+    assert pixels["sink"] > 0.05, f"no coloured zone on the map: {pixels}"
     assert any(u.endswith("/app/static/map_style.json") for u in rec.requests), "the local map style was not loaded"
     _full_page_screenshot(page, ARTIFACTS / "screenshot_overview_en.png")
 
