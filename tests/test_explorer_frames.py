@@ -341,3 +341,19 @@ def test_overview_map_sinks_and_sources_apart_under_cvd():
     for m in MACHADO_2009.values():
         for f in (0.05, 0.5, 1.0):
             assert np.linalg.norm(_lab_seen(colour_for(f, 1.0), m) - _lab_seen(colour_for(-f, 1.0), m)) >= MIN_DELTA_E, (f, m)
+
+
+def test_overview_river_is_never_mistaken_for_a_sink():
+    """The basemap's river (ui.basemap.WATER) against every sink tint the zone map can draw
+    (fill alpha 205/255 over the basemap background): at least 12 ΔE apart in normal vision
+    (a light-blue river was 3 ΔE from a weak sink)."""
+    from ui.basemap import BACKGROUND, WATER
+    from ui.maps import colour_for
+
+    def rgb(h):
+        return np.array([int(h[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+    bg, water = rgb(BACKGROUND), rgb(WATER)
+    for f in (0.01, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0):
+        drawn = 205 / 255 * np.array(colour_for(f, 1.0)) + (1 - 205 / 255) * bg
+        assert np.linalg.norm(_lab_seen(tuple(drawn), np.eye(3)) - _lab_seen(tuple(water), np.eye(3))) >= 12, f

@@ -19,7 +19,9 @@ STYLE_FILE = ROOT / "static" / "map_style.json"
 STYLE_URL = "/app/static/map_style.json"
 BOUNDARIES = ROOT / "data" / "boundaries" / "jiangbei_boundaries.gpkg"
 BACKGROUND = "#eef0eb"
-WATER = "#b8d3e6"
+# Slate grey, not blue: the zones are filled blue (sinks, ui.maps) and a blue river read as a weak
+# sink (3 ΔE from the lightest tint); this grey stays >= 13 ΔE from every sink tint (tested).
+WATER = "#a9b1b5"
 
 
 def build_style(boundaries: Path = BOUNDARIES, *, layer: str = "yangtze", tolerance_m: float = 15.0) -> dict:

@@ -297,7 +297,7 @@ ZH: dict[str, str] = {
     "map.legend.total": "年净碳汇（增减法）",
     "map.legend.per_ha": "单位面积年净碳汇",
     "map.legend.note": "增减法，时段 {period}。蓝色为碳汇，橙褐色为碳源（对色盲友好）。",
-    "map.caption": "底图离线提供（长江水面：GSHHG）；不向外网请求任何地图瓦片。将鼠标移到分区上可查看数值。",
+    "map.caption": "底图离线提供（灰色为长江水面：GSHHG）；不向外网请求任何地图瓦片。将鼠标移到分区上可查看数值。",
     "methods.title": "方法说明",
     "methods.intro": "**储量差法**（IPCC 2006 第4卷式 2.8，InVEST 的“固碳量”）= (期末储量 − 期初储量) ÷ 年数 × 44/12；"
                      "**增减法**（式 2.7）= 未变化土地的年生长量 + 转换增汇 − 转换损失。"
@@ -1782,7 +1782,7 @@ EN: dict[str, str] = {
     "map.legend.total": "Annual net removals (gain-loss)",
     "map.legend.per_ha": "Net removals per hectare",
     "map.legend.note": "Gain-loss method, period {period}. Blue: sink; orange-brown: source (colour-blind safe).",
-    "map.caption": "The basemap is served locally (Yangtze water surface: GSHHG); no map tiles are requested from the internet. Hover over a zone for its figures.",
+    "map.caption": "The basemap is served locally (the Yangtze water surface in grey: GSHHG); no map tiles are requested from the internet. Hover over a zone for its figures.",
     "methods.title": "Methods",
     "methods.intro": "**Stock-difference** (IPCC 2006 Vol.4 Eq. 2.8; InVEST's \"sequestration\") = (stock at end − stock at start) ÷ years × 44/12; "
                      "**gain-loss** (Eq. 2.7) = annual growth on unchanged land + conversion gains − conversion losses. "
