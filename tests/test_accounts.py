@@ -544,3 +544,13 @@ def test_login_panel_throttled_and_expired_in_chinese(tmp_path, monkeypatch):
     at.run()
     assert [w.value for w in at.sidebar.warning] == [ZH["auth.expired"].format(idle=30, hours=8)]
     assert any(m.value == "public" for m in at.main.markdown)
+
+
+@pytest.mark.parametrize("ip, local", [(None, True), ("127.0.0.1", True), ("::1", True), ("127.0.1.1", True),
+                                       ("10.0.0.5", False), ("203.0.113.9", False), ("::ffff:10.0.0.5", False)])
+def test_the_set_up_hint_with_the_server_path_is_for_the_server_only(ip, local):
+    """With no accounts file, the login panel shows the file's path and the command that
+    creates it only to a browser on the server itself; others read one plain line."""
+    from ui.auth import is_local_client
+
+    assert is_local_client(ip) is local

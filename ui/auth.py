@@ -88,6 +88,11 @@ def _client() -> str | None:
         return None
 
 
+def is_local_client(ip: str | None) -> bool:
+    """A browser on the server itself (or no browser: AppTest, scripts)."""
+    return ip is None or ip in ("127.0.0.1", "::1", "localhost") or ip.startswith("127.")
+
+
 def _on_submit(form_key: str) -> None:
     """Form callback (runs before the script): try the login, keep the outcome for the panel."""
     username = str(st.session_state.get(f"{form_key}_username", "") or "").strip()
@@ -157,8 +162,11 @@ def login_panel(lang: str | None = None, *, key: str = "auth") -> Session | None
         _show_file_error(exc, lang)
         return None
     if not store.exists():
-        st.info(t("auth.no_accounts", lang, path=str(store.path)), icon=":material/info:")
-        st.code(create_command(store.path, role="officer"), language="bash")
+        if is_local_client(_client()):  # the server's own path and a shell command: for its operator only
+            st.info(t("auth.no_accounts", lang, path=str(store.path)), icon=":material/info:")
+            st.code(create_command(store.path, role="officer"), language="bash")
+        else:
+            st.caption(t("auth.no_accounts_remote", lang))
         return None
     st.caption(t("auth.intro", lang))
     with st.form(key, clear_on_submit=False, border=False):

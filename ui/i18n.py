@@ -267,6 +267,7 @@ ZH: dict[str, str] = {
     "auth.ended": "账户的密码或角色已更改（或账户已删除），请重新登录。",
     "auth.no_accounts": "尚无工作人员账户，暂时无法登录。看板读取的账户文件 `{path}` 不存在。请管理员在服务器上运行以下命令创建第一个账户（命令会两次询问密码）：",
     "auth.file_error": "账户文件有问题，暂时无法登录",
+    "auth.no_accounts_remote": "本服务器尚未设置工作人员账户。",
     "auth.required": "此操作需要工作人员登录（见侧栏的“工作人员登录”）。",
     # overview
     "overview.title": "碳汇总览",
@@ -1752,6 +1753,7 @@ EN: dict[str, str] = {
     "auth.ended": "The account's password or role was changed (or the account was removed); please log in again.",
     "auth.no_accounts": "There are no officer accounts yet, so nobody can log in: the accounts file `{path}` that the dashboard reads does not exist. An administrator creates the first account on the server with this command (it asks for the password twice):",
     "auth.file_error": "The accounts file has a problem; logging in is not possible for now",
+    "auth.no_accounts_remote": "Officer accounts are not set up on this server yet.",
     "auth.required": "This needs an officer login (see \"Officer login\" in the sidebar).",
     # overview
     "overview.title": "Carbon sink overview",
